@@ -1,0 +1,164 @@
+/**
+ * Checkpoints on disk: a content-addressed folder `<root>/<sha256>` holding model.json
+ * (format, model spec, tensor manifest) and weights.bin (float32, little-endian, in
+ * manifest order), plus an unhashed provenance.json. The folder is written under a
+ * temporary name and renamed into place, so a crash or a cancelled job never leaves a
+ * partial checkpoint; loading recomputes the hash and refuses a mismatch.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Classifier } from './models/classifier.js';
+import type { ModelSpec } from './models/model-spec.js';
+
+const FORMAT = 'lethe-checkpoint';
+const VERSION = 1;
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+interface TensorEntry {
+  name: string;
+  shape: number[];
+  trainable: boolean;
+  /** Offset and length in float32 elements within weights.bin. */
+  offset: number;
+  length: number;
+}
+
+interface Manifest {
+  format: typeof FORMAT;
+  version: number;
+  spec: ModelSpec;
+  tensors: TensorEntry[];
+}
+
+export interface SavedCheckpoint {
+  hash: string;
+  path: string;
+}
+
+export class CorruptCheckpointError extends Error {}
+
+function contentHash(modelJson: Uint8Array, weights: Uint8Array): string {
+  return createHash('sha256').update(modelJson).update('\n').update(weights).digest('hex');
+}
+
+function serialize(model: Classifier): { modelJson: Buffer; weights: Buffer } {
+  const tensors = model.tensors();
+  let offset = 0;
+  const entries: TensorEntry[] = tensors.map(({ name, variable, trainable }) => {
+    const entry = { name, shape: variable.shape, trainable, offset, length: variable.size };
+    offset += variable.size;
+    return entry;
+  });
+  const weights = Buffer.alloc(offset * 4);
+  tensors.forEach(({ variable }, i) => {
+    const values = variable.dataSync() as Float32Array;
+    Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(weights, entries[i]!.offset * 4);
+  });
+  const manifest: Manifest = { format: FORMAT, version: VERSION, spec: model.spec, tensors: entries };
+  return { modelJson: Buffer.from(JSON.stringify(manifest, null, 1), 'utf8'), weights };
+}
+
+function writeFileSynced(file: string, data: Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function hashOfFolder(folder: string): string {
+  return contentHash(fs.readFileSync(path.join(folder, 'model.json')), fs.readFileSync(path.join(folder, 'weights.bin')));
+}
+
+/** Saves the model under `root`; an identical existing checkpoint is reused. */
+export function saveCheckpoint(root: string, model: Classifier, provenance: Record<string, unknown> = {}): SavedCheckpoint {
+  const { modelJson, weights } = serialize(model);
+  const hash = contentHash(modelJson, weights);
+  const target = path.join(root, hash);
+  fs.mkdirSync(root, { recursive: true });
+  const staging = path.join(root, `.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(staging);
+  try {
+    writeFileSynced(path.join(staging, 'model.json'), modelJson);
+    writeFileSynced(path.join(staging, 'weights.bin'), weights);
+    writeFileSynced(path.join(staging, 'provenance.json'), Buffer.from(JSON.stringify(provenance, null, 1), 'utf8'));
+    if (fs.existsSync(target)) {
+      let intact = false;
+      try {
+        intact = hashOfFolder(target) === hash;
+      } catch {
+        intact = false;
+      }
+      if (intact) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        return { hash, path: target };
+      }
+      fs.rmSync(target, { recursive: true, force: true });
+    }
+    fs.renameSync(staging, target);
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+  return { hash, path: target };
+}
+
+/** A checkpoint folder from a path, a full hash or a unique hash prefix under `root`. */
+export function resolveCheckpoint(root: string, reference: string): string {
+  if (fs.existsSync(path.join(reference, 'model.json'))) return path.resolve(reference);
+  if (/^[0-9a-f]{6,64}$/.test(reference) && fs.existsSync(root)) {
+    const matches = fs.readdirSync(root).filter((name) => HASH_PATTERN.test(name) && name.startsWith(reference));
+    if (matches.length === 1) return path.join(root, matches[0]!);
+    if (matches.length > 1) throw new Error(`checkpoint prefix ${reference} is ambiguous (${matches.length} matches)`);
+  }
+  throw new Error(`no checkpoint found at '${reference}' (give a checkpoint folder or a hash under ${root})`);
+}
+
+/** Loads and verifies a checkpoint folder, returning the restored model. */
+export function loadCheckpoint(folder: string): Classifier {
+  const name = path.basename(path.resolve(folder));
+  let modelJson: Buffer;
+  let weights: Buffer;
+  try {
+    modelJson = fs.readFileSync(path.join(folder, 'model.json'));
+    weights = fs.readFileSync(path.join(folder, 'weights.bin'));
+  } catch (error) {
+    throw new CorruptCheckpointError(`checkpoint ${folder} cannot be read: ${(error as Error).message}`);
+  }
+  const hash = contentHash(modelJson, weights);
+  if (HASH_PATTERN.test(name) && hash !== name) {
+    throw new CorruptCheckpointError(`checkpoint ${folder} is corrupt: its content hash is ${hash}, expected ${name}`);
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(modelJson.toString('utf8')) as Manifest;
+  } catch {
+    throw new CorruptCheckpointError(`checkpoint ${folder}: model.json is not valid JSON`);
+  }
+  if (manifest.format !== FORMAT || manifest.version !== VERSION) {
+    throw new CorruptCheckpointError(`checkpoint ${folder}: unsupported format ${manifest.format} v${manifest.version}`);
+  }
+  const model = Classifier.create(manifest.spec);
+  const byName = new Map(model.tensors().map((t) => [t.name, t.variable]));
+  const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
+  try {
+    if (manifest.tensors.length !== byName.size) {
+      throw new CorruptCheckpointError(`checkpoint ${folder} has ${manifest.tensors.length} tensors, the model has ${byName.size}`);
+    }
+    for (const entry of manifest.tensors) {
+      const variable = byName.get(entry.name);
+      if (!variable || !tf.util.arraysEqual(variable.shape, entry.shape) || entry.offset + entry.length > floats.length) {
+        throw new CorruptCheckpointError(`checkpoint ${folder}: tensor ${entry.name} does not fit the model`);
+      }
+      tf.tidy(() => variable.assign(tf.tensor(floats.subarray(entry.offset, entry.offset + entry.length), entry.shape, 'float32')));
+    }
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}

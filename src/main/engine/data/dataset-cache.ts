@@ -1,0 +1,68 @@
+/**
+ * The compact on-disk form of a dataset: magic, a JSON header, uint8 pixels, uint8
+ * labels. Reading checks the size against the header and the content digest, so a
+ * truncated or altered cache is detected instead of silently used.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { writeFileAtomic } from './atomic-file.js';
+import { sampleSize, type ImageDataset } from './dataset.js';
+
+const MAGIC = Buffer.from('LETHEDS1', 'ascii');
+
+export class CorruptCacheError extends Error {}
+
+interface CacheHeader {
+  name: string;
+  digest: string;
+  height: number;
+  width: number;
+  channels: number;
+  classNames: string[];
+  count: number;
+}
+
+export function datasetDigest(pixels: Uint8Array, labels: Uint8Array): string {
+  return createHash('sha256').update(pixels).update(labels).digest('hex');
+}
+
+export function writeDatasetCache(file: string, dataset: ImageDataset): void {
+  const header: CacheHeader = {
+    name: dataset.name,
+    digest: dataset.digest,
+    height: dataset.height,
+    width: dataset.width,
+    channels: dataset.channels,
+    classNames: dataset.classNames,
+    count: dataset.count,
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(headerBytes.length);
+  writeFileAtomic(file, [MAGIC, length, headerBytes, dataset.pixels, dataset.labels]);
+}
+
+export function readDatasetCache(file: string): ImageDataset {
+  const bytes = fs.readFileSync(file);
+  const fail = (what: string): never => {
+    throw new CorruptCacheError(`dataset cache ${file} is corrupt: ${what}`);
+  };
+  if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) fail('bad magic');
+  const headerLength = bytes.readUInt32LE(MAGIC.length);
+  const headerStart = MAGIC.length + 4;
+  if (bytes.length < headerStart + headerLength) fail('truncated header');
+  let header: CacheHeader;
+  try {
+    header = JSON.parse(bytes.subarray(headerStart, headerStart + headerLength).toString('utf8')) as CacheHeader;
+  } catch {
+    return fail('unreadable header');
+  }
+  const pixelBytes = header.count * sampleSize(header);
+  const dataStart = headerStart + headerLength;
+  const expected = dataStart + pixelBytes + header.count;
+  if (bytes.length !== expected) fail(`${bytes.length} bytes on disk, header says ${expected} (truncated?)`);
+  const pixels = new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart, pixelBytes);
+  const labels = new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart + pixelBytes, header.count);
+  if (datasetDigest(pixels, labels) !== header.digest) fail('content digest does not match');
+  return { ...header, pixels, labels };
+}

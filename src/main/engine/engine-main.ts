@@ -1,0 +1,111 @@
+/**
+ * Entry of the engine process: the only process that loads TensorFlow.js. It picks the
+ * backend once, then runs jobs one at a time from its parent (child_process.fork in
+ * headless use, Electron's utilityProcess in the app), reporting progress, results,
+ * failures and cancellations as typed events.
+ */
+import type { BackendInfo } from '../../shared/backend.js';
+import type { EngineEvent, EngineJob, EngineRequest } from '../../shared/engine-protocol.js';
+import { initBackend } from './backend.js';
+import { runTrainJob } from './jobs/train-job.js';
+import { CancelledError } from './train/trainer.js';
+
+interface ParentChannel {
+  send(event: EngineEvent): void;
+  onMessage(handler: (request: EngineRequest) => void): void;
+}
+
+function parentChannel(): ParentChannel {
+  const parentPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', h: (e: { data: unknown }) => void): void } }).parentPort;
+  if (parentPort) {
+    return {
+      send: (event) => parentPort.postMessage(event),
+      onMessage: (handler) => parentPort.on('message', (e) => handler(e.data as EngineRequest)),
+    };
+  }
+  if (process.send) {
+    process.on('disconnect', () => process.exit(0));
+    return {
+      send: (event) => process.send!(event),
+      onMessage: (handler) => process.on('message', (m) => handler(m as EngineRequest)),
+    };
+  }
+  throw new Error('the engine process must be started by Lethe (no parent channel)');
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(): Promise<void> {
+  const channel = parentChannel();
+  const queue: { jobId: string; job: EngineJob }[] = [];
+  const running = new Map<string, AbortController>();
+  let draining = false;
+  let backendReady = false;
+
+  channel.onMessage((request) => {
+    switch (request.type) {
+      case 'run':
+        queue.push({ jobId: request.jobId, job: request.job });
+        void drain();
+        break;
+      case 'cancel': {
+        const queued = queue.findIndex((q) => q.jobId === request.jobId);
+        if (queued >= 0) {
+          queue.splice(queued, 1);
+          channel.send({ type: 'cancelled', jobId: request.jobId });
+        }
+        running.get(request.jobId)?.abort();
+        break;
+      }
+      case 'shutdown':
+        for (const controller of running.values()) controller.abort();
+        process.exit(0);
+    }
+  });
+
+  let backend: BackendInfo;
+  try {
+    backend = await initBackend();
+  } catch (error) {
+    channel.send({ type: 'startup-failed', error: errorMessage(error) });
+    process.exit(1);
+  }
+  channel.send({ type: 'ready', pid: process.pid, backend });
+  backendReady = true;
+
+  async function drain(): Promise<void> {
+    if (draining || !backendReady) return;
+    draining = true;
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const { jobId, job } = next;
+        const controller = new AbortController();
+        running.set(jobId, controller);
+        channel.send({ type: 'started', jobId });
+        try {
+          const result = await runTrainJob(job.config, {
+            dataDir: job.dataDir,
+            backend,
+            signal: controller.signal,
+            onProgress: (progress) => channel.send({ type: 'progress', jobId, progress }),
+            onEpoch: (metrics) => channel.send({ type: 'epoch', jobId, metrics }),
+            notice: (message) => channel.send({ type: 'notice', jobId, message }),
+          });
+          channel.send({ type: 'finished', jobId, result });
+        } catch (error) {
+          if (error instanceof CancelledError) channel.send({ type: 'cancelled', jobId });
+          else channel.send({ type: 'failed', jobId, error: errorMessage(error) });
+        } finally {
+          running.delete(jobId);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+  void drain();
+}
+
+void main();

@@ -1,0 +1,78 @@
+/**
+ * A training job end to end: dataset (cached), stored split, model from a seeded spec,
+ * the training loop, and the checkpoint written atomically at the very end, so a
+ * cancelled or failed job leaves nothing behind.
+ */
+import path from 'node:path';
+import type { BackendInfo } from '../../../shared/backend.js';
+import type { TrainJobResult } from '../../../shared/engine-protocol.js';
+import type { EpochMetrics, TrainConfig, TrainProgress } from '../../../shared/train-config.js';
+import { saveCheckpoint } from '../checkpoint.js';
+import { loadBuiltinDataset } from '../data/builtin-datasets.js';
+import { ensureWritableDir } from '../data/data-dir.js';
+import { channelStatistics } from '../data/dataset.js';
+import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
+import { Classifier } from '../models/classifier.js';
+import { MODEL_ARCHITECTURES, type ModelArchitecture } from '../models/model-spec.js';
+import { trainClassifier } from '../train/trainer.js';
+
+export interface JobContext {
+  dataDir: string;
+  backend: BackendInfo;
+  signal: AbortSignal;
+  onProgress: (progress: TrainProgress) => void;
+  onEpoch: (metrics: EpochMetrics) => void;
+  notice: (message: string) => void;
+}
+
+export function checkpointsRoot(dataDir: string): string {
+  return path.join(dataDir, 'checkpoints');
+}
+
+export async function runTrainJob(config: TrainConfig, context: JobContext): Promise<TrainJobResult> {
+  if (!(MODEL_ARCHITECTURES as readonly string[]).includes(config.model)) {
+    throw new Error(`unknown model '${config.model}'; available: ${MODEL_ARCHITECTURES.join(', ')}`);
+  }
+  const started = Date.now();
+  ensureWritableDir(context.dataDir);
+  const dataset = loadBuiltinDataset(context.dataDir, config.dataset, context.notice);
+  const split = loadOrCreateSplit(context.dataDir, dataset, { ...DEFAULT_SPLIT_RULE, seed: config.splitSeed }, context.notice);
+  const model = Classifier.create({
+    architecture: config.model as ModelArchitecture,
+    inputShape: [dataset.height, dataset.width, dataset.channels],
+    numClasses: dataset.classNames.length,
+    normalization: channelStatistics(dataset, split.train),
+    seed: config.seed,
+  });
+  try {
+    const history = await trainClassifier(model, dataset, split, config, {
+      signal: context.signal,
+      onProgress: context.onProgress,
+      onEpoch: context.onEpoch,
+    });
+    const finished = Date.now();
+    const checkpoint = saveCheckpoint(checkpointsRoot(context.dataDir), model, {
+      kind: 'train',
+      config,
+      dataset: { name: dataset.name, digest: dataset.digest },
+      split: { digest: split.digest, seed: split.seed },
+      backend: context.backend,
+      history,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+    });
+    const last = history[history.length - 1]!;
+    return {
+      kind: 'train',
+      checkpoint,
+      history,
+      testAccuracy: last.testAccuracy,
+      parameterCount: model.parameterCount(),
+      dataset: { name: dataset.name, digest: dataset.digest, train: split.train.length, heldOut: split.heldOut.length, test: split.test.length },
+      backend: context.backend,
+      seconds: (finished - started) / 1000,
+    };
+  } finally {
+    model.dispose();
+  }
+}

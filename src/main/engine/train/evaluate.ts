@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs';
+import { makeInputBatch, makeLabelBatch } from '../data/batches.js';
+import type { ImageDataset } from '../data/dataset.js';
+import type { Classifier } from '../models/classifier.js';
+
+/** Mean softmax cross-entropy of logits against integer labels. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const logProbs = tf.logSoftmax(logits);
+    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(labels, logits.shape[1])), 1);
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  });
+}
+
+/** Number of rows whose arg-max equals the label. */
+export function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')) as tf.Scalar);
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+/** Loss and top-1 accuracy in eval mode over the given samples. */
+export function evaluate(model: Classifier, dataset: ImageDataset, indices: Int32Array, batchSize: number): Evaluation {
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < indices.length; start += batchSize) {
+    const batch = indices.subarray(start, start + batchSize);
+    const [loss, right] = tf.tidy(() => {
+      const logits = model.predict(makeInputBatch(dataset, batch));
+      const labels = makeLabelBatch(dataset, batch);
+      return [crossEntropy(logits, labels).dataSync()[0]!, countCorrect(logits, labels).dataSync()[0]!];
+    });
+    lossSum += loss * batch.length;
+    correct += right;
+  }
+  const count = indices.length;
+  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, count };
+}

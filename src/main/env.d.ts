@@ -1,0 +1,4 @@
+declare module '*?modulePath' {
+  const path: string;
+  export default path;
+}
