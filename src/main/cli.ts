@@ -97,8 +97,8 @@ function numberOption(values: Values, name: keyof Values): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || Number.isNaN(value)) {
-    throw new UsageError(`--${name} must be a number, got '${String(raw)}'`);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) {
+    throw new UsageError(`--${name} must be a finite number, got '${String(raw)}'`);
   }
   return value;
 }

@@ -8,9 +8,9 @@ export const OPTIMIZERS = ['sgd', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'multistep', 'cosine'] as const;
 
 const positiveInt = (what: string) =>
-  z.number({ error: `${what} must be a number` }).int(`${what} must be a positive integer`).positive(`${what} must be a positive integer`);
+  z.number({ error: `${what} must be a finite number` }).int(`${what} must be a positive integer`).positive(`${what} must be a positive integer`);
 const finitePositive = (what: string) =>
-  z.number({ error: `${what} must be a number` }).finite(`${what} must be finite`).positive(`${what} must be finite and positive`);
+  z.number({ error: `${what} must be a finite number` }).positive(`${what} must be finite and positive`);
 
 export const TrainConfigSchema = z.object({
   dataset: z.string().min(1, 'dataset must be named'),
@@ -43,7 +43,8 @@ export function parseTrainConfig(input: unknown): TrainConfig {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = issue.path.join('.');
-    return field && !issue.message.includes(field) ? `${field}: ${issue.message}` : issue.message;
+    const inWords = field.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    return field && !issue.message.toLowerCase().includes(inWords) ? `${field}: ${issue.message}` : issue.message;
   });
   throw new Error(`invalid training config: ${problems.join('; ')}`);
 }

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/main/cli.js';
+import { makeTempDir } from './helpers.js';
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n'), isTTY: false });
+  return { code, out, err };
+}
+
+describe('lethe CLI input checks', () => {
+  const dataDir = makeTempDir('cli');
+  const train = (...extra: string[]) => cli(['train', '--data-dir', dataDir, '--dataset', 'mnist', '--model', 'mlp', ...extra]);
+
+  it.each([
+    [['--dataset', 'cifar-11'], /unknown dataset 'cifar-11'; built-in datasets: fashion-mnist, mnist/],
+    [['--model', 'vgg'], /unknown model 'vgg'; available: mlp, cnn, resnet18/],
+    [['--epochs', '0'], /epochs must be a positive integer/],
+    [['--epochs', '2.5'], /epochs must be a positive integer/],
+    [['--batch-size', 'abc'], /--batch-size must be a finite number, got 'abc'/],
+    [['--batch-size=-4'], /batch size must be a positive integer/],
+    [['--batch-size', '-4'], /--batch-size' argument is ambiguous/],
+    [['--lr=-1'], /learning rate must be finite and positive/],
+    [['--lr', '0'], /learning rate must be finite and positive/],
+    [['--lr', 'Infinity'], /--lr must be a finite number, got 'Infinity'/],
+    [['--lr', 'NaN'], /--lr must be a finite number, got 'NaN'/],
+    [['--optimizer', 'rmsprop'], /optimizer must be one of sgd, adamw/],
+  ])('refuses %j with a clear message and exit code 2', async (extra, message) => {
+    const { code, err } = await train(...(extra as string[]));
+    expect(code).toBe(2);
+    expect(err).toMatch(message as RegExp);
+  });
+
+  it('refuses an unwritable data directory', async () => {
+    const file = path.join(dataDir, 'a-file');
+    fs.writeFileSync(file, '');
+    const { code, err } = await cli(['train', '--data-dir', path.join(file, 'sub'), '--dataset', 'mnist', '--model', 'mlp']);
+    expect(code).toBe(1);
+    expect(err).toMatch(/data directory .*a-file\/sub is not writable/);
+  });
+
+  it('refuses unknown commands and options', async () => {
+    expect((await cli(['trian'])).err).toMatch(/unknown command 'trian'/);
+    expect((await cli(['train', '--epoch', '3'])).code).toBe(2);
+  });
+
+  it('prints help a new user can follow', async () => {
+    const main = await cli(['--help']);
+    expect(main.code).toBe(0);
+    expect(main.out).toMatch(/train +train a classifier/);
+    const train = await cli(['train', '--help']);
+    expect(train.out).toMatch(/--dataset NAME +fashion-mnist \| mnist/);
+    expect(train.out).toMatch(/lethe train --dataset fashion-mnist --model cnn --epochs 3/);
+  });
+
+  it('lists datasets as JSON', async () => {
+    const { code, out } = await cli(['datasets', '--json', '--data-dir', dataDir]);
+    expect(code).toBe(0);
+    const rows = JSON.parse(out) as { name: string; classes: string[] }[];
+    expect(rows.map((r) => r.name)).toEqual(['fashion-mnist', 'mnist']);
+    expect(rows[0]!.classes).toHaveLength(10);
+  });
+});
+
+describe('lethe train end to end', () => {
+  it('trains through the engine process and prints the result as JSON', async () => {
+    const dataDir = makeTempDir('cli-e2e');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bin/lethe.mjs', 'train', '--dataset', 'mnist', '--model', 'mlp', '--epochs', '1', '--batch-size', '128', '--json', '--data-dir', dataDir],
+      { env: { ...process.env, LETHE_BACKEND: 'wasm' } },
+    );
+    const result = JSON.parse(stdout) as { testAccuracy: number; checkpoint: { hash: string; path: string } };
+    expect(result.testAccuracy).toBeGreaterThan(0.85);
+    expect(fs.existsSync(path.join(result.checkpoint.path, 'weights.bin'))).toBe(true);
+    expect(path.basename(result.checkpoint.path)).toBe(result.checkpoint.hash);
+  });
+});
+
+describe('training config schema', () => {
+  it('refuses a non-finite learning rate from any door', async () => {
+    const { parseTrainConfig } = await import('../src/shared/train-config.js');
+    expect(() => parseTrainConfig({ dataset: 'mnist', model: 'mlp', lr: Infinity })).toThrow(/learning rate must be a finite number/);
+    expect(() => parseTrainConfig({ dataset: 'mnist', model: 'mlp', epochs: 1.5, batchSize: 0 })).toThrow(
+      /epochs must be a positive integer; batch size must be a positive integer/,
+    );
+  });
+});

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseTrainConfig } from '../src/shared/train-config.js';
+import type { TrainProgress } from '../src/shared/train-config.js';
+import { EngineClient, forkTransport, JobCancelledError, JobFailedError } from '../src/main/app/engine-client.js';
+import { makeTempDir } from './helpers.js';
+
+const dataDir = makeTempDir('engine');
+const engine = new EngineClient(() => forkTransport(undefined, { ...process.env, LETHE_BACKEND: 'wasm' }));
+const config = (overrides: Record<string, unknown> = {}) =>
+  parseTrainConfig({ dataset: 'mnist', model: 'mlp', epochs: 1, batchSize: 128, lr: 0.05, ...overrides });
+
+function checkpointFolders(): string[] {
+  const root = path.join(dataDir, 'checkpoints');
+  return fs.existsSync(root) ? fs.readdirSync(root) : [];
+}
+
+afterAll(async () => {
+  await engine.shutdown();
+});
+
+describe('engine process', () => {
+  it('reports its backend and runs a training job to a checkpoint', async () => {
+    const backend = await engine.ready();
+    expect(backend.name).toBe('wasm');
+    expect(engine.pid).not.toBe(process.pid);
+    const progress: TrainProgress[] = [];
+    const job = engine.submit({ kind: 'train', config: config(), dataDir }, { onProgress: (p) => progress.push(p) });
+    const result = await job.result;
+    expect(result.kind).toBe('train');
+    expect(result.dataset).toMatchObject({ name: 'mnist', train: 7712, heldOut: 859, test: 1429 });
+    expect(result.history).toHaveLength(1);
+    expect(result.testAccuracy).toBeGreaterThan(0.85);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[progress.length - 1]).toMatchObject({ step: 61, stepsPerEpoch: 61 });
+    expect(checkpointFolders()).toEqual([result.checkpoint.hash]);
+    expect(JSON.parse(fs.readFileSync(path.join(result.checkpoint.path, 'provenance.json'), 'utf8'))).toMatchObject({
+      kind: 'train',
+      backend: { name: 'wasm' },
+      dataset: { name: 'mnist' },
+    });
+  });
+
+  it('cancels a job mid-epoch and writes no checkpoint', async () => {
+    const before = checkpointFolders();
+    let cancelledAt = 0;
+    const job = engine.submit(
+      { kind: 'train', config: config({ epochs: 5, seed: 9, batchSize: 32 }), dataDir },
+      {
+        onProgress: (p) => {
+          if (!cancelledAt) {
+            cancelledAt = p.step;
+            engine.cancel(job.jobId);
+          }
+        },
+      },
+    );
+    await expect(job.result).rejects.toBeInstanceOf(JobCancelledError);
+    expect(cancelledAt).toBeLessThan(241);
+    expect(checkpointFolders()).toEqual(before);
+  });
+
+  it('fails the running job with a reason when the engine process dies, then starts a new one', async () => {
+    const firstPid = engine.pid;
+    const job = engine.submit(
+      { kind: 'train', config: config({ epochs: 5, seed: 10 }), dataDir },
+      { onProgress: () => engine.kill() },
+    );
+    await expect(job.result).rejects.toBeInstanceOf(JobFailedError);
+    await expect(job.result).rejects.toThrow(/the engine process exited \(signal SIGKILL\) while the job was running/);
+    const next = engine.submit({ kind: 'train', config: config({ model: 'nope' }), dataDir });
+    await expect(next.result).rejects.toThrow(/unknown model 'nope'; available: mlp, cnn, resnet18/);
+    expect(engine.pid).not.toBe(firstPid);
+  });
+});

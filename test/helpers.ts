@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ImageDataset } from '../src/main/engine/data/dataset.js';
+import { datasetDigest } from '../src/main/engine/data/dataset-cache.js';
+import { Random } from '../src/main/engine/random.js';
+
+export function makeTempDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `lethe-test-${label}-`));
+}
+
+/**
+ * A small learnable image dataset: each class is a bright square at its own position
+ * on a noisy background, so a model can separate the classes in a few steps.
+ */
+export function syntheticDataset(count: number, classes = 4, size = 8, channels = 1, seed = 1): ImageDataset {
+  const random = new Random(seed, 'synthetic');
+  const pixels = new Uint8Array(count * size * size * channels);
+  const labels = new Uint8Array(count);
+  for (let n = 0; n < count; n++) {
+    const label = n % classes;
+    labels[n] = label;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const inSquare = Math.floor(y / (size / 2)) * 2 + Math.floor(x / (size / 2)) === label % 4;
+        for (let c = 0; c < channels; c++) {
+          pixels[((n * size + y) * size + x) * channels + c] = inSquare ? 200 + random.int(56) : random.int(60);
+        }
+      }
+    }
+  }
+  return {
+    name: 'synthetic',
+    digest: datasetDigest(pixels, labels),
+    height: size,
+    width: size,
+    channels,
+    classNames: Array.from({ length: classes }, (_, i) => `class${i}`),
+    count,
+    pixels,
+    labels,
+  };
+}
