@@ -58,6 +58,15 @@ describe('lethe CLI input checks', () => {
     expect(train.out).toMatch(/lethe train --dataset fashion-mnist --model cnn --epochs 3/);
   });
 
+  it('asks for the checkpoint to evaluate and names one that does not exist', async () => {
+    const missing = await cli(['evaluate', '--data-dir', dataDir]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/name the checkpoint to evaluate/);
+    const unknown = await cli(['evaluate', 'abcdef123', '--data-dir', dataDir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no checkpoint found at 'abcdef123'/);
+  });
+
   it('lists datasets as JSON', async () => {
     const { code, out } = await cli(['datasets', '--json', '--data-dir', dataDir]);
     expect(code).toBe(0);

@@ -42,6 +42,23 @@ describe('engine process', () => {
     });
   });
 
+  it('evaluates a saved checkpoint to the same test accuracy, and refuses a corrupted one', async () => {
+    const trained = await engine.submit({ kind: 'train', config: config({ seed: 3 }), dataDir }).result;
+    const evaluated = await engine.submit({ kind: 'evaluate', checkpoint: trained.checkpoint.hash.slice(0, 12), dataDir }).result;
+    expect(evaluated.checkpoint.hash).toBe(trained.checkpoint.hash);
+    expect(evaluated.splits.test.accuracy).toBe(trained.testAccuracy);
+    expect(evaluated.splits.test.count).toBe(1429);
+    expect(evaluated.splits.train.count + evaluated.splits.heldOut.count).toBe(7712 + 859);
+
+    const weights = path.join(trained.checkpoint.path, 'weights.bin');
+    const bytes = fs.readFileSync(weights);
+    bytes[bytes.length - 1]! ^= 0x40;
+    fs.writeFileSync(weights, bytes);
+    const corrupt = engine.submit({ kind: 'evaluate', checkpoint: trained.checkpoint.path, dataDir });
+    await expect(corrupt.result).rejects.toThrow(/is corrupt: its content hash is [0-9a-f]{64}, expected/);
+    fs.rmSync(trained.checkpoint.path, { recursive: true });
+  });
+
   it('cancels a job mid-epoch and writes no checkpoint', async () => {
     const before = checkpointFolders();
     let cancelledAt = 0;

@@ -3,7 +3,6 @@
  * runs in the engine process; this process only parses, reports and waits.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { TrainJobResult } from '../shared/engine-protocol.js';
 import { parseTrainConfig, type TrainConfigInput } from '../shared/train-config.js';
 import { EngineClient, JobCancelledError } from './app/engine-client.js';
 import { formatDuration, formatProgress } from './cli/progress-bar.js';
@@ -14,12 +13,15 @@ import { ARCHITECTURE_DESCRIPTIONS } from './engine/models/model-catalog.js';
 
 class UsageError extends Error {}
 
+const PLAIN_PROGRESS_INTERVAL_MS = 15_000;
+
 const MAIN_HELP = `lethe - multi-objective machine unlearning workbench (headless)
 
 Usage: lethe <command> [options]
 
 Commands:
   train      train a classifier on a built-in dataset and save a checkpoint
+  evaluate   measure a saved checkpoint on its train, held-out and test data
   datasets   list the built-in datasets and whether they are cached
   info       start the engine and show the compute backend it chose
 
@@ -59,6 +61,12 @@ Training:
 
 Example:
   lethe train --dataset fashion-mnist --model cnn --epochs 3`;
+
+const EVALUATE_HELP = `Usage: lethe evaluate CHECKPOINT [--json] [--data-dir DIR]
+
+Loads a checkpoint (a folder, or a hash or unique hash prefix under
+<data-dir>/checkpoints), verifies its content hash, and reports loss and accuracy
+on the train, held-out and test parts of the split it was trained with.`;
 
 const DATASETS_HELP = `Usage: lethe datasets [--json] [--data-dir DIR]
 
@@ -154,6 +162,7 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
   const engine = new EngineClient();
   const quiet = values.json === true;
   let lastLine = '';
+  let lastPlainProgress = Date.now();
   const clearLine = () => {
     if (io.isTTY && lastLine) process.stderr.write('\r' + ' '.repeat(lastLine.length) + '\r');
     lastLine = '';
@@ -172,9 +181,15 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
           io.err(`note: ${message}`);
         },
         onProgress: (progress) => {
-          if (quiet || !io.isTTY) return;
-          lastLine = formatProgress(progress);
-          process.stderr.write('\r' + lastLine);
+          if (quiet) return;
+          if (io.isTTY) {
+            lastLine = formatProgress(progress);
+            process.stderr.write('\r' + lastLine);
+          } else if (Date.now() - lastPlainProgress >= PLAIN_PROGRESS_INTERVAL_MS) {
+            // Logs and pipes get a line now and then instead of a redrawn bar.
+            lastPlainProgress = Date.now();
+            io.err(formatProgress(progress));
+          }
         },
         onEpoch: (m) => {
           if (quiet) return;
@@ -193,7 +208,7 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
     };
     process.on('SIGINT', onSigint);
     try {
-      const result = (await job.result) as TrainJobResult;
+      const result = await job.result;
       if (quiet) io.out(JSON.stringify(result, null, 2));
       else {
         io.err(`test accuracy ${(100 * result.testAccuracy).toFixed(2)}% after ${formatDuration(result.seconds)}`);
@@ -213,6 +228,28 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
     }
   } finally {
     clearLine();
+    await engine.shutdown();
+  }
+}
+
+async function evaluateCommand(values: Values, io: Output, [reference]: string[]): Promise<number> {
+  if (!reference) throw new UsageError('name the checkpoint to evaluate (see lethe evaluate --help)');
+  const dataDir = ensureWritableDir(resolveDataDir(values['data-dir']));
+  const engine = new EngineClient();
+  try {
+    const result = await engine.submit({ kind: 'evaluate', checkpoint: reference, dataDir }, {
+      onNotice: (message) => io.err(`note: ${message}`),
+    }).result;
+    if (values.json) {
+      io.out(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    io.out(`checkpoint ${result.checkpoint.hash}\n  ${result.model} on ${result.dataset.name}, backend ${result.backend.name}`);
+    for (const [part, e] of Object.entries(result.splits)) {
+      io.out(`  ${part.padEnd(8)} accuracy ${(100 * e.accuracy).toFixed(2)}%  loss ${e.loss.toFixed(4)}  (${e.count} samples)`);
+    }
+    return 0;
+  } finally {
     await engine.shutdown();
   }
 }
@@ -258,10 +295,18 @@ async function infoCommand(values: Values, io: Output): Promise<number> {
   }
 }
 
-const COMMANDS: Record<string, { help: string; run: (values: Values, io: Output) => number | Promise<number> }> = {
-  train: { help: TRAIN_HELP, run: trainCommand },
-  datasets: { help: DATASETS_HELP, run: datasetsCommand },
-  info: { help: INFO_HELP, run: infoCommand },
+interface Command {
+  help: string;
+  /** How many positional arguments the command takes. */
+  positionals: number;
+  run: (values: Values, io: Output, positionals: string[]) => number | Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  train: { help: TRAIN_HELP, positionals: 0, run: trainCommand },
+  evaluate: { help: EVALUATE_HELP, positionals: 1, run: evaluateCommand },
+  datasets: { help: DATASETS_HELP, positionals: 0, run: datasetsCommand },
+  info: { help: INFO_HELP, positionals: 0, run: infoCommand },
 };
 
 export async function runCli(argv: string[], io: Output = consoleOutput): Promise<number> {
@@ -287,12 +332,12 @@ export async function runCli(argv: string[], io: Output = consoleOutput): Promis
     io.out(command.help);
     return 0;
   }
-  if (extra.length) {
-    io.err(`lethe ${name}: unexpected argument '${extra[0]}'`);
+  if (extra.length > command.positionals) {
+    io.err(`lethe ${name}: unexpected argument '${extra[command.positionals]}'`);
     return 2;
   }
   try {
-    return await command.run(values, io);
+    return await command.run(values, io, extra);
   } catch (error) {
     const message = (error as Error).message;
     io.err(`lethe ${name}: ${message}`);

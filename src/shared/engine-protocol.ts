@@ -12,7 +12,15 @@ export interface TrainJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob;
+/** Measures a saved checkpoint on the split it was trained with. */
+export interface EvaluateJob {
+  kind: 'evaluate';
+  /** A checkpoint folder, or a hash or unique hash prefix under the data directory. */
+  checkpoint: string;
+  dataDir: string;
+}
+
+export type EngineJob = TrainJob | EvaluateJob;
 
 export interface TrainJobResult {
   kind: 'train';
@@ -25,7 +33,26 @@ export interface TrainJobResult {
   seconds: number;
 }
 
-export type EngineJobResult = TrainJobResult;
+export interface SplitEvaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+export interface EvaluateJobResult {
+  kind: 'evaluate';
+  checkpoint: { hash: string; path: string };
+  model: string;
+  dataset: { name: string; digest: string };
+  splits: { train: SplitEvaluation; heldOut: SplitEvaluation; test: SplitEvaluation };
+  backend: BackendInfo;
+  seconds: number;
+}
+
+export type EngineJobResult = TrainJobResult | EvaluateJobResult;
+
+/** The result type that belongs to a job type. */
+export type ResultOf<J extends EngineJob> = Extract<EngineJobResult, { kind: J['kind'] }>;
 
 export type EngineRequest =
   | { type: 'run'; jobId: string; job: EngineJob }

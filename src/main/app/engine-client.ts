@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BackendInfo } from '../../shared/backend.js';
-import type { EngineEvent, EngineJob, EngineJobResult, EngineRequest } from '../../shared/engine-protocol.js';
+import type { EngineEvent, EngineJob, EngineJobResult, EngineRequest, ResultOf } from '../../shared/engine-protocol.js';
 import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
 
 /** How the client talks to one engine process; child_process here, utilityProcess in the app. */
@@ -71,9 +71,9 @@ interface PendingJob {
   reject: (error: Error) => void;
 }
 
-export interface RunningJob {
+export interface RunningJob<R extends EngineJobResult = EngineJobResult> {
   jobId: string;
-  result: Promise<EngineJobResult>;
+  result: Promise<R>;
 }
 
 export class EngineClient {
@@ -148,10 +148,10 @@ export class EngineClient {
   }
 
   /** Queues a job; the engine runs jobs one at a time in submission order. */
-  submit(job: EngineJob, handlers: JobHandlers = {}): RunningJob {
+  submit<J extends EngineJob>(job: J, handlers: JobHandlers = {}): RunningJob<ResultOf<J>> {
     const jobId = randomUUID();
-    const result = new Promise<EngineJobResult>((resolve, reject) => {
-      this.pending.set(jobId, { handlers, resolve, reject });
+    const result = new Promise<ResultOf<J>>((resolve, reject) => {
+      this.pending.set(jobId, { handlers, resolve: resolve as (r: EngineJobResult) => void, reject });
     });
     this.ready().then(
       () => this.transport?.send({ type: 'run', jobId, job }),

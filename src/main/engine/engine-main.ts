@@ -6,7 +6,9 @@
  */
 import type { BackendInfo } from '../../shared/backend.js';
 import type { EngineEvent, EngineJob, EngineRequest } from '../../shared/engine-protocol.js';
+import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
 import { initBackend } from './backend.js';
+import { runEvaluateJob } from './jobs/evaluate-job.js';
 import { runTrainJob } from './jobs/train-job.js';
 import { CancelledError } from './train/trainer.js';
 
@@ -85,14 +87,15 @@ async function main(): Promise<void> {
         running.set(jobId, controller);
         channel.send({ type: 'started', jobId });
         try {
-          const result = await runTrainJob(job.config, {
+          const context = {
             dataDir: job.dataDir,
             backend,
             signal: controller.signal,
-            onProgress: (progress) => channel.send({ type: 'progress', jobId, progress }),
-            onEpoch: (metrics) => channel.send({ type: 'epoch', jobId, metrics }),
-            notice: (message) => channel.send({ type: 'notice', jobId, message }),
-          });
+            onProgress: (progress: TrainProgress) => channel.send({ type: 'progress', jobId, progress }),
+            onEpoch: (metrics: EpochMetrics) => channel.send({ type: 'epoch', jobId, metrics }),
+            notice: (message: string) => channel.send({ type: 'notice', jobId, message }),
+          };
+          const result = job.kind === 'train' ? await runTrainJob(job.config, context) : await runEvaluateJob(job.checkpoint, context);
           channel.send({ type: 'finished', jobId, result });
         } catch (error) {
           if (error instanceof CancelledError) channel.send({ type: 'cancelled', jobId });
