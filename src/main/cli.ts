@@ -2,14 +2,40 @@
  * `lethe`: the headless command line over the same engine the window uses. Training
  * runs in the engine process; this process only parses, reports and waits.
  */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { RunSummary } from '../shared/catalog-types.js';
 import { parseTrainConfig, type TrainConfigInput } from '../shared/train-config.js';
-import { EngineClient, JobCancelledError } from './app/engine-client.js';
-import { formatDuration, formatProgress } from './cli/progress-bar.js';
+import { EngineClient } from './app/engine-client.js';
+import { LetheService } from './app/lethe-service.js';
+import { Catalog } from './catalog/catalog.js';
+import { formatProgress } from './cli/progress-bar.js';
+import { formatDuration } from '../shared/format.js';
 import { BUILTIN_DATASETS, datasetCachePath } from './engine/data/builtin-datasets.js';
 import { readDatasetCache } from './engine/data/dataset-cache.js';
 import { ensureWritableDir, resolveDataDir } from './engine/data/data-dir.js';
 import { ARCHITECTURE_DESCRIPTIONS } from './engine/models/model-catalog.js';
+import { createBridge } from './server.js';
+
+function packageRoot(): string {
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+function appVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(packageRoot() + 'package.json', 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The built renderer (npm run build) that `lethe serve` hands to browsers. */
+function rendererDir(): string {
+  return packageRoot() + 'out/renderer';
+}
 
 class UsageError extends Error {}
 
@@ -21,8 +47,11 @@ Usage: lethe <command> [options]
 
 Commands:
   train      train a classifier on a built-in dataset and save a checkpoint
+  runs       list, show or delete recorded runs: lethe runs list|show ID|rm ID
+  purge      remove deleted runs for good, with files no run refers to
   evaluate   measure a saved checkpoint on its train, held-out and test data
   datasets   list the built-in datasets and whether they are cached
+  serve      serve the window and the API to a browser over loopback HTTP
   info       start the engine and show the compute backend it chose
 
 Global options:
@@ -73,6 +102,27 @@ const DATASETS_HELP = `Usage: lethe datasets [--json] [--data-dir DIR]
 Lists the built-in datasets (shipped in npm packages, converted to a binary cache
 on first use) with their size and content digest once cached.`;
 
+const RUNS_HELP = `Usage: lethe runs [list] [--json]
+       lethe runs show ID [--json]
+       lethe runs rm ID
+
+Every training run is recorded in the catalog (<data-dir>/catalog.sqlite) with its
+config, status, backend, per-epoch metrics and checkpoint. IDs may be shortened to
+a unique prefix. rm is a soft delete; lethe purge removes deleted runs for good.`;
+
+const PURGE_HELP = `Usage: lethe purge [--json]
+
+Removes soft-deleted runs with their metrics and checkpoint records, then every
+folder under <data-dir>/checkpoints and <data-dir>/artifacts that no recorded run
+refers to (left by interrupted jobs). Files younger than 5 minutes are kept, as a
+job in another process may not have recorded them yet.`;
+
+const SERVE_HELP = `Usage: lethe serve [--port N] [--host ADDRESS]
+
+Serves the window (build it first with npm run build) and the Lethe API over HTTP,
+on 127.0.0.1 and a free port unless told otherwise. A random token is printed at
+start and required on every request: open the printed URL in a browser.`;
+
 const INFO_HELP = `Usage: lethe info [--json]
 
 Starts the engine process and reports the compute backend and device it chose,
@@ -97,6 +147,8 @@ const OPTIONS = {
   'split-seed': { type: 'string' },
   'augment-crop': { type: 'string' },
   'augment-flip': { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -150,6 +202,21 @@ const consoleOutput: Output = {
   isTTY: process.stderr.isTTY === true,
 };
 
+/** Opens the catalog and a service over it for one command; the engine starts only if used. */
+async function withService<T>(values: Values, use: (service: LetheService, catalog: Catalog) => Promise<T>): Promise<T> {
+  const dataDir = ensureWritableDir(resolveDataDir(values['data-dir']));
+  const catalog = Catalog.open(dataDir);
+  const engine = new EngineClient();
+  try {
+    return await use(new LetheService({ catalog, engine, appVersion: appVersion() }), catalog);
+  } finally {
+    await engine.shutdown();
+    catalog.close();
+  }
+}
+
+const TERMINAL_STATUSES = ['finished', 'failed', 'cancelled'];
+
 async function trainCommand(values: Values, io: Output): Promise<number> {
   const config = parseTrainConfig(trainConfigFromOptions(values));
   if (!BUILTIN_DATASETS.some((d) => d.name === config.dataset)) {
@@ -158,8 +225,6 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
   if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
     throw new UsageError(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
   }
-  const dataDir = ensureWritableDir(resolveDataDir(values['data-dir']));
-  const engine = new EngineClient();
   const quiet = values.json === true;
   let lastLine = '';
   let lastPlainProgress = Date.now();
@@ -167,69 +232,165 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
     if (io.isTTY && lastLine) process.stderr.write('\r' + ' '.repeat(lastLine.length) + '\r');
     lastLine = '';
   };
-  try {
-    const backend = await engine.ready();
+  return withService(values, async (service) => {
+    const backend = await service.engineInfo();
     if (!quiet) {
       io.err(`backend: ${backend.name} on ${backend.device}`);
       for (const reason of backend.fallbacks) io.err(`  (${reason})`);
     }
-    const job = engine.submit(
-      { kind: 'train', config, dataDir },
-      {
-        onNotice: (message) => {
+    let runId = '';
+    const ended = new Promise<RunSummary>((resolve) => {
+      service.subscribe((event) => {
+        if (event.type === 'run-updated') {
+          if (event.run.id === runId && TERMINAL_STATUSES.includes(event.run.status)) resolve(event.run);
+          return;
+        }
+        if (event.runId !== runId) return;
+        if (event.type === 'run-notice') {
           clearLine();
-          io.err(`note: ${message}`);
-        },
-        onProgress: (progress) => {
-          if (quiet) return;
+          io.err(`note: ${event.message}`);
+        } else if (event.type === 'run-progress' && !quiet) {
           if (io.isTTY) {
-            lastLine = formatProgress(progress);
+            lastLine = formatProgress(event.progress);
             process.stderr.write('\r' + lastLine);
           } else if (Date.now() - lastPlainProgress >= PLAIN_PROGRESS_INTERVAL_MS) {
             // Logs and pipes get a line now and then instead of a redrawn bar.
             lastPlainProgress = Date.now();
-            io.err(formatProgress(progress));
+            io.err(formatProgress(event.progress));
           }
-        },
-        onEpoch: (m) => {
-          if (quiet) return;
+        } else if (event.type === 'run-epoch' && !quiet) {
+          const m = event.metrics;
           clearLine();
           io.err(
             `epoch ${m.epoch + 1}/${config.epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAccuracy).toFixed(2)}% | ` +
               `test loss ${m.testLoss.toFixed(4)} acc ${(100 * m.testAccuracy).toFixed(2)}% | lr ${m.lr.toPrecision(3)} | ${formatDuration(m.seconds)}`,
           );
-        },
-      },
-    );
+        }
+      });
+    });
+    runId = (await service.startTraining(config)).id;
+    if (!quiet) io.err(`run ${runId}`);
     const onSigint = () => {
       clearLine();
       io.err('cancelling...');
-      engine.cancel(job.jobId);
+      void service.cancelRun(runId).catch(() => {});
     };
     process.on('SIGINT', onSigint);
     try {
-      const result = await job.result;
-      if (quiet) io.out(JSON.stringify(result, null, 2));
-      else {
-        io.err(`test accuracy ${(100 * result.testAccuracy).toFixed(2)}% after ${formatDuration(result.seconds)}`);
-        io.out(`checkpoint ${result.checkpoint.hash}\n  ${result.checkpoint.path}`);
-      }
-      return 0;
-    } catch (error) {
-      if (error instanceof JobCancelledError) {
-        clearLine();
+      const run = await ended;
+      clearLine();
+      const detail = await service.getRun(run.id);
+      if (quiet) io.out(JSON.stringify(detail, null, 2));
+      if (run.status === 'cancelled') {
         io.err('training cancelled; no checkpoint was written');
-        if (quiet) io.out(JSON.stringify({ status: 'cancelled' }));
         return 130;
       }
-      throw error;
+      if (run.status === 'failed') {
+        io.err(`lethe train: ${run.error}`);
+        return 1;
+      }
+      if (!quiet) {
+        const checkpoint = detail.checkpoints[0]!;
+        io.err(`test accuracy ${(100 * (run.latestMetrics.test_accuracy ?? NaN)).toFixed(2)}% after ${formatDuration(run.durationSeconds ?? NaN)}`);
+        io.out(`checkpoint ${checkpoint.hash}\n  ${checkpoint.path}`);
+      }
+      return 0;
     } finally {
       process.off('SIGINT', onSigint);
     }
-  } finally {
-    clearLine();
-    await engine.shutdown();
-  }
+  });
+}
+
+function formatTime(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+async function runsCommand(values: Values, io: Output, [action = 'list', id]: string[]): Promise<number> {
+  return withService(values, async (service) => {
+    if (action === 'list') {
+      const runs = await service.listRuns();
+      if (values.json) {
+        io.out(JSON.stringify(runs, null, 2));
+        return 0;
+      }
+      if (runs.length === 0) io.out('no runs yet (start one with lethe train)');
+      for (const r of runs) {
+        const acc = r.latestMetrics.test_accuracy;
+        io.out(
+          `${r.id.slice(0, 8)}  ${r.status.padEnd(9)} ${r.kind.padEnd(6)} ${String(r.dataset).padEnd(13)} ${String(r.model).padEnd(8)} ` +
+            `${(r.backend ?? '-').padEnd(6)} test acc ${acc === undefined ? '-' : (100 * acc).toFixed(2) + '%'}  ${formatTime(r.createdAt)}` +
+            `  ${r.durationSeconds === null ? '' : formatDuration(r.durationSeconds)}`,
+        );
+      }
+      return 0;
+    }
+    if (!id) throw new UsageError(`lethe runs ${action} needs a run id (see lethe runs --help)`);
+    if (action === 'show') {
+      const run = await service.getRun(id);
+      if (values.json) {
+        io.out(JSON.stringify(run, null, 2));
+        return 0;
+      }
+      io.out(`run ${run.id}\n  ${run.kind} ${run.status}${run.error ? `: ${run.error}` : ''}`);
+      io.out(`  dataset ${run.dataset}  model ${run.model}  seed ${run.seed}  backend ${run.backend ?? '-'} (${run.device ?? '-'})`);
+      io.out(`  created ${formatTime(run.createdAt)}  started ${formatTime(run.startedAt)}  finished ${formatTime(run.finishedAt)}`);
+      io.out(`  config ${JSON.stringify(run.config)}`);
+      for (const [key, points] of Object.entries(run.metrics)) {
+        io.out(`  ${key.padEnd(16)} ${points.map((p) => `${p.step}:${Number(p.value.toPrecision(4))}`).join('  ')}`);
+      }
+      for (const c of run.checkpoints) io.out(`  checkpoint ${c.hash} (${c.role})\n    ${c.path}`);
+      return 0;
+    }
+    if (action === 'rm') {
+      await service.deleteRun(id);
+      io.out(`deleted run ${id} (lethe purge removes it and its files for good)`);
+      return 0;
+    }
+    throw new UsageError(`unknown runs action '${action}': use list, show or rm`);
+  });
+}
+
+async function purgeCommand(values: Values, io: Output): Promise<number> {
+  return withService(values, async (_service, catalog) => {
+    const report = catalog.purge();
+    if (values.json) io.out(JSON.stringify(report, null, 2));
+    else {
+      io.out(`purged ${report.runs} deleted run(s) and ${report.checkpoints} checkpoint record(s)`);
+      for (const p of report.removedPaths) io.out(`  removed ${p}`);
+    }
+    return 0;
+  });
+}
+
+async function serveCommand(values: Values, io: Output): Promise<number> {
+  const host = values.host ?? '127.0.0.1';
+  const port = numberOption(values, 'port') ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer in [0, 65535], got ${port}`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) io.err(`warning: serving on ${host}, beyond this machine; anyone with the token can use it`);
+  return withService(values, async (service) => {
+    const token = randomBytes(24).toString('hex');
+    const server = createBridge({ service, token, staticDir: rendererDir() });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, resolve);
+    });
+    const address = server.address() as AddressInfo;
+    const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${shown}:${address.port}/?token=${token}`;
+    if (values.json) io.out(JSON.stringify({ url, token, port: address.port }));
+    else io.out(`Lethe is serving at ${url}\n(token required on every request; Ctrl-C stops)`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    return 0;
+  });
 }
 
 async function evaluateCommand(values: Values, io: Output, [reference]: string[]): Promise<number> {
@@ -304,6 +465,9 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   train: { help: TRAIN_HELP, positionals: 0, run: trainCommand },
+  runs: { help: RUNS_HELP, positionals: 2, run: runsCommand },
+  purge: { help: PURGE_HELP, positionals: 0, run: purgeCommand },
+  serve: { help: SERVE_HELP, positionals: 0, run: serveCommand },
   evaluate: { help: EVALUATE_HELP, positionals: 1, run: evaluateCommand },
   datasets: { help: DATASETS_HELP, positionals: 0, run: datasetsCommand },
   info: { help: INFO_HELP, positionals: 0, run: infoCommand },

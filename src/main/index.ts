@@ -4,9 +4,12 @@
  */
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, shell, utilityProcess } from 'electron';
-import { LETHE_API_CHANNELS } from '../shared/lethe-api.js';
 import { EngineClient, type EngineTransport } from './app/engine-client.js';
+import { LetheService } from './app/lethe-service.js';
+import { Catalog } from './catalog/catalog.js';
+import { ensureWritableDir, resolveDataDir } from './engine/data/data-dir.js';
 import enginePath from './engine/engine-main.ts?modulePath';
+import { bindIpc } from './ipc/bind-ipc.js';
 
 function utilityProcessTransport(): EngineTransport {
   const child = utilityProcess.fork(enginePath, [], { serviceName: 'Lethe engine', stdio: 'inherit' });
@@ -22,6 +25,9 @@ function utilityProcessTransport(): EngineTransport {
 }
 
 const engine = new EngineClient(utilityProcessTransport);
+// The same data directory and catalog as the CLI, so runs started either way show up in both.
+const catalog = Catalog.open(ensureWritableDir(resolveDataDir()));
+const service = new LetheService({ catalog, engine, appVersion: app.getVersion() });
 
 function createWindow(): void {
   const window = new BrowserWindow({
@@ -45,7 +51,9 @@ function createWindow(): void {
 }
 
 void app.whenReady().then(() => {
-  ipcMain.handle(LETHE_API_CHANNELS.engineInfo, () => engine.ready());
+  bindIpc(ipcMain, service, (channel, event) => {
+    for (const window of BrowserWindow.getAllWindows()) window.webContents.send(channel, event);
+  });
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
@@ -53,5 +61,8 @@ void app.whenReady().then(() => {
 });
 
 app.on('window-all-closed', () => {
-  void engine.shutdown().finally(() => app.quit());
+  void engine.shutdown().finally(() => {
+    catalog.close();
+    app.quit();
+  });
 });

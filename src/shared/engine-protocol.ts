@@ -28,7 +28,17 @@ export interface TrainJobResult {
   history: EpochMetrics[];
   testAccuracy: number;
   parameterCount: number;
-  dataset: { name: string; digest: string; train: number; heldOut: number; test: number };
+  dataset: {
+    name: string;
+    digest: string;
+    shape: [number, number, number];
+    classNames: string[];
+    sampleCount: number;
+    train: number;
+    heldOut: number;
+    test: number;
+  };
+  split: { digest: string; seed: number; testFraction: number; heldOutFraction: number };
   backend: BackendInfo;
   seconds: number;
 }

@@ -1,14 +1,91 @@
-import type { BackendInfo } from './backend.js';
-
 /**
- * The one API the window talks to, implemented once on the main side and reached over
- * IPC in the app (window.lethe). It grows with the catalog and the service.
+ * The one API the window talks to, implemented once by the Lethe service on the main
+ * side and reached through three doors: IPC in the app (window.lethe), the HTTP bridge
+ * in a browser, and the CLI in-process. Every door validates arguments with
+ * `validateArguments` before they reach the service.
  */
-export interface LetheApi {
-  /** The compute backend and device the engine process chose. */
-  engineInfo(): Promise<BackendInfo>;
+import { z } from 'zod';
+import type { BackendInfo } from './backend.js';
+import type { RunDetail, RunSummary } from './catalog-types.js';
+import { TrainConfigSchema, formatIssues, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
+
+export interface DatasetOption {
+  name: string;
+  description: string;
+  classNames: string[];
 }
 
-export const LETHE_API_CHANNELS = {
-  engineInfo: 'lethe:engine-info',
-} as const satisfies Record<keyof LetheApi, string>;
+export interface ModelOption {
+  name: string;
+  description: string;
+}
+
+export interface LetheRequests {
+  /** The compute backend and device the engine process chose. */
+  engineInfo(): Promise<BackendInfo>;
+  listDatasets(): Promise<DatasetOption[]>;
+  listModels(): Promise<ModelOption[]>;
+  listRuns(): Promise<RunSummary[]>;
+  getRun(id: string): Promise<RunDetail>;
+  /** Records the run as queued and hands it to the engine; returns at once. */
+  startTraining(config: TrainConfigInput): Promise<RunSummary>;
+  cancelRun(id: string): Promise<void>;
+  /** Soft delete; `lethe purge` removes it for good. */
+  deleteRun(id: string): Promise<void>;
+}
+
+export type LetheEvent =
+  | { type: 'run-updated'; run: RunSummary }
+  | { type: 'run-progress'; runId: string; progress: TrainProgress }
+  | { type: 'run-epoch'; runId: string; metrics: EpochMetrics }
+  | { type: 'run-notice'; runId: string; message: string };
+
+export interface LetheApi extends LetheRequests {
+  /** Subscribes to service events; returns the unsubscribe function. */
+  onEvent(listener: (event: LetheEvent) => void): () => void;
+}
+
+export type LetheMethod = keyof LetheRequests;
+
+const runId = z.string({ error: 'run id must be a string' }).min(1, 'run id must not be empty').max(100, 'run id is too long');
+
+/** Argument tuples of every method: the contract each door checks. */
+export const LETHE_ARGUMENTS = {
+  engineInfo: z.tuple([]),
+  listDatasets: z.tuple([]),
+  listModels: z.tuple([]),
+  listRuns: z.tuple([]),
+  getRun: z.tuple([runId]),
+  startTraining: z.tuple([TrainConfigSchema]),
+  cancelRun: z.tuple([runId]),
+  deleteRun: z.tuple([runId]),
+} as const satisfies Record<LetheMethod, z.ZodType>;
+
+export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];
+
+export class InvalidRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+export function isLetheMethod(name: string): name is LetheMethod {
+  return Object.hasOwn(LETHE_ARGUMENTS, name);
+}
+
+/** Checks a method name and its arguments; the error names the method and each bad field. */
+export function validateArguments(method: string, args: unknown): unknown[] {
+  if (!isLetheMethod(method)) throw new InvalidRequestError(`unknown method '${method}'`);
+  if (!Array.isArray(args)) throw new InvalidRequestError(`arguments of ${method} must be an array`);
+  const result = LETHE_ARGUMENTS[method].safeParse(args);
+  if (!result.success) {
+    // Every method takes at most one argument, so the tuple index adds nothing to the message.
+    const issues = result.error.issues.map((issue) => ({ ...issue, path: issue.path.slice(1) }));
+    throw new InvalidRequestError(`invalid arguments for ${method}: ${formatIssues(issues)}`);
+  }
+  return result.data as unknown[];
+}
+
+export const IPC_CHANNEL_PREFIX = 'lethe:';
+export const IPC_EVENT_CHANNEL = 'lethe:event';

@@ -41,12 +41,18 @@ export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 export function parseTrainConfig(input: unknown): TrainConfig {
   const result = TrainConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = issue.path.join('.');
-    const inWords = field.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
-    return field && !issue.message.toLowerCase().includes(inWords) ? `${field}: ${issue.message}` : issue.message;
-  });
-  throw new Error(`invalid training config: ${problems.join('; ')}`);
+  throw new Error(`invalid training config: ${formatIssues(result.error.issues)}`);
+}
+
+/** zod issues as one line; a field is named unless its message already says it in words. */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .map((issue) => {
+      const field = issue.path.map(String).join('.');
+      const inWords = field.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+      return field && !issue.message.toLowerCase().includes(inWords) ? `${field}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
 }
 
 export interface EpochMetrics {

@@ -2,7 +2,8 @@ import type { LetheApi } from '../../shared/lethe-api';
 
 declare global {
   interface Window {
-    lethe: LetheApi;
+    /** Present in the desktop app (preload); absent in a plain browser. */
+    lethe?: LetheApi;
   }
 }
 

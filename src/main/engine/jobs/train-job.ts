@@ -68,7 +68,17 @@ export async function runTrainJob(config: TrainConfig, context: JobContext): Pro
       history,
       testAccuracy: last.testAccuracy,
       parameterCount: model.parameterCount(),
-      dataset: { name: dataset.name, digest: dataset.digest, train: split.train.length, heldOut: split.heldOut.length, test: split.test.length },
+      dataset: {
+        name: dataset.name,
+        digest: dataset.digest,
+        shape: [dataset.height, dataset.width, dataset.channels],
+        classNames: dataset.classNames,
+        sampleCount: dataset.count,
+        train: split.train.length,
+        heldOut: split.heldOut.length,
+        test: split.test.length,
+      },
+      split: { digest: split.digest, seed: split.seed, testFraction: split.testFraction, heldOutFraction: split.heldOutFraction },
       backend: context.backend,
       seconds: (finished - started) / 1000,
     };

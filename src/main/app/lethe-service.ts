@@ -1,0 +1,225 @@
+/**
+ * The Lethe service: LetheApi implemented once over the catalog and the engine
+ * process. A run is recorded as queued before the engine sees it, moves to running
+ * when the engine starts it, logs per-epoch metrics as they come, and ends finished
+ * (with its checkpoint recorded), failed (with the reason) or cancelled. Every change
+ * is published to all subscribers (the window over IPC, browsers over the bridge, the
+ * CLI in-process).
+ */
+import { randomUUID } from 'node:crypto';
+import type { BackendInfo } from '../../shared/backend.js';
+import type { RunDetail, RunRecord, RunSummary } from '../../shared/catalog-types.js';
+import type { TrainJobResult } from '../../shared/engine-protocol.js';
+import type { DatasetOption, LetheEvent, LetheRequests, ModelOption } from '../../shared/lethe-api.js';
+import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../shared/train-config.js';
+import { processAlive, type Catalog } from '../catalog/catalog.js';
+import { BUILTIN_DATASETS } from '../engine/data/builtin-datasets.js';
+import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
+import { JobCancelledError, type EngineClient } from './engine-client.js';
+
+export class NotFoundError extends Error {}
+
+export interface ServiceOptions {
+  catalog: Catalog;
+  engine: EngineClient;
+  appVersion: string;
+}
+
+export class LetheService implements LetheRequests {
+  private readonly listeners = new Set<(event: LetheEvent) => void>();
+  /** Engine job id of each run this process handed to the engine and that has not ended. */
+  private readonly activeJobs = new Map<string, string>();
+  private readonly catalog: Catalog;
+  private readonly engine: EngineClient;
+  private readonly appVersion: string;
+
+  constructor(options: ServiceOptions) {
+    this.catalog = options.catalog;
+    this.engine = options.engine;
+    this.appVersion = options.appVersion;
+    // Runs left active by a process that died can never end: mark them failed.
+    this.catalog.runs.failOrphaned(processAlive);
+  }
+
+  subscribe(listener: (event: LetheEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private publish(event: LetheEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A failing subscriber (a closed window) must not stop the others.
+      }
+    }
+  }
+
+  private publishRun(id: string): void {
+    const run = this.catalog.runs.get(id);
+    if (run) this.publish({ type: 'run-updated', run: this.summary(run) });
+  }
+
+  private summary(run: RunRecord): RunSummary {
+    const end = run.finishedAt ?? (run.status === 'running' ? Date.now() : null);
+    return {
+      ...run,
+      latestMetrics: this.catalog.runs.latestMetrics(run.id),
+      durationSeconds: run.startedAt !== null && end !== null ? (end - run.startedAt) / 1000 : null,
+    };
+  }
+
+  async engineInfo(): Promise<BackendInfo> {
+    return this.engine.ready();
+  }
+
+  async listDatasets(): Promise<DatasetOption[]> {
+    return BUILTIN_DATASETS.map((d) => ({ name: d.name, description: d.description, classNames: d.classNames }));
+  }
+
+  async listModels(): Promise<ModelOption[]> {
+    return Object.entries(ARCHITECTURE_DESCRIPTIONS).map(([name, description]) => ({ name, description }));
+  }
+
+  async listRuns(): Promise<RunSummary[]> {
+    return this.catalog.runs.list().map((run) => this.summary(run));
+  }
+
+  async getRun(id: string): Promise<RunDetail> {
+    const run = this.findRun(id);
+    return {
+      ...this.summary(run),
+      params: this.catalog.runs.params(run.id),
+      metrics: this.catalog.runs.metricSeries(run.id),
+      checkpoints: this.catalog.checkpoints.forRun(run.id),
+      artifacts: this.catalog.artifacts.forRun(run.id),
+    };
+  }
+
+  private findRun(reference: string): RunRecord {
+    try {
+      return this.catalog.runs.find(reference);
+    } catch (error) {
+      throw new NotFoundError((error as Error).message);
+    }
+  }
+
+  async startTraining(input: TrainConfigInput): Promise<RunSummary> {
+    const config = parseTrainConfig(input);
+    if (!BUILTIN_DATASETS.some((d) => d.name === config.dataset)) {
+      throw new Error(`unknown dataset '${config.dataset}'; built-in datasets: ${BUILTIN_DATASETS.map((d) => d.name).join(', ')}`);
+    }
+    if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
+      throw new Error(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
+    }
+    const id = randomUUID();
+    this.catalog.db.transaction(() => {
+      this.catalog.runs.create({
+        id,
+        kind: 'train',
+        dataset: config.dataset,
+        model: config.model,
+        config,
+        seed: config.seed,
+        appVersion: this.appVersion,
+        ownerPid: process.pid,
+      });
+      this.catalog.runs.setParams(id, flattenConfig(config));
+    })();
+    this.publishRun(id);
+    this.dispatch(id, config);
+    return this.summary(this.catalog.runs.get(id)!);
+  }
+
+  private dispatch(id: string, config: TrainConfig): void {
+    const job = this.engine.submit(
+      { kind: 'train', config, dataDir: this.catalog.dataDir },
+      {
+        onStarted: () => {
+          void this.engine.ready().then((backend) => {
+            this.catalog.runs.markRunning(id, backend);
+            this.publishRun(id);
+          });
+        },
+        onProgress: (progress) => this.publish({ type: 'run-progress', runId: id, progress }),
+        onEpoch: (m) => {
+          this.catalog.runs.logMetrics(
+            id,
+            { train_loss: m.trainLoss, train_accuracy: m.trainAccuracy, test_loss: m.testLoss, test_accuracy: m.testAccuracy, lr: m.lr, epoch_seconds: m.seconds },
+            m.epoch + 1,
+          );
+          this.publish({ type: 'run-epoch', runId: id, metrics: m });
+          this.publishRun(id);
+        },
+        onNotice: (message) => this.publish({ type: 'run-notice', runId: id, message }),
+      },
+    );
+    this.activeJobs.set(id, job.jobId);
+    job.result.then(
+      (result) => this.recordFinished(id, result),
+      (error: Error) => {
+        this.catalog.runs.finish(id, error instanceof JobCancelledError ? 'cancelled' : 'failed', error instanceof JobCancelledError ? null : error.message);
+      },
+    ).finally(() => {
+      this.activeJobs.delete(id);
+      this.publishRun(id);
+    });
+  }
+
+  private recordFinished(id: string, result: TrainJobResult): void {
+    const { catalog } = this;
+    catalog.db.transaction(() => {
+      const dataset = catalog.datasets.upsert({
+        name: result.dataset.name,
+        digest: result.dataset.digest,
+        source: 'builtin',
+        shape: result.dataset.shape,
+        classNames: result.dataset.classNames,
+        sampleCount: result.dataset.sampleCount,
+      });
+      catalog.datasets.addSplit({
+        datasetId: dataset.id,
+        digest: result.split.digest,
+        seed: result.split.seed,
+        testFraction: result.split.testFraction,
+        heldOutFraction: result.split.heldOutFraction,
+        counts: { train: result.dataset.train, heldOut: result.dataset.heldOut, test: result.dataset.test },
+      });
+      catalog.checkpoints.add({
+        hash: result.checkpoint.hash,
+        path: result.checkpoint.path,
+        role: 'original',
+        runId: id,
+        model: String(catalog.runs.get(id)?.model),
+        dataset: result.dataset.name,
+      });
+      catalog.runs.logMetrics(id, { run_seconds: result.seconds, parameter_count: result.parameterCount }, result.history.length);
+      catalog.runs.finish(id, 'finished');
+    })();
+  }
+
+  async cancelRun(id: string): Promise<void> {
+    const run = this.findRun(id);
+    const jobId = this.activeJobs.get(run.id);
+    if (jobId) {
+      this.engine.cancel(jobId);
+      return;
+    }
+    if (run.status === 'queued' || run.status === 'running') {
+      throw new Error(`run ${run.id} is ${run.status} in another Lethe process (pid ${run.ownerPid}); cancel it there`);
+    }
+    throw new Error(`run ${run.id} has already ${run.status === 'finished' ? 'finished' : `ended (${run.status})`}`);
+  }
+
+  async deleteRun(id: string): Promise<void> {
+    const run = this.findRun(id);
+    this.catalog.runs.softDelete(run.id);
+    this.publishRun(run.id);
+  }
+}
+
+/** Config fields as write-once params (arrays as comma lists). */
+function flattenConfig(config: TrainConfig): Record<string, string | number | boolean> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v as string | number | boolean)]));
+}

@@ -1,0 +1,165 @@
+/**
+ * Versioned schema migrations, applied in order at open. `PRAGMA user_version` holds the
+ * version reached; an old catalog is upgraded in place, never recreated. Append new
+ * migrations; never edit one that has shipped.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up: (db: Database.Database) => void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'datasets, splits, runs, params, metrics, checkpoints, artifacts',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE datasets (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL,
+          digest TEXT NOT NULL UNIQUE,
+          source TEXT NOT NULL,
+          height INTEGER NOT NULL,
+          width INTEGER NOT NULL,
+          channels INTEGER NOT NULL,
+          class_names TEXT NOT NULL,
+          sample_count INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE splits (
+          id INTEGER PRIMARY KEY,
+          dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+          digest TEXT NOT NULL UNIQUE,
+          seed INTEGER NOT NULL,
+          test_fraction REAL NOT NULL,
+          held_out_fraction REAL NOT NULL,
+          train_count INTEGER NOT NULL,
+          held_out_count INTEGER NOT NULL,
+          test_count INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE runs (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('train', 'retrain', 'unlearn', 'evaluate')),
+          status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'finished', 'failed', 'cancelled')),
+          dataset TEXT,
+          model TEXT,
+          method TEXT,
+          aggregator TEXT,
+          config TEXT NOT NULL,
+          config_hash TEXT NOT NULL,
+          seed INTEGER,
+          backend TEXT,
+          device TEXT,
+          app_version TEXT NOT NULL,
+          owner_pid INTEGER,
+          created_at INTEGER NOT NULL,
+          started_at INTEGER,
+          finished_at INTEGER,
+          error TEXT,
+          deleted_at INTEGER
+        );
+        CREATE INDEX runs_created ON runs(created_at);
+        CREATE INDEX runs_config_hash ON runs(config_hash);
+        CREATE TABLE params (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          key TEXT NOT NULL,
+          value TEXT NOT NULL,
+          PRIMARY KEY (run_id, key)
+        );
+        CREATE TRIGGER params_write_once BEFORE UPDATE ON params
+        BEGIN
+          SELECT RAISE(ABORT, 'params are write-once');
+        END;
+        CREATE TABLE metrics (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          key TEXT NOT NULL,
+          value REAL NOT NULL,
+          step INTEGER NOT NULL,
+          time INTEGER NOT NULL
+        );
+        CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);
+        CREATE TABLE checkpoints (
+          hash TEXT PRIMARY KEY,
+          path TEXT NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('original', 'retrain', 'unlearned')),
+          run_id TEXT REFERENCES runs(id) ON DELETE SET NULL,
+          model TEXT NOT NULL,
+          dataset TEXT,
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE artifacts (
+          id INTEGER PRIMARY KEY,
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          kind TEXT NOT NULL,
+          path TEXT NOT NULL,
+          hash TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+      `),
+  },
+  {
+    version: 2,
+    description: 'forget sets, studies, latest-metric cache',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE forget_sets (
+          id INTEGER PRIMARY KEY,
+          dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+          name TEXT NOT NULL,
+          rule TEXT NOT NULL,
+          seed INTEGER,
+          size INTEGER NOT NULL,
+          digest TEXT NOT NULL,
+          path TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          deleted_at INTEGER,
+          UNIQUE (dataset_id, digest)
+        );
+        CREATE TABLE studies (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          description TEXT NOT NULL DEFAULT '',
+          created_at INTEGER NOT NULL,
+          deleted_at INTEGER
+        );
+        CREATE TABLE study_runs (
+          study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          PRIMARY KEY (study_id, run_id)
+        );
+        CREATE TABLE latest_metrics (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          key TEXT NOT NULL,
+          value REAL NOT NULL,
+          step INTEGER NOT NULL,
+          time INTEGER NOT NULL,
+          PRIMARY KEY (run_id, key)
+        );
+        INSERT INTO latest_metrics (run_id, key, value, step, time)
+          SELECT m.run_id, m.key, m.value, m.step, m.time FROM metrics m
+          WHERE m.rowid = (SELECT m2.rowid FROM metrics m2 WHERE m2.run_id = m.run_id AND m2.key = m.key
+                           ORDER BY m2.step DESC, m2.time DESC, m2.rowid DESC LIMIT 1);
+      `),
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Applies the migrations above `user_version`, each in its own immediate transaction. */
+export function migrate(db: Database.Database, upTo = LATEST_VERSION): number {
+  for (const migration of MIGRATIONS) {
+    if (migration.version > upTo) break;
+    db.transaction(() => {
+      // Re-read inside the write lock: another process may have migrated meanwhile.
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (migration.version <= current) return;
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,148 @@
+/**
+ * The HTTP bridge: the same LetheApi over loopback HTTP, so the renderer runs in a plain
+ * browser (end-to-end tests in Chromium, a remote GPU box through an SSH tunnel).
+ *
+ * - Every request needs the token printed at start: an `Authorization: Bearer` header,
+ *   or the `lethe_token` cookie that opening `/?token=...` sets (so the page's own
+ *   assets and the event stream are authorised too).
+ * - The Host header must name the address the bridge listens on (no DNS rebinding).
+ * - POST /api/call/<method> with a JSON array of arguments; GET /api/events is a
+ *   server-sent event stream of service events; anything else is the built renderer.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { InvalidRequestError } from '../shared/lethe-api.js';
+import { dispatch } from './app/dispatch.js';
+import { NotFoundError, type LetheService } from './app/lethe-service.js';
+
+export interface BridgeOptions {
+  service: LetheService;
+  token: string;
+  /** Folder of the built renderer (index.html and assets). */
+  staticDir: string;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+function sameToken(given: string | undefined, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookieToken(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === 'lethe_token') return value.join('=');
+  }
+  return undefined;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new InvalidRequestError(`request body exceeds ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function createBridge({ service, token, staticDir }: BridgeOptions): http.Server {
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
+      else res.end();
+    });
+  });
+
+  function allowedHost(req: http.IncomingMessage): boolean {
+    const address = server.address();
+    if (!address || typeof address === 'string') return false;
+    const host = req.headers.host ?? '';
+    const port = String(address.port);
+    const names = new Set([`${address.address}:${port}`, `[${address.address}]:${port}`, `localhost:${port}`]);
+    return names.has(host);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://bridge');
+    if (!allowedHost(req)) return sendJson(res, 403, { error: `host '${req.headers.host}' is not this bridge` });
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const queryToken = url.searchParams.get('token') ?? undefined;
+    const authorised = [bearer, cookieToken(req.headers.cookie), queryToken].some((t) => sameToken(t, token));
+    if (!authorised) return sendJson(res, 401, { error: 'missing or wrong token: open the URL that `lethe serve` printed' });
+    if (sameToken(queryToken, token)) {
+      res.setHeader('set-cookie', `lethe_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    }
+
+    if (url.pathname.startsWith('/api/call/')) {
+      if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST for API calls' });
+      const method = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+      let args: unknown;
+      try {
+        const body = await readBody(req);
+        args = body ? JSON.parse(body) : [];
+      } catch (error) {
+        return sendJson(res, 400, { error: error instanceof InvalidRequestError ? error.message : 'request body is not valid JSON' });
+      }
+      try {
+        const result = await dispatch(service, method, args);
+        return sendJson(res, 200, { result: result ?? null });
+      } catch (error) {
+        const status = error instanceof InvalidRequestError ? 400 : error instanceof NotFoundError ? 404 : 422;
+        return sendJson(res, status, { error: (error as Error).message });
+      }
+    }
+
+    if (url.pathname === '/api/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.write(': connected\n\n');
+      const unsubscribe = service.subscribe((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      req.on('close', () => {
+        clearInterval(keepAlive);
+        unsubscribe();
+      });
+      return;
+    }
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: `${req.method} is not allowed here` });
+    const root = path.resolve(staticDir);
+    let file = path.resolve(root, '.' + decodeURIComponent(url.pathname));
+    if (!file.startsWith(root + path.sep) && file !== root) return sendJson(res, 404, { error: 'not found' });
+    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(root, 'index.html');
+    if (!fs.existsSync(file)) {
+      return sendJson(res, 503, { error: `the window is not built (${root} is missing): run npm run build` });
+    }
+    res.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  }
+
+  return server;
+}

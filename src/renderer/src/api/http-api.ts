@@ -1,0 +1,44 @@
+/**
+ * LetheApi over the HTTP bridge, for the window running in a plain browser. The page
+ * was opened with ?token=..., which set an HttpOnly cookie that authorises these calls.
+ */
+import { LETHE_METHODS, type LetheApi, type LetheEvent, type LetheMethod, type LetheRequests } from '../../../shared/lethe-api';
+
+async function call(method: LetheMethod, args: unknown[]): Promise<unknown> {
+  const response = await fetch(`/api/call/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    credentials: 'same-origin',
+    body: JSON.stringify(args),
+  });
+  const body = (await response.json()) as { result?: unknown; error?: string };
+  if (!response.ok) throw new Error(body.error ?? `${method} failed with HTTP ${response.status}`);
+  return body.result;
+}
+
+export function createHttpApi(): LetheApi {
+  const listeners = new Set<(event: LetheEvent) => void>();
+  let source: EventSource | null = null;
+  const requests = Object.fromEntries(
+    LETHE_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)]),
+  ) as unknown as LetheRequests;
+  return Object.assign(requests, {
+    onEvent(listener: (event: LetheEvent) => void) {
+      listeners.add(listener);
+      if (!source) {
+        source = new EventSource('/api/events');
+        source.onmessage = (message) => {
+          const event = JSON.parse(message.data as string) as LetheEvent;
+          for (const l of listeners) l(event);
+        };
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && source) {
+          source.close();
+          source = null;
+        }
+      };
+    },
+  }) as LetheApi;
+}

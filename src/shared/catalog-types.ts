@@ -1,0 +1,119 @@
+/** What the catalog holds, as the service and every door see it. */
+
+export const RUN_KINDS = ['train', 'retrain', 'unlearn', 'evaluate'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type CheckpointRole = 'original' | 'retrain' | 'unlearned';
+
+export interface RunRecord {
+  id: string;
+  kind: RunKind;
+  status: RunStatus;
+  dataset: string | null;
+  model: string | null;
+  method: string | null;
+  aggregator: string | null;
+  config: Record<string, unknown>;
+  configHash: string;
+  seed: number | null;
+  backend: string | null;
+  device: string | null;
+  appVersion: string;
+  ownerPid: number | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: string | null;
+  deletedAt: number | null;
+}
+
+export interface MetricPoint {
+  value: number;
+  step: number;
+  time: number;
+}
+
+export interface CheckpointRecord {
+  hash: string;
+  path: string;
+  role: CheckpointRole;
+  runId: string | null;
+  model: string;
+  dataset: string | null;
+  createdAt: number;
+}
+
+export interface ArtifactRecord {
+  id: number;
+  runId: string;
+  kind: string;
+  path: string;
+  hash: string;
+  createdAt: number;
+}
+
+export interface DatasetRecord {
+  id: number;
+  name: string;
+  digest: string;
+  source: string;
+  shape: [number, number, number];
+  classNames: string[];
+  sampleCount: number;
+  createdAt: number;
+}
+
+export interface SplitRecord {
+  id: number;
+  datasetId: number;
+  digest: string;
+  seed: number;
+  testFraction: number;
+  heldOutFraction: number;
+  counts: { train: number; heldOut: number; test: number };
+  createdAt: number;
+}
+
+export interface ForgetSetRecord {
+  id: number;
+  datasetId: number;
+  name: string;
+  rule: Record<string, unknown>;
+  seed: number | null;
+  size: number;
+  digest: string;
+  path: string;
+  createdAt: number;
+  deletedAt: number | null;
+}
+
+export interface StudyRecord {
+  id: number;
+  name: string;
+  description: string;
+  createdAt: number;
+  deletedAt: number | null;
+  runIds: string[];
+}
+
+/** A run as the Runs table shows it: the record plus its latest metrics. */
+export interface RunSummary extends RunRecord {
+  latestMetrics: Record<string, number>;
+  durationSeconds: number | null;
+}
+
+/** Everything the run details view shows. */
+export interface RunDetail extends RunSummary {
+  params: Record<string, string>;
+  metrics: Record<string, MetricPoint[]>;
+  checkpoints: CheckpointRecord[];
+  artifacts: ArtifactRecord[];
+}
+
+export interface PurgeReport {
+  runs: number;
+  checkpoints: number;
+  removedPaths: string[];
+}
