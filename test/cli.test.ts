@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import type { RunDetail } from '../src/shared/catalog-types.js';
 import { runCli } from '../src/main/cli.js';
 import { makeTempDir } from './helpers.js';
 
@@ -76,18 +77,27 @@ describe('lethe CLI input checks', () => {
   });
 });
 
-describe('lethe train end to end', () => {
-  it('trains through the engine process and prints the result as JSON', async () => {
+describe('lethe train, runs and purge end to end', () => {
+  it('records a run in the catalog, lists, shows, deletes and purges it', async () => {
     const dataDir = makeTempDir('cli-e2e');
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['bin/lethe.mjs', 'train', '--dataset', 'mnist', '--model', 'mlp', '--epochs', '1', '--batch-size', '128', '--json', '--data-dir', dataDir],
-      { env: { ...process.env, LETHE_BACKEND: 'wasm' } },
-    );
-    const result = JSON.parse(stdout) as { testAccuracy: number; checkpoint: { hash: string; path: string } };
-    expect(result.testAccuracy).toBeGreaterThan(0.85);
-    expect(fs.existsSync(path.join(result.checkpoint.path, 'weights.bin'))).toBe(true);
-    expect(path.basename(result.checkpoint.path)).toBe(result.checkpoint.hash);
+    const lethe = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['bin/lethe.mjs', ...args, '--data-dir', dataDir], { env: { ...process.env, LETHE_BACKEND: 'wasm' } });
+    const { stdout } = await lethe('train', '--dataset', 'mnist', '--model', 'mlp', '--epochs', '1', '--batch-size', '128', '--json');
+    const run = JSON.parse(stdout) as RunDetail;
+    expect(run).toMatchObject({ status: 'finished', kind: 'train', backend: 'wasm' });
+    expect(run.latestMetrics.test_accuracy).toBeGreaterThan(0.85);
+    const checkpoint = run.checkpoints[0]!;
+    expect(fs.existsSync(path.join(checkpoint.path, 'weights.bin'))).toBe(true);
+    expect(path.basename(checkpoint.path)).toBe(checkpoint.hash);
+
+    expect((await lethe('runs', 'list')).stdout).toMatch(new RegExp(`^${run.id.slice(0, 8)}  finished  train  mnist`));
+    const shown = JSON.parse((await lethe('runs', 'show', run.id.slice(0, 8), '--json')).stdout) as RunDetail;
+    expect(shown.metrics.test_accuracy![0]!.value).toBe(run.latestMetrics.test_accuracy);
+    await lethe('runs', 'rm', run.id);
+    expect(JSON.parse((await lethe('runs', 'list', '--json')).stdout)).toEqual([]);
+    // The checkpoint is younger than purge's grace period: the run goes, its folder stays until later.
+    const purged = JSON.parse((await lethe('purge', '--json')).stdout) as { runs: number; removedPaths: string[] };
+    expect(purged).toMatchObject({ runs: 1, removedPaths: [] });
   });
 });
 

@@ -164,7 +164,11 @@ export class EngineClient {
   }
 
   cancel(jobId: string): void {
-    this.transport?.send({ type: 'cancel', jobId });
+    // Through the same ready() chain as submit, so a cancel never overtakes its own run request.
+    this.ready().then(
+      () => this.transport?.send({ type: 'cancel', jobId }),
+      () => {},
+    );
   }
 
   /** Ends the engine process (running jobs fail with the reason). */
