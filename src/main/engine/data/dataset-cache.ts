@@ -12,34 +12,19 @@ const MAGIC = Buffer.from('LETHEDS1', 'ascii');
 
 export class CorruptCacheError extends Error {}
 
-interface CacheHeader {
-  name: string;
-  digest: string;
-  height: number;
-  width: number;
-  channels: number;
-  classNames: string[];
-  count: number;
-}
+/** Everything but the bytes, stored as JSON ahead of them. */
+type CacheHeader = Omit<ImageDataset, 'pixels' | 'labels'>;
 
 export function datasetDigest(pixels: Uint8Array, labels: Uint8Array): string {
   return createHash('sha256').update(pixels).update(labels).digest('hex');
 }
 
 export function writeDatasetCache(file: string, dataset: ImageDataset): void {
-  const header: CacheHeader = {
-    name: dataset.name,
-    digest: dataset.digest,
-    height: dataset.height,
-    width: dataset.width,
-    channels: dataset.channels,
-    classNames: dataset.classNames,
-    count: dataset.count,
-  };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const { pixels, labels, ...header } = dataset;
+  const headerBytes = Buffer.from(JSON.stringify(header satisfies CacheHeader), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(headerBytes.length);
-  writeFileAtomic(file, [MAGIC, length, headerBytes, dataset.pixels, dataset.labels]);
+  writeFileAtomic(file, [MAGIC, length, headerBytes, pixels, labels]);
 }
 
 export function readDatasetCache(file: string): ImageDataset {
