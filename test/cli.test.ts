@@ -19,7 +19,7 @@ describe('lethe CLI input checks', () => {
   const train = (...extra: string[]) => cli(['train', '--data-dir', dataDir, '--dataset', 'mnist', '--model', 'mlp', ...extra]);
 
   it.each([
-    [['--dataset', 'cifar-11'], /unknown dataset 'cifar-11'; built-in datasets: fashion-mnist, mnist/],
+    [['--dataset', 'cifar-11'], /unknown dataset 'cifar-11'; available: fashion-mnist, mnist/],
     [['--model', 'vgg'], /unknown model 'vgg'; available: mlp, cnn, resnet18/],
     [['--epochs', '0'], /epochs must be a positive integer/],
     [['--epochs', '2.5'], /epochs must be a positive integer/],

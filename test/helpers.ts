@@ -37,7 +37,9 @@ export function syntheticDataset(count: number, classes = 4, size = 8, channels 
     channels,
     classNames: Array.from({ length: classes }, (_, i) => `class${i}`),
     count,
+    dtype: 'uint8',
     pixels,
     labels,
+    testCount: 0,
   };
 }

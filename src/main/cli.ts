@@ -7,7 +7,10 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import path from 'node:path';
 import type { RunSummary } from '../shared/catalog-types.js';
+import type { ImportFormat } from '../shared/import.js';
+import { InvalidRequestError } from '../shared/validation.js';
 import { parseTrainConfig, type TrainConfigInput } from '../shared/train-config.js';
 import { EngineClient } from './app/engine-client.js';
 import { LetheService } from './app/lethe-service.js';
@@ -48,6 +51,8 @@ Usage: lethe <command> [options]
 Commands:
   train      train a classifier on a built-in dataset and save a checkpoint
   runs       list, show or delete recorded runs: lethe runs list|show ID|rm ID
+  import     import a dataset (IDX, CIFAR binary, CSV, image folder)
+  forget     make a forget set by rule or from a file, or list them
   purge      remove deleted runs for good, with files no run refers to
   evaluate   measure a saved checkpoint on its train, held-out and test data
   datasets   list the built-in datasets and whether they are cached
@@ -110,6 +115,39 @@ Every training run is recorded in the catalog (<data-dir>/catalog.sqlite) with i
 config, status, backend, per-epoch metrics and checkpoint. IDs may be shortened to
 a unique prefix. rm is a soft delete; lethe purge removes deleted runs for good.`;
 
+const IMPORT_HELP = `Usage: lethe import PATH... [--format F] [--name NAME] [options]
+
+Imports a dataset into <data-dir>/datasets and the catalog, with a content digest;
+importing the same content again is detected and writes nothing. The format is
+guessed from the names; --format forces one of:
+  idx           MNIST-style IDX files, plain or .gz (train-images/labels, and
+                t10k-images/labels, which become the dataset's own test set)
+  cifar         CIFAR-10 data_batch_*.bin + test_batch.bin, or CIFAR-100
+                train.bin + test.bin (--cifar-labels fine|coarse, default fine)
+  csv           one CSV file: a header, a label column (--label-column NAME,
+                default 'label', else the last column) and numeric features
+  image-folder  a folder with one subfolder of PNG/JPEG images per class; images
+                of another size are refused unless --resize (to the first image's
+                size, or --size HEIGHTxWIDTH)
+
+Example:
+  lethe import ~/data/cifar-10-batches-bin --name cifar10`;
+
+const FORGET_HELP = `Usage: lethe forget --dataset D (--random P% | --classes A,B [--random P%] | --file F) [options]
+       lethe forget list [--json]
+
+Makes a forget set over the dataset's train split and records it in the catalog:
+  --random 10%          a seeded random share of the train samples (for one seed,
+                        the 10% set is a prefix of the 50% set)
+  --classes 3,5         whole classes (by index)
+  --classes 3 --random 20%   a random share within those classes
+  --file F              an index list (.csv with --column NAME, .json, .txt), or
+                        PNG/JPEG images or a folder of them, matched to samples by
+                        their pixels
+  --seed N              seed of the random draw (default 0)
+  --split-seed N        the split whose train part is used (default 0)
+  --name NAME           a name to show (default: the rule)`;
+
 const PURGE_HELP = `Usage: lethe purge [--json]
 
 Removes soft-deleted runs with their metrics and checkpoint records, then every
@@ -147,6 +185,16 @@ const OPTIONS = {
   'split-seed': { type: 'string' },
   'augment-crop': { type: 'string' },
   'augment-flip': { type: 'boolean' },
+  format: { type: 'string' },
+  name: { type: 'string' },
+  'label-column': { type: 'string' },
+  'cifar-labels': { type: 'string' },
+  resize: { type: 'boolean' },
+  size: { type: 'string' },
+  random: { type: 'string' },
+  classes: { type: 'string' },
+  file: { type: 'string' },
+  column: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -219,9 +267,6 @@ const TERMINAL_STATUSES = ['finished', 'failed', 'cancelled'];
 
 async function trainCommand(values: Values, io: Output): Promise<number> {
   const config = parseTrainConfig(trainConfigFromOptions(values));
-  if (!BUILTIN_DATASETS.some((d) => d.name === config.dataset)) {
-    throw new UsageError(`unknown dataset '${config.dataset}'; built-in datasets: ${BUILTIN_DATASETS.map((d) => d.name).join(', ')}`);
-  }
   if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
     throw new UsageError(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
   }
@@ -233,6 +278,10 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
     lastLine = '';
   };
   return withService(values, async (service) => {
+    const datasets = await service.listDatasets();
+    if (!datasets.some((d) => d.name === config.dataset)) {
+      throw new UsageError(`unknown dataset '${config.dataset}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+    }
     const backend = await service.engineInfo();
     if (!quiet) {
       io.err(`backend: ${backend.name} on ${backend.device}`);
@@ -245,7 +294,7 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
           if (event.run.id === runId && TERMINAL_STATUSES.includes(event.run.status)) resolve(event.run);
           return;
         }
-        if (event.runId !== runId) return;
+        if (event.type === 'task-progress' || event.runId !== runId) return;
         if (event.type === 'run-notice') {
           clearLine();
           io.err(`note: ${event.message}`);
@@ -347,6 +396,96 @@ async function runsCommand(values: Values, io: Output, [action = 'list', id]: st
       return 0;
     }
     throw new UsageError(`unknown runs action '${action}': use list, show or rm`);
+  });
+}
+
+async function importCommand(values: Values, io: Output, paths: string[]): Promise<number> {
+  if (paths.length === 0) throw new UsageError('name the files or folder to import (see lethe import --help)');
+  const size = values.size?.split('x').map(Number);
+  if (values.size !== undefined && (size?.length !== 2 || size.some((n) => !Number.isInteger(n) || n <= 0))) {
+    throw new UsageError(`--size must be HEIGHTxWIDTH, got '${values.size}'`);
+  }
+  return withService(values, async (service) => {
+    let lastLine = '';
+    service.subscribe((event) => {
+      if (event.type !== 'task-progress' || values.json || !io.isTTY) return;
+      const p = event.progress;
+      lastLine = `${p.phase}: ${p.done}/${p.total}`;
+      process.stderr.write('\r' + lastLine.padEnd(60));
+    });
+    const outcome = await service.importDataset({
+      paths: paths.map((p) => path.resolve(p)),
+      format: values.format as ImportFormat | undefined,
+      name: values.name,
+      labelColumn: values['label-column'],
+      cifarLabels: values['cifar-labels'] as 'fine' | 'coarse' | undefined,
+      resize: values.resize,
+      size: size as [number, number] | undefined,
+    });
+    if (lastLine) process.stderr.write('\r' + ' '.repeat(60) + '\r');
+    if (values.json) {
+      io.out(JSON.stringify(outcome, null, 2));
+      return 0;
+    }
+    const d = outcome.dataset;
+    io.out(
+      outcome.alreadyImported
+        ? `already imported as '${d.name}' (same content, digest ${d.digest.slice(0, 16)}); nothing new written`
+        : `imported '${d.name}' (${outcome.format}): ${d.sampleCount} samples ${d.shape.join('x')}, ${d.classNames.length} classes, ` +
+            `${outcome.testCount ? `${outcome.testCount} of them its own test set, ` : ''}digest ${d.digest.slice(0, 16)}, ${outcome.seconds.toFixed(1)} s`,
+    );
+    return 0;
+  });
+}
+
+function parsePercent(raw: string): number {
+  const value = Number(raw.replace(/%$/, ''));
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--random must be a percentage like 10%, got '${raw}'`);
+  return value;
+}
+
+async function forgetCommand(values: Values, io: Output, [action]: string[]): Promise<number> {
+  return withService(values, async (service) => {
+    if (action === 'list') {
+      const sets = await service.listForgetSets();
+      if (values.json) io.out(JSON.stringify(sets, null, 2));
+      else if (sets.length === 0) io.out('no forget sets yet (make one with lethe forget --dataset D --random 10%)');
+      else for (const f of sets) io.out(`${String(f.id).padStart(4)}  ${f.name}  ${f.size} samples  digest ${f.digest.slice(0, 12)}`);
+      return 0;
+    }
+    if (action !== undefined) throw new UsageError(`unknown forget action '${action}' (use list, or options to make one)`);
+    if (!values.dataset) throw new UsageError('--dataset is required (see lethe forget --help)');
+    const seed = numberOption(values, 'seed') ?? 0;
+    const classes = values.classes?.split(',').map((c) => {
+      const n = Number(c);
+      if (c.trim() === '' || !Number.isInteger(n)) throw new UsageError(`--classes must be comma-separated class indices, got '${values.classes}'`);
+      return n;
+    });
+    const given = [values.random !== undefined || classes !== undefined, values.file !== undefined].filter(Boolean).length;
+    if (given !== 1) throw new UsageError('give either --random and/or --classes, or --file');
+    const rule =
+      values.file !== undefined
+        ? { kind: 'file' as const, paths: [path.resolve(values.file)], column: values.column }
+        : classes === undefined
+          ? { kind: 'random' as const, percent: parsePercent(values.random!), seed }
+          : values.random === undefined
+            ? { kind: 'classes' as const, classes }
+            : { kind: 'random-in-classes' as const, percent: parsePercent(values.random), classes, seed };
+    const outcome = await service.createForgetSet({ dataset: values.dataset, rule, name: values.name, splitSeed: numberOption(values, 'split-seed') });
+    if (values.json) {
+      io.out(JSON.stringify(outcome, null, 2));
+      return 0;
+    }
+    for (const w of outcome.warnings) io.err(`warning: ${w}`);
+    const r = outcome.report;
+    if (r) {
+      io.err(`matched ${r.matched.length} image(s); unmatched ${r.unmatched.length}; duplicate files ${r.duplicateFiles.length}; images equal to several samples ${r.ambiguous.length}`);
+      for (const f of r.unmatched) io.err(`  unmatched: ${f}`);
+      for (const d of r.duplicateFiles) io.err(`  duplicate: ${d.file} = ${d.sameAs}`);
+    }
+    const f = outcome.forgetSet;
+    io.out(`forget set ${f.id} '${f.name}': ${f.size} samples forgotten, ${outcome.retainSize} retained, digest ${f.digest.slice(0, 16)}\n  ${f.path}`);
+    return 0;
   });
 }
 
@@ -466,6 +605,8 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   train: { help: TRAIN_HELP, positionals: 0, run: trainCommand },
   runs: { help: RUNS_HELP, positionals: 2, run: runsCommand },
+  import: { help: IMPORT_HELP, positionals: 1000, run: importCommand },
+  forget: { help: FORGET_HELP, positionals: 1, run: forgetCommand },
   purge: { help: PURGE_HELP, positionals: 0, run: purgeCommand },
   serve: { help: SERVE_HELP, positionals: 0, run: serveCommand },
   evaluate: { help: EVALUATE_HELP, positionals: 1, run: evaluateCommand },
@@ -506,6 +647,6 @@ export async function runCli(argv: string[], io: Output = consoleOutput): Promis
     const message = (error as Error).message;
     io.err(`lethe ${name}: ${message}`);
     if (values.json) io.out(JSON.stringify({ error: message }));
-    return error instanceof UsageError || message.startsWith('invalid training config') ? 2 : 1;
+    return error instanceof UsageError || error instanceof InvalidRequestError ? 2 : 1;
   }
 }

@@ -1,26 +1,18 @@
 // Exposes window.lethe, the typed LetheApi, and nothing else (never ipcRenderer itself).
 import { contextBridge, ipcRenderer } from 'electron';
-import { IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, type LetheApi, type LetheEvent } from '../shared/lethe-api.js';
+import { IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, LETHE_METHODS, type LetheApi, type LetheEvent } from '../shared/lethe-api.js';
 
-const call =
-  (method: string) =>
-  (...args: unknown[]) =>
-    ipcRenderer.invoke(IPC_CHANNEL_PREFIX + method, ...args);
-
-const api: LetheApi = {
-  engineInfo: call('engineInfo'),
-  listDatasets: call('listDatasets'),
-  listModels: call('listModels'),
-  listRuns: call('listRuns'),
-  getRun: call('getRun'),
-  startTraining: call('startTraining'),
-  cancelRun: call('cancelRun'),
-  deleteRun: call('deleteRun'),
-  onEvent: (listener) => {
+const api = {
+  ...Object.fromEntries(
+    LETHE_METHODS.map((method) => [method, (...args: unknown[]) => ipcRenderer.invoke(IPC_CHANNEL_PREFIX + method, ...args)]),
+  ),
+  onEvent: (listener: (event: LetheEvent) => void) => {
     const handler = (_event: unknown, payload: LetheEvent) => listener(payload);
     ipcRenderer.on(IPC_EVENT_CHANNEL, handler);
-    return () => ipcRenderer.off(IPC_EVENT_CHANNEL, handler);
+    return () => {
+      ipcRenderer.off(IPC_EVENT_CHANNEL, handler);
+    };
   },
-};
+} as LetheApi;
 
 contextBridge.exposeInMainWorld('lethe', api);

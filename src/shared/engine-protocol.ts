@@ -4,6 +4,8 @@
  * handler per `type`.
  */
 import type { BackendInfo } from './backend.js';
+import type { ForgetRule, ForgetSetRequest, ImageMatchReport } from './forget-set.js';
+import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
 
 export interface TrainJob {
@@ -20,7 +22,19 @@ export interface EvaluateJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob;
+export interface ImportJob {
+  kind: 'import';
+  request: ImportRequest;
+  dataDir: string;
+}
+
+export interface ForgetSetJob {
+  kind: 'forget-set';
+  request: ForgetSetRequest;
+  dataDir: string;
+}
+
+export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob;
 
 export interface TrainJobResult {
   kind: 'train';
@@ -59,7 +73,40 @@ export interface EvaluateJobResult {
   seconds: number;
 }
 
-export type EngineJobResult = TrainJobResult | EvaluateJobResult;
+export interface ImportJobResult {
+  kind: 'import';
+  format: ImportFormat;
+  /** The converted dataset, not yet in place: the service moves or drops it. */
+  stagingFile: string;
+  dataset: {
+    name: string;
+    digest: string;
+    shape: [number, number, number];
+    dtype: 'uint8' | 'float32';
+    classNames: string[];
+    sampleCount: number;
+    testCount: number;
+    classCounts: number[];
+  };
+  seconds: number;
+  peakRssBytes: number;
+}
+
+export interface ForgetSetJobResult {
+  kind: 'forget-set';
+  name: string;
+  dataset: { name: string; digest: string; shape: [number, number, number]; classNames: string[]; sampleCount: number };
+  splitDigest: string;
+  rule: ForgetRule;
+  size: number;
+  retainSize: number;
+  digest: string;
+  path: string;
+  warnings: string[];
+  report?: ImageMatchReport;
+}
+
+export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult;
 
 /** The result type that belongs to a job type. */
 export type ResultOf<J extends EngineJob> = Extract<EngineJobResult, { kind: J['kind'] }>;
@@ -76,6 +123,7 @@ export type EngineEvent =
   | { type: 'progress'; jobId: string; progress: TrainProgress }
   | { type: 'epoch'; jobId: string; metrics: EpochMetrics }
   | { type: 'notice'; jobId: string; message: string }
+  | { type: 'task-progress'; jobId: string; progress: TaskProgress }
   | { type: 'finished'; jobId: string; result: EngineJobResult }
   | { type: 'failed'; jobId: string; error: string }
   | { type: 'cancelled'; jobId: string };

@@ -6,8 +6,13 @@
  */
 import { z } from 'zod';
 import type { BackendInfo } from './backend.js';
-import type { RunDetail, RunSummary } from './catalog-types.js';
-import { TrainConfigSchema, formatIssues, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
+import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary } from './catalog-types.js';
+import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
+import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
+import { formatIssues, InvalidRequestError } from './validation.js';
+
+export { InvalidRequestError };
 
 export interface DatasetOption {
   name: string;
@@ -32,13 +37,37 @@ export interface LetheRequests {
   cancelRun(id: string): Promise<void>;
   /** Soft delete; `lethe purge` removes it for good. */
   deleteRun(id: string): Promise<void>;
+  /** Imports files or a folder (absolute paths, as dropped on the window) as a dataset. */
+  importDataset(request: ImportRequestInput): Promise<ImportOutcome>;
+  /** Makes a forget set by rule or from dropped files (absolute paths). */
+  createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
+  listForgetSets(): Promise<ForgetSetRecord[]>;
+}
+
+export interface ImportOutcome {
+  dataset: DatasetRecord;
+  /** The same content was imported before; nothing new was written. */
+  alreadyImported: boolean;
+  format: ImportFormat;
+  testCount: number;
+  classCounts: number[];
+  seconds: number;
+  peakRssBytes: number;
+}
+
+export interface ForgetSetOutcome {
+  forgetSet: ForgetSetRecord;
+  retainSize: number;
+  warnings: string[];
+  report?: ImageMatchReport;
 }
 
 export type LetheEvent =
   | { type: 'run-updated'; run: RunSummary }
   | { type: 'run-progress'; runId: string; progress: TrainProgress }
   | { type: 'run-epoch'; runId: string; metrics: EpochMetrics }
-  | { type: 'run-notice'; runId: string; message: string };
+  | { type: 'run-notice'; runId: string; message: string }
+  | { type: 'task-progress'; task: string; progress: TaskProgress };
 
 export interface LetheApi extends LetheRequests {
   /** Subscribes to service events; returns the unsubscribe function. */
@@ -59,16 +88,12 @@ export const LETHE_ARGUMENTS = {
   startTraining: z.tuple([TrainConfigSchema]),
   cancelRun: z.tuple([runId]),
   deleteRun: z.tuple([runId]),
+  importDataset: z.tuple([ImportRequestSchema]),
+  createForgetSet: z.tuple([ForgetSetRequestSchema]),
+  listForgetSets: z.tuple([]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];
-
-export class InvalidRequestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidRequestError';
-  }
-}
 
 export function isLetheMethod(name: string): name is LetheMethod {
   return Object.hasOwn(LETHE_ARGUMENTS, name);

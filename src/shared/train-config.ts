@@ -3,6 +3,7 @@
  * CLI, the window or a study file. Defaults suit the small CNN on Fashion-MNIST.
  */
 import { z } from 'zod';
+import { parseOrExplain } from './validation.js';
 
 export const OPTIMIZERS = ['sgd', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'multistep', 'cosine'] as const;
@@ -37,22 +38,9 @@ export const TrainConfigSchema = z.object({
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
-/** Parses a config, turning zod's issues into one message that names each bad field. */
+/** Parses a config, naming each bad field in one message. */
 export function parseTrainConfig(input: unknown): TrainConfig {
-  const result = TrainConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new Error(`invalid training config: ${formatIssues(result.error.issues)}`);
-}
-
-/** zod issues as one line; a field is named unless its message already says it in words. */
-export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
-    .map((issue) => {
-      const field = issue.path.map(String).join('.');
-      const inWords = field.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
-      return field && !issue.message.toLowerCase().includes(inWords) ? `${field}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
+  return parseOrExplain(TrainConfigSchema, input, 'training config');
 }
 
 export interface EpochMetrics {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BackendInfo } from '../../shared/backend.js';
 import type { EngineEvent, EngineJob, EngineJobResult, EngineRequest, ResultOf } from '../../shared/engine-protocol.js';
+import type { TaskProgress } from '../../shared/import.js';
 import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
 
 /** How the client talks to one engine process; child_process here, utilityProcess in the app. */
@@ -63,6 +64,7 @@ export interface JobHandlers {
   onProgress?: (progress: TrainProgress) => void;
   onEpoch?: (metrics: EpochMetrics) => void;
   onNotice?: (message: string) => void;
+  onTaskProgress?: (progress: TaskProgress) => void;
 }
 
 interface PendingJob {
@@ -131,6 +133,9 @@ export class EngineClient {
         break;
       case 'notice':
         job.handlers.onNotice?.(event.message);
+        break;
+      case 'task-progress':
+        job.handlers.onTaskProgress?.(event.progress);
         break;
       case 'finished':
         this.pending.delete(event.jobId);

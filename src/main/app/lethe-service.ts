@@ -7,13 +7,19 @@
  * CLI in-process).
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { BackendInfo } from '../../shared/backend.js';
-import type { RunDetail, RunRecord, RunSummary } from '../../shared/catalog-types.js';
+import type { DatasetRecord, ForgetSetRecord, RunDetail, RunRecord, RunSummary } from '../../shared/catalog-types.js';
+import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
+import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
+import { parseOrExplain } from '../../shared/validation.js';
 import type { TrainJobResult } from '../../shared/engine-protocol.js';
-import type { DatasetOption, LetheEvent, LetheRequests, ModelOption } from '../../shared/lethe-api.js';
+import type { DatasetOption, ForgetSetOutcome, ImportOutcome, LetheEvent, LetheRequests, ModelOption } from '../../shared/lethe-api.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../shared/train-config.js';
 import { processAlive, type Catalog } from '../catalog/catalog.js';
-import { BUILTIN_DATASETS } from '../engine/data/builtin-datasets.js';
+import { BUILTIN_DATASETS, datasetCachePath } from '../engine/data/builtin-datasets.js';
+import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
 import { JobCancelledError, type EngineClient } from './engine-client.js';
 
@@ -75,7 +81,12 @@ export class LetheService implements LetheRequests {
   }
 
   async listDatasets(): Promise<DatasetOption[]> {
-    return BUILTIN_DATASETS.map((d) => ({ name: d.name, description: d.description, classNames: d.classNames }));
+    const builtin = BUILTIN_DATASETS.map((d) => ({ name: d.name, description: d.description, classNames: d.classNames }));
+    const imported = this.catalog.datasets
+      .list()
+      .filter((d) => !isBuiltinDataset(d.name))
+      .map((d) => ({ name: d.name, description: `imported (${d.source.replace('import:', '')}): ${d.sampleCount} samples ${d.shape.join('x')}`, classNames: d.classNames }));
+    return [...builtin, ...imported];
   }
 
   async listModels(): Promise<ModelOption[]> {
@@ -107,8 +118,9 @@ export class LetheService implements LetheRequests {
 
   async startTraining(input: TrainConfigInput): Promise<RunSummary> {
     const config = parseTrainConfig(input);
-    if (!BUILTIN_DATASETS.some((d) => d.name === config.dataset)) {
-      throw new Error(`unknown dataset '${config.dataset}'; built-in datasets: ${BUILTIN_DATASETS.map((d) => d.name).join(', ')}`);
+    const datasets = await this.listDatasets();
+    if (!datasets.some((d) => d.name === config.dataset)) {
+      throw new Error(`unknown dataset '${config.dataset}'; available: ${datasets.map((d) => d.name).join(', ')}`);
     }
     if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
       throw new Error(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
@@ -197,6 +209,80 @@ export class LetheService implements LetheRequests {
       catalog.runs.logMetrics(id, { run_seconds: result.seconds, parameter_count: result.parameterCount }, result.history.length);
       catalog.runs.finish(id, 'finished');
     })();
+  }
+
+  async importDataset(input: ImportRequestInput): Promise<ImportOutcome> {
+    const request = parseOrExplain(ImportRequestSchema, input, 'import request');
+    const relative = request.paths.find((p) => !path.isAbsolute(p));
+    if (relative) throw new Error(`import paths must be absolute, got '${relative}'`);
+    if (request.name && isBuiltinDataset(request.name)) throw new Error(`'${request.name}' is a built-in dataset; choose another name`);
+    const job = this.engine.submit(
+      { kind: 'import', request, dataDir: this.catalog.dataDir },
+      { onTaskProgress: (progress) => this.publish({ type: 'task-progress', task: job.jobId, progress }) },
+    );
+    const result = await job.result;
+    const { dataset } = result;
+    const outcome = (record: DatasetRecord, alreadyImported: boolean): ImportOutcome => ({
+      dataset: record,
+      alreadyImported,
+      format: result.format,
+      testCount: dataset.testCount,
+      classCounts: dataset.classCounts,
+      seconds: result.seconds,
+      peakRssBytes: result.peakRssBytes,
+    });
+    try {
+      const existing = this.catalog.datasets.byDigest(dataset.digest);
+      if (existing) return outcome(existing, true);
+      if (isBuiltinDataset(dataset.name)) throw new Error(`'${dataset.name}' is a built-in dataset; import under another --name`);
+      const taken = this.catalog.datasets.list().find((d) => d.name === dataset.name);
+      if (taken) throw new Error(`a dataset named '${dataset.name}' already exists with other content (digest ${taken.digest.slice(0, 12)}); choose another name`);
+      // The file moves inside the transaction: if the move fails, the row is rolled back.
+      const record = this.catalog.db.transaction(() => {
+        const added = this.catalog.datasets.upsert({
+          name: dataset.name,
+          digest: dataset.digest,
+          source: `import:${result.format}`,
+          shape: dataset.shape,
+          classNames: dataset.classNames,
+          sampleCount: dataset.sampleCount,
+        });
+        fs.renameSync(result.stagingFile, datasetCachePath(this.catalog.dataDir, dataset.name));
+        return added;
+      })();
+      return outcome(record, false);
+    } finally {
+      fs.rmSync(result.stagingFile, { force: true });
+    }
+  }
+
+  async createForgetSet(input: ForgetSetRequestInput): Promise<ForgetSetOutcome> {
+    const request = parseOrExplain(ForgetSetRequestSchema, input, 'forget set request');
+    if (request.rule.kind === 'file') {
+      const relative = request.rule.paths.find((p) => !path.isAbsolute(p));
+      if (relative) throw new Error(`forget-set file paths must be absolute, got '${relative}'`);
+    }
+    const result = await this.engine.submit({ kind: 'forget-set', request, dataDir: this.catalog.dataDir }).result;
+    const forgetSet = this.catalog.db.transaction(() => {
+      const dataset = this.catalog.datasets.upsert({
+        ...result.dataset,
+        source: isBuiltinDataset(result.dataset.name) ? 'builtin' : 'import',
+      });
+      return this.catalog.forgetSets.add({
+        datasetId: dataset.id,
+        name: result.name,
+        rule: { ...result.rule, splitDigest: result.splitDigest },
+        seed: 'seed' in result.rule ? result.rule.seed : null,
+        size: result.size,
+        digest: result.digest,
+        path: result.path,
+      });
+    })();
+    return { forgetSet, retainSize: result.retainSize, warnings: result.warnings, report: result.report };
+  }
+
+  async listForgetSets(): Promise<ForgetSetRecord[]> {
+    return this.catalog.forgetSets.list();
   }
 
   async cancelRun(id: string): Promise<void> {

@@ -5,11 +5,14 @@
  * failures and cancellations as typed events.
  */
 import type { BackendInfo } from '../../shared/backend.js';
-import type { EngineEvent, EngineJob, EngineRequest } from '../../shared/engine-protocol.js';
+import type { EngineEvent, EngineJob, EngineJobResult, EngineRequest } from '../../shared/engine-protocol.js';
+import type { TaskProgress } from '../../shared/import.js';
 import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
 import { initBackend } from './backend.js';
 import { runEvaluateJob } from './jobs/evaluate-job.js';
-import { runTrainJob } from './jobs/train-job.js';
+import { runForgetSetJob } from './jobs/forget-set-job.js';
+import { runImportJob } from './jobs/import-job.js';
+import { runTrainJob, type JobContext } from './jobs/train-job.js';
 import { CancelledError } from './train/trainer.js';
 
 interface ParentChannel {
@@ -33,6 +36,19 @@ function parentChannel(): ParentChannel {
     };
   }
   throw new Error('the engine process must be started by Lethe (no parent channel)');
+}
+
+function runJob(job: EngineJob, context: JobContext, onTaskProgress: (p: TaskProgress) => void): Promise<EngineJobResult> {
+  switch (job.kind) {
+    case 'train':
+      return runTrainJob(job.config, context);
+    case 'evaluate':
+      return runEvaluateJob(job.checkpoint, context);
+    case 'import':
+      return runImportJob(job.request, job.dataDir, onTaskProgress);
+    case 'forget-set':
+      return runForgetSetJob(job.request, job.dataDir, context.notice);
+  }
 }
 
 function errorMessage(error: unknown): string {
@@ -95,7 +111,7 @@ async function main(): Promise<void> {
             onEpoch: (metrics: EpochMetrics) => channel.send({ type: 'epoch', jobId, metrics }),
             notice: (message: string) => channel.send({ type: 'notice', jobId, message }),
           };
-          const result = job.kind === 'train' ? await runTrainJob(job.config, context) : await runEvaluateJob(job.checkpoint, context);
+          const result = await runJob(job, context, (progress) => channel.send({ type: 'task-progress', jobId, progress }));
           channel.send({ type: 'finished', jobId, result });
         } catch (error) {
           if (error instanceof CancelledError) channel.send({ type: 'cancelled', jobId });

@@ -87,8 +87,10 @@ export function convertBuiltin(spec: BuiltinDataset): ImageDataset {
     channels: 1,
     classNames: spec.classNames,
     count,
+    dtype: 'uint8',
     pixels,
     labels,
+    testCount: 0,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The compact on-disk form of a dataset: magic, a JSON header, uint8 pixels, uint8
- * labels. Reading checks the size against the header and the content digest, so a
+ * The compact on-disk form of a dataset: magic, a JSON header, the samples (uint8
+ * pixels or float32 features, little-endian), uint8 labels. Reading checks the size against the header and the content digest, so a
  * truncated or altered cache is detected instead of silently used.
  */
 import { createHash } from 'node:crypto';
@@ -15,8 +15,8 @@ export class CorruptCacheError extends Error {}
 /** Everything but the bytes, stored as JSON ahead of them. */
 type CacheHeader = Omit<ImageDataset, 'pixels' | 'labels'>;
 
-export function datasetDigest(pixels: Uint8Array, labels: Uint8Array): string {
-  return createHash('sha256').update(pixels).update(labels).digest('hex');
+export function datasetDigest(pixels: Uint8Array | Float32Array, labels: Uint8Array): string {
+  return createHash('sha256').update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)).update(labels).digest('hex');
 }
 
 export function writeDatasetCache(file: string, dataset: ImageDataset): void {
@@ -24,7 +24,7 @@ export function writeDatasetCache(file: string, dataset: ImageDataset): void {
   const headerBytes = Buffer.from(JSON.stringify(header satisfies CacheHeader), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32LE(headerBytes.length);
-  writeFileAtomic(file, [MAGIC, length, headerBytes, pixels, labels]);
+  writeFileAtomic(file, [MAGIC, length, headerBytes, new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength), labels]);
 }
 
 export function readDatasetCache(file: string): ImageDataset {
@@ -38,15 +38,22 @@ export function readDatasetCache(file: string): ImageDataset {
   if (bytes.length < headerStart + headerLength) fail('truncated header');
   let header: CacheHeader;
   try {
-    header = JSON.parse(bytes.subarray(headerStart, headerStart + headerLength).toString('utf8')) as CacheHeader;
+    const raw = JSON.parse(bytes.subarray(headerStart, headerStart + headerLength).toString('utf8')) as Partial<CacheHeader>;
+    // Caches written before dtype and testCount existed are uint8 with no own test set.
+    header = { ...(raw as CacheHeader), dtype: raw.dtype ?? 'uint8', testCount: raw.testCount ?? 0 };
   } catch {
     return fail('unreadable header');
   }
-  const pixelBytes = header.count * sampleSize(header);
+  const bytesPerValue = header.dtype === 'float32' ? 4 : 1;
+  const pixelBytes = header.count * sampleSize(header) * bytesPerValue;
   const dataStart = headerStart + headerLength;
   const expected = dataStart + pixelBytes + header.count;
   if (bytes.length !== expected) fail(`${bytes.length} bytes on disk, header says ${expected} (truncated?)`);
-  const pixels = new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart, pixelBytes);
+  // Copy float32 data into an aligned buffer; uint8 can be viewed in place.
+  const pixels =
+    header.dtype === 'float32'
+      ? new Float32Array(bytes.buffer.slice(bytes.byteOffset + dataStart, bytes.byteOffset + dataStart + pixelBytes))
+      : new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart, pixelBytes);
   const labels = new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart + pixelBytes, header.count);
   if (datasetDigest(pixels, labels) !== header.digest) fail('content digest does not match');
   return { ...header, pixels, labels };

@@ -1,4 +1,8 @@
-/** An image classification dataset held in memory as uint8 pixels (NHWC) and labels. */
+/**
+ * A classification dataset held in memory: samples (NHWC, channels last) and labels.
+ * Images are uint8 pixels, scaled to [0, 1] on the way into a model; tabular data is
+ * float32 features of shape [1, 1, features], used as they are.
+ */
 export interface ImageDataset {
   name: string;
   /** sha256 of pixels followed by labels, hex. */
@@ -8,16 +12,24 @@ export interface ImageDataset {
   channels: number;
   classNames: string[];
   count: number;
-  /** count * height * width * channels bytes, sample-major, channels last. */
-  pixels: Uint8Array;
+  dtype: 'uint8' | 'float32';
+  /** count * height * width * channels values, sample-major, channels last. */
+  pixels: Uint8Array | Float32Array;
   labels: Uint8Array;
+  /** The last `testCount` samples are the dataset's own test set (0: none, the split draws one). */
+  testCount: number;
+}
+
+/** Factor that maps stored values to model inputs: 1/255 for pixels, 1 for features. */
+export function inputScale(d: Pick<ImageDataset, 'dtype'>): number {
+  return d.dtype === 'uint8' ? 1 / 255 : 1;
 }
 
 export function sampleSize(d: Pick<ImageDataset, 'height' | 'width' | 'channels'>): number {
   return d.height * d.width * d.channels;
 }
 
-/** Per-channel mean and standard deviation of the pixels scaled to [0, 1]. */
+/** Per-channel mean and standard deviation of the model inputs (pixels scaled to [0, 1]). */
 export function channelStatistics(
   d: ImageDataset,
   indices: ArrayLike<number>,
@@ -26,10 +38,11 @@ export function channelStatistics(
   const size = sampleSize(d);
   const sum = new Float64Array(c);
   const sumSq = new Float64Array(c);
+  const scale = inputScale(d);
   for (let n = 0; n < indices.length; n++) {
     const base = indices[n]! * size;
     for (let i = 0; i < size; i++) {
-      const v = d.pixels[base + i]! / 255;
+      const v = d.pixels[base + i]! * scale;
       sum[i % c]! += v;
       sumSq[i % c]! += v * v;
     }

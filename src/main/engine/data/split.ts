@@ -1,7 +1,9 @@
 /**
  * The seeded, stratified split of a dataset into train / held-out / test. Within each
  * class the samples are shuffled with the seed; the first `testFraction` go to test,
- * then `heldOutFraction` of the rest to held-out, the remainder to train. The split is
+ * then `heldOutFraction` of the rest to held-out, the remainder to train. A dataset
+ * with its own test set (CIFAR's test batch, MNIST's t10k files) keeps it as the test
+ * split, and only the held-out part is drawn from the rest. The split is
  * stored beside the dataset cache so every later run uses the same indices, even if
  * this code changes.
  */
@@ -39,19 +41,25 @@ function splitDigest(train: Int32Array, heldOut: Int32Array, test: Int32Array): 
   return hash.digest('hex');
 }
 
-export function computeSplit(dataset: Pick<ImageDataset, 'labels' | 'digest' | 'classNames'>, rule: SplitRule): DatasetSplit {
+export function computeSplit(
+  dataset: Pick<ImageDataset, 'labels' | 'digest' | 'classNames'> & { testCount?: number },
+  rule: SplitRule,
+): DatasetSplit {
   for (const [field, value] of [['testFraction', rule.testFraction], ['heldOutFraction', rule.heldOutFraction]] as const) {
     if (!(value >= 0 && value < 1)) throw new Error(`split ${field} must be in [0, 1), got ${value}`);
   }
+  const ownTest = dataset.testCount ?? 0;
+  const firstOwnTest = dataset.labels.length - ownTest;
   const byClass: number[][] = dataset.classNames.map(() => []);
-  dataset.labels.forEach((label, i) => byClass[label]!.push(i));
+  for (let i = 0; i < firstOwnTest; i++) byClass[dataset.labels[i]!]!.push(i);
   const random = new Random(rule.seed, 'split');
   const train: number[] = [];
   const heldOut: number[] = [];
   const test: number[] = [];
+  for (let i = firstOwnTest; i < dataset.labels.length; i++) test.push(i);
   for (const members of byClass) {
     random.shuffle(members);
-    const nTest = Math.round(members.length * rule.testFraction);
+    const nTest = ownTest > 0 ? 0 : Math.round(members.length * rule.testFraction);
     const nHeldOut = Math.round((members.length - nTest) * rule.heldOutFraction);
     test.push(...members.slice(0, nTest));
     heldOut.push(...members.slice(nTest, nTest + nHeldOut));

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EvaluateJobResult } from '../../../shared/engine-protocol.js';
 import { loadCheckpoint, resolveCheckpoint } from '../checkpoint.js';
-import { loadBuiltinDataset } from '../data/builtin-datasets.js';
+import { loadDataset } from '../data/dataset-store.js';
 import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
 import { evaluate } from '../train/evaluate.js';
 import { checkpointsRoot, type JobContext } from './train-job.js';
@@ -35,7 +35,7 @@ export async function runEvaluateJob(
   if (!datasetName) throw new Error(`${provenanceFile} does not name the dataset the model was trained on`);
   const model = loadCheckpoint(folder);
   try {
-    const dataset = loadBuiltinDataset(context.dataDir, datasetName, context.notice);
+    const dataset = loadDataset(context.dataDir, datasetName, context.notice);
     if (provenance.dataset?.digest && provenance.dataset.digest !== dataset.digest) {
       throw new Error(
         `checkpoint ${folder} was trained on ${datasetName} with digest ${provenance.dataset.digest}, ` +

@@ -8,7 +8,7 @@ import type { BackendInfo } from '../../../shared/backend.js';
 import type { TrainJobResult } from '../../../shared/engine-protocol.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from '../../../shared/train-config.js';
 import { saveCheckpoint } from '../checkpoint.js';
-import { loadBuiltinDataset } from '../data/builtin-datasets.js';
+import { loadDataset } from '../data/dataset-store.js';
 import { ensureWritableDir } from '../data/data-dir.js';
 import { channelStatistics } from '../data/dataset.js';
 import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
@@ -35,7 +35,10 @@ export async function runTrainJob(config: TrainConfig, context: JobContext): Pro
   }
   const started = Date.now();
   ensureWritableDir(context.dataDir);
-  const dataset = loadBuiltinDataset(context.dataDir, config.dataset, context.notice);
+  const dataset = loadDataset(context.dataDir, config.dataset, context.notice);
+  if (dataset.height * dataset.width === 1 && config.model !== 'mlp') {
+    throw new Error(`model ${config.model} needs images; ${dataset.name} is tabular (${dataset.channels} features): use the mlp model`);
+  }
   const split = loadOrCreateSplit(context.dataDir, dataset, { ...DEFAULT_SPLIT_RULE, seed: config.splitSeed }, context.notice);
   const model = Classifier.create({
     architecture: config.model as ModelArchitecture,

@@ -1,0 +1,79 @@
+/**
+ * Makes a forget set: selects train samples by rule, index list or matching images,
+ * then writes `<data-dir>/forget-sets/<id>.json` (rule, split, sorted indices, digests)
+ * atomically. Nothing is written when the request is refused.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ForgetSetJobResult } from '../../../shared/engine-protocol.js';
+import { describeRule, type ForgetSetRequest, type ImageMatchReport } from '../../../shared/forget-set.js';
+import { writeFileAtomic } from '../data/atomic-file.js';
+import { loadDataset } from '../data/dataset-store.js';
+import { isImageFile, listFiles } from '../data/images.js';
+import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
+import { ForgetSetError, retainOf, retainWarnings, selectByRule } from '../forget/forget-rules.js';
+import { matchImages } from '../forget/image-match.js';
+import { readIndexList } from '../forget/index-list.js';
+
+export function indicesDigest(indices: Int32Array): string {
+  return createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
+}
+
+export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string, notice: (m: string) => void): Promise<ForgetSetJobResult> {
+  const dataset = loadDataset(dataDir, request.dataset, notice);
+  const split = loadOrCreateSplit(dataDir, dataset, { ...DEFAULT_SPLIT_RULE, seed: request.splitSeed }, notice);
+  const { rule } = request;
+  let indices: Int32Array;
+  let warnings: string[];
+  let report: ImageMatchReport | undefined;
+  if (rule.kind !== 'file') {
+    ({ indices, warnings } = selectByRule(rule, dataset.labels, dataset.classNames, split.train));
+  } else {
+    const files = listFiles(rule.paths, () => true);
+    const images = files.filter(isImageFile);
+    const lists = files.filter((f) => !isImageFile(f));
+    if (images.length && lists.length) throw new ForgetSetError('give either index lists or images, not both');
+    if (images.length) {
+      ({ indices, report } = matchImages(rule.paths, dataset, split.train));
+    } else {
+      if (lists.length !== 1) throw new ForgetSetError(`give one index list, got ${lists.length}: ${lists.join(', ')}`);
+      indices = readIndexList(lists[0]!, { column: rule.column, count: dataset.count, train: split.train });
+    }
+    warnings = retainWarnings(indices, dataset.labels, dataset.classNames, split.train);
+  }
+  const retain = retainOf(split.train, indices);
+  const digest = indicesDigest(indices);
+  const file = path.join(dataDir, 'forget-sets', `${dataset.name}-${digest.slice(0, 16)}.json`);
+  if (!fs.existsSync(file)) {
+    const body = {
+      dataset: { name: dataset.name, digest: dataset.digest },
+      split: { digest: split.digest, seed: split.seed },
+      rule,
+      size: indices.length,
+      digest,
+      retain: { size: retain.length, digest: indicesDigest(retain) },
+      indices: [...indices],
+    };
+    writeFileAtomic(file, [Buffer.from(JSON.stringify(body), 'utf8')]);
+  }
+  return {
+    kind: 'forget-set',
+    name: request.name ?? describeRule(rule),
+    dataset: {
+      name: dataset.name,
+      digest: dataset.digest,
+      shape: [dataset.height, dataset.width, dataset.channels],
+      classNames: dataset.classNames,
+      sampleCount: dataset.count,
+    },
+    splitDigest: split.digest,
+    rule,
+    size: indices.length,
+    retainSize: retain.length,
+    digest,
+    path: file,
+    warnings,
+    report,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Imports a dataset: the importer streams the files, the result is written to a staging
+ * cache file and described to the service, which either moves it into place and records
+ * it, or drops it (same content already imported). A failed import leaves no file.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ImportJobResult } from '../../../shared/engine-protocol.js';
+import type { ImportRequest, TaskProgress } from '../../../shared/import.js';
+import { datasetDigest, writeDatasetCache } from '../data/dataset-cache.js';
+import { sampleSize } from '../data/dataset.js';
+import { runImporter } from '../data/importers/import-format.js';
+
+export async function runImportJob(request: ImportRequest, dataDir: string, onProgress: (p: TaskProgress) => void): Promise<ImportJobResult> {
+  const started = Date.now();
+  let last = 0;
+  const progress = (done: number, total: number, phase: string) => {
+    const now = Date.now();
+    if (now - last >= 250 || done === total) {
+      last = now;
+      onProgress({ phase, done, total });
+    }
+  };
+  const { format, data } = await runImporter(request, progress);
+  const count = data.labels.length;
+  if (data.pixels.length !== count * sampleSize(data)) throw new Error(`importer produced ${data.pixels.length} values for ${count} samples`);
+  const name = request.name ?? path.basename(request.paths[0]!).replace(/\.(csv|bin|gz)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-');
+  const digest = datasetDigest(data.pixels, data.labels);
+  const stagingFile = path.join(dataDir, 'datasets', `.import-${process.pid}-${randomBytes(4).toString('hex')}.bin`);
+  try {
+    writeDatasetCache(stagingFile, { ...data, name, digest, count });
+  } catch (error) {
+    fs.rmSync(stagingFile, { force: true });
+    throw error;
+  }
+  return {
+    kind: 'import',
+    format,
+    stagingFile,
+    dataset: {
+      name,
+      digest,
+      shape: [data.height, data.width, data.channels],
+      dtype: data.dtype,
+      classNames: data.classNames,
+      sampleCount: count,
+      testCount: data.testCount,
+      classCounts: data.classNames.map((_, c) => data.labels.reduce((n, l) => n + (l === c ? 1 : 0), 0)),
+    },
+    seconds: (Date.now() - started) / 1000,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+}

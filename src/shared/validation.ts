@@ -1,0 +1,27 @@
+/** One way to turn a schema failure into a message that names each bad field. */
+import type { z } from 'zod';
+
+export class InvalidRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/** zod issues as one line; a field is named unless its message already says it in words. */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .map((issue) => {
+      const field = issue.path.map(String).join('.');
+      const inWords = field.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+      return field && !issue.message.toLowerCase().includes(inWords) ? `${field}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+/** Parses or throws an InvalidRequestError: "invalid <what>: <each problem>". */
+export function parseOrExplain<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new InvalidRequestError(`invalid ${what}: ${formatIssues(result.error.issues)}`);
+}

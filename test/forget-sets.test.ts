@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { computeSplit } from '../src/main/engine/data/split.js';
+import { ForgetSetError, retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.js';
+import { matchImages } from '../src/main/engine/forget/image-match.js';
+import { readIndexList } from '../src/main/engine/forget/index-list.js';
+import { makeTempDir, syntheticDataset } from './helpers.js';
+
+const dataset = syntheticDataset(1000, 4, 8, 1, 5);
+const split = computeSplit(dataset, { seed: 0, testFraction: 0.2, heldOutFraction: 0.1 });
+const { labels, classNames } = dataset;
+
+describe('forget sets by rule', () => {
+  it('random p% is seeded, sized exactly, inside train, and the 10% set is a prefix of the 50% set', () => {
+    const ten = selectByRule({ kind: 'random', percent: 10, seed: 2 }, labels, classNames, split.train).indices;
+    const fifty = selectByRule({ kind: 'random', percent: 50, seed: 2 }, labels, classNames, split.train).indices;
+    const other = selectByRule({ kind: 'random', percent: 10, seed: 3 }, labels, classNames, split.train).indices;
+    expect(ten.length).toBe(Math.round(split.train.length * 0.1));
+    expect(fifty.length).toBe(Math.round(split.train.length * 0.5));
+    const inFifty = new Set(fifty);
+    expect([...ten].every((i) => inFifty.has(i))).toBe(true);
+    expect([...ten]).not.toEqual([...other]);
+    expect([...selectByRule({ kind: 'random', percent: 10, seed: 2 }, labels, classNames, split.train).indices]).toEqual([...ten]);
+    const train = new Set(split.train);
+    expect([...fifty].every((i) => train.has(i))).toBe(true);
+    expect([...ten]).toEqual([...ten].sort((a, b) => a - b));
+    const retain = retainOf(split.train, ten);
+    expect(retain.length + ten.length).toBe(split.train.length);
+  });
+
+  it('whole classes, and a random share within classes', () => {
+    const whole = selectByRule({ kind: 'classes', classes: [1, 3] }, labels, classNames, split.train);
+    expect([...whole.indices]).toEqual([...split.train].filter((i) => labels[i] === 1 || labels[i] === 3));
+    expect(whole.warnings).toEqual(['the retain set has no sample of class 1 (class1), 3 (class3)']);
+    const part = selectByRule({ kind: 'random-in-classes', percent: 20, classes: [2], seed: 1 }, labels, classNames, split.train);
+    const ofClass = [...split.train].filter((i) => labels[i] === 2);
+    expect(part.indices.length).toBe(Math.round(ofClass.length * 0.2));
+    expect([...part.indices].every((i) => labels[i] === 2)).toBe(true);
+    expect(part.warnings).toEqual([]);
+  });
+
+  it.each([
+    [{ kind: 'random', percent: 0, seed: 0 }, /percentage must be in \(0, 100\), got 0/],
+    [{ kind: 'random', percent: 100, seed: 0 }, /percentage must be in \(0, 100\), got 100/],
+    [{ kind: 'random', percent: 0.01, seed: 0 }, /0.01% of 720 samples is no sample at all/],
+    [{ kind: 'classes', classes: [7] }, /class 7 does not exist; classes are 0..3/],
+    [{ kind: 'classes', classes: [] }, /name at least one class/],
+  ] as const)('refuses %j', (rule, message) => {
+    expect(() => selectByRule(rule as never, labels, classNames, split.train)).toThrow(ForgetSetError);
+    expect(() => selectByRule(rule as never, labels, classNames, split.train)).toThrow(message);
+  });
+});
+
+describe('forget sets from index lists', () => {
+  const dir = makeTempDir('index-lists');
+  const some = [...split.train.subarray(0, 5)];
+  const read = (name: string, content: string, column?: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content);
+    return [...readIndexList(file, { column, count: dataset.count, train: split.train })];
+  };
+  const sorted = [...some].sort((a, b) => a - b);
+
+  it('reads CSV with and without a header, a named column, JSON arrays and objects, plain text', () => {
+    expect(read('a.csv', some.join('\n'))).toEqual(sorted);
+    expect(read('b.csv', 'index\n' + some.join('\n'))).toEqual(sorted);
+    expect(read('c.csv', 'name,sample\n' + some.map((s) => `x${s},${s}`).join('\n'), 'sample')).toEqual(sorted);
+    expect(read('d.json', JSON.stringify(some))).toEqual(sorted);
+    expect(read('e.json', JSON.stringify({ indices: some }))).toEqual(sorted);
+    expect(read('f.txt', some.join('\r\n') + '\n\n')).toEqual(sorted);
+  });
+
+  it.each([
+    ['g.txt', `${split.train[0]}\n${dataset.count + 5}`, /g.txt, line 2: index 1005 is out of range \(the dataset has 1000 samples\)/],
+    ['h.txt', '-3', /h.txt, line 1: index -3 is negative/],
+    ['i.txt', '2.5', /i.txt, line 1: 2.5 is not an integer index/],
+    ['j.txt', `${split.train[1]}\n${split.train[1]}`, /j.txt, line 2: index \d+ is duplicated \(first at line 1\)/],
+    ['k.txt', `${split.test[0]}`, /k.txt, line 1: sample \d+ is not in the train split/],
+    ['l.txt', 'seven', /l.txt, line 1: 'seven' is not a number/],
+    ['m.txt', '\n\n', /m.txt holds no index: the forget set would be empty/],
+    ['n.json', '{"ids": [1]}', /n.json: expected a JSON array of indices/],
+    ['o.csv', 'a,b\n1,2', /o.csv: several columns \(a, b\); name the one with the indices/],
+  ])('refuses %s', (name, content, message) => {
+    expect(() => read(name, content)).toThrow(message);
+  });
+});
+
+describe('forget sets from images', () => {
+  function writeSample(file: string, index: number): void {
+    const png = new PNG({ width: 8, height: 8 });
+    for (let p = 0; p < 64; p++) {
+      const v = dataset.pixels[index * 64 + p]!;
+      png.data.set([v, v, v, 255], 4 * p);
+    }
+    fs.writeFileSync(file, PNG.sync.write(png));
+  }
+
+  it('matches images to train samples by pixels and reports unmatched and duplicate files', () => {
+    const dir = makeTempDir('forget-images');
+    const [a, b] = [split.train[3]!, split.train[10]!];
+    writeSample(path.join(dir, '1.png'), a);
+    writeSample(path.join(dir, '2.png'), b);
+    writeSample(path.join(dir, '3-copy.png'), a);
+    const stranger = new PNG({ width: 8, height: 8 });
+    stranger.data.fill(7);
+    fs.writeFileSync(path.join(dir, '4-stranger.png'), PNG.sync.write(stranger));
+    const { indices, report } = matchImages([dir], dataset, split.train);
+    expect([...indices]).toEqual([a, b].sort((x, y) => x - y));
+    expect(report.matched.map((m) => m.index)).toEqual([a, b]);
+    expect(report.unmatched).toEqual([path.join(dir, '4-stranger.png')]);
+    expect(report.duplicateFiles).toEqual([{ file: path.join(dir, '3-copy.png'), sameAs: path.join(dir, '1.png') }]);
+  });
+
+  it('refuses a set where nothing matches', () => {
+    const dir = makeTempDir('forget-none');
+    const png = new PNG({ width: 8, height: 8 });
+    png.data.fill(3);
+    fs.writeFileSync(path.join(dir, 'x.png'), PNG.sync.write(png));
+    expect(() => matchImages([dir], dataset, split.train)).toThrow(/none of the 1 image\(s\) matches a train sample/);
+  });
+});

@@ -1,0 +1,88 @@
+/** Import and forget sets through the service and a real engine process, as a user would. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EngineClient, forkTransport } from '../src/main/app/engine-client.js';
+import { LetheService } from '../src/main/app/lethe-service.js';
+import { Catalog } from '../src/main/catalog/catalog.js';
+import { syntheticDataset, makeTempDir } from './helpers.js';
+
+const dataDir = makeTempDir('import-service');
+const catalog = Catalog.open(dataDir);
+const engine = new EngineClient(() => forkTransport(undefined, { ...process.env, LETHE_BACKEND: 'wasm' }));
+const service = new LetheService({ catalog, engine, appVersion: 'test' });
+
+afterAll(async () => {
+  await engine.shutdown();
+  catalog.close();
+});
+
+function writeIdxPair(dir: string, count: number): void {
+  const d = syntheticDataset(count, 4, 8, 1, 9);
+  const header = (magic: number, dims: number[]) => {
+    const b = Buffer.alloc(4 + 4 * dims.length);
+    b.writeUInt32BE(magic, 0);
+    dims.forEach((v, i) => b.writeUInt32BE(v, 4 + 4 * i));
+    return b;
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), Buffer.concat([header(0x803, [count, 8, 8]), Buffer.from(d.pixels)]));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), Buffer.concat([header(0x801, [count]), Buffer.from(d.labels)]));
+}
+
+const state = () => ({
+  datasets: catalog.datasets.list().length,
+  forgetSets: catalog.forgetSets.list().length,
+  files: fs.existsSync(path.join(dataDir, 'datasets')) ? fs.readdirSync(path.join(dataDir, 'datasets')).sort() : [],
+});
+
+describe('import and forget through the service', () => {
+  it('imports a dataset, detects a re-import, trains on it and makes forget sets', async () => {
+    const source = path.join(makeTempDir('src'), 'squares');
+    writeIdxPair(source, 800);
+    const first = await service.importDataset({ paths: [source], name: 'squares' });
+    expect(first).toMatchObject({ alreadyImported: false, format: 'idx', dataset: { name: 'squares', sampleCount: 800, shape: [8, 8, 1], source: 'import:idx' } });
+    expect(first.classCounts).toEqual([200, 200, 200, 200]);
+    const again = await service.importDataset({ paths: [source], name: 'other-name' });
+    expect(again).toMatchObject({ alreadyImported: true, dataset: { name: 'squares' } });
+    expect(state().files).toEqual(['squares.bin']);
+    expect((await service.listDatasets()).map((d) => d.name)).toContain('squares');
+
+    const run = await service.startTraining({ dataset: 'squares', model: 'cnn', epochs: 2, batchSize: 32 });
+    const finished = await new Promise<string>((resolve) =>
+      service.subscribe((e) => {
+        if (e.type === 'run-updated' && e.run.id === run.id && ['finished', 'failed'].includes(e.run.status)) resolve(e.run.status);
+      }),
+    );
+    expect(finished).toBe('finished');
+    expect((await service.getRun(run.id)).latestMetrics.test_accuracy).toBeGreaterThan(0.9);
+
+    const ten = await service.createForgetSet({ dataset: 'squares', rule: { kind: 'random', percent: 10, seed: 2 } });
+    expect(ten.forgetSet).toMatchObject({ name: 'random 10% (seed 2)', seed: 2 });
+    const stored = JSON.parse(fs.readFileSync(ten.forgetSet.path, 'utf8')) as { indices: number[]; retain: { size: number } };
+    expect(stored.indices).toHaveLength(ten.forgetSet.size);
+    expect(stored.retain.size).toBe(ten.retainSize);
+    const classes = await service.createForgetSet({ dataset: 'squares', rule: { kind: 'classes', classes: [2] } });
+    expect(classes.warnings).toEqual(['the retain set has no sample of class 2 (2)']);
+    const builtin = await service.createForgetSet({ dataset: 'mnist', rule: { kind: 'random', percent: 5, seed: 0 } });
+    expect(builtin.forgetSet.size).toBe(Math.round(7712 * 0.05));
+    expect((await service.listForgetSets()).map((f) => f.name)).toEqual(['random 10% (seed 2)', 'classes 2', 'random 5% (seed 0)']);
+  });
+
+  it('writes nothing to the catalog or the data directory on bad input', async () => {
+    const before = state();
+    const dir = makeTempDir('bad-idx');
+    writeIdxPair(dir, 10);
+    fs.truncateSync(path.join(dir, 'train-images-idx3-ubyte'), 100);
+    await expect(service.importDataset({ paths: [dir] })).rejects.toThrow(/size disagrees with its header/);
+    await expect(service.importDataset({ paths: ['relative/path'] })).rejects.toThrow(/import paths must be absolute/);
+    await expect(service.importDataset({ paths: [dir], name: 'mnist' })).rejects.toThrow(/'mnist' is a built-in dataset/);
+    await expect(service.createForgetSet({ dataset: 'squares', rule: { kind: 'random', percent: 120, seed: 0 } })).rejects.toThrow(/percentage must be in \(0, 100\)/);
+    await expect(service.createForgetSet({ dataset: 'squares', rule: { kind: 'classes', classes: [4] } })).rejects.toThrow(/class 4 does not exist/);
+    await expect(service.createForgetSet({ dataset: 'nope', rule: { kind: 'classes', classes: [0] } })).rejects.toThrow(/unknown dataset 'nope'/);
+    const list = path.join(makeTempDir('list'), 'ids.txt');
+    fs.writeFileSync(list, '1\n-2\n');
+    await expect(service.createForgetSet({ dataset: 'squares', rule: { kind: 'file', paths: [list] } })).rejects.toThrow(/ids.txt, line 2: index -2 is negative/);
+    expect(state()).toEqual(before);
+  });
+});
