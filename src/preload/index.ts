@@ -1,11 +1,12 @@
 // Exposes window.lethe, the typed LetheApi, and nothing else (never ipcRenderer itself).
-import { contextBridge, ipcRenderer } from 'electron';
-import { IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, LETHE_METHODS, type LetheApi, type LetheEvent } from '../shared/lethe-api.js';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+import { IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, LETHE_METHODS, type DesktopLetheApi, type LetheEvent } from '../shared/lethe-api.js';
 
 const api = {
   ...Object.fromEntries(
     LETHE_METHODS.map((method) => [method, (...args: unknown[]) => ipcRenderer.invoke(IPC_CHANNEL_PREFIX + method, ...args)]),
   ),
+  pathForFile: (file: File) => webUtils.getPathForFile(file),
   onEvent: (listener: (event: LetheEvent) => void) => {
     const handler = (_event: unknown, payload: LetheEvent) => listener(payload);
     ipcRenderer.on(IPC_EVENT_CHANNEL, handler);
@@ -13,6 +14,6 @@ const api = {
       ipcRenderer.off(IPC_EVENT_CHANNEL, handler);
     };
   },
-} as LetheApi;
+} as DesktopLetheApi;
 
 contextBridge.exposeInMainWorld('lethe', api);

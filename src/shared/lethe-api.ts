@@ -74,6 +74,15 @@ export interface LetheApi extends LetheRequests {
   onEvent(listener: (event: LetheEvent) => void): () => void;
 }
 
+/**
+ * window.lethe in the desktop app: the API plus the one thing only the preload can do,
+ * the path of a file dropped on the window (Electron 32+ dropped File.path), which
+ * importDataset and createForgetSet take.
+ */
+export interface DesktopLetheApi extends LetheApi {
+  pathForFile(file: File): string;
+}
+
 export type LetheMethod = keyof LetheRequests;
 
 const runId = z.string({ error: 'run id must be a string' }).min(1, 'run id must not be empty').max(100, 'run id is too long');

@@ -1,9 +1,9 @@
-import type { LetheApi } from '../../shared/lethe-api';
+import type { DesktopLetheApi } from '../../shared/lethe-api';
 
 declare global {
   interface Window {
     /** Present in the desktop app (preload); absent in a plain browser. */
-    lethe?: LetheApi;
+    lethe?: DesktopLetheApi;
   }
 }
 
