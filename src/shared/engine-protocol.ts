@@ -36,22 +36,22 @@ export interface ForgetSetJob {
 
 export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob;
 
+/** What the catalog records of a dataset a job used. */
+export interface DatasetDescription {
+  name: string;
+  digest: string;
+  shape: [number, number, number];
+  classNames: string[];
+  sampleCount: number;
+}
+
 export interface TrainJobResult {
   kind: 'train';
   checkpoint: { hash: string; path: string };
   history: EpochMetrics[];
   testAccuracy: number;
   parameterCount: number;
-  dataset: {
-    name: string;
-    digest: string;
-    shape: [number, number, number];
-    classNames: string[];
-    sampleCount: number;
-    train: number;
-    heldOut: number;
-    test: number;
-  };
+  dataset: DatasetDescription & { train: number; heldOut: number; test: number };
   split: { digest: string; seed: number; testFraction: number; heldOutFraction: number };
   backend: BackendInfo;
   seconds: number;
@@ -95,7 +95,7 @@ export interface ImportJobResult {
 export interface ForgetSetJobResult {
   kind: 'forget-set';
   name: string;
-  dataset: { name: string; digest: string; shape: [number, number, number]; classNames: string[]; sampleCount: number };
+  dataset: DatasetDescription;
   splitDigest: string;
   rule: ForgetRule;
   size: number;

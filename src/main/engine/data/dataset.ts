@@ -1,3 +1,5 @@
+import type { DatasetDescription } from '../../../shared/engine-protocol.js';
+
 /**
  * A classification dataset held in memory: samples (NHWC, channels last) and labels.
  * Images are uint8 pixels, scaled to [0, 1] on the way into a model; tabular data is
@@ -18,6 +20,10 @@ export interface ImageDataset {
   labels: Uint8Array;
   /** The last `testCount` samples are the dataset's own test set (0: none, the split draws one). */
   testCount: number;
+}
+
+export function describeDataset(d: ImageDataset): DatasetDescription {
+  return { name: d.name, digest: d.digest, shape: [d.height, d.width, d.channels], classNames: d.classNames, sampleCount: d.count };
 }
 
 /** Factor that maps stored values to model inputs: 1/255 for pixels, 1 for features. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ForgetSetJobResult } from '../../../shared/engine-protocol.js';
 import { describeRule, type ForgetSetRequest, type ImageMatchReport } from '../../../shared/forget-set.js';
 import { writeFileAtomic } from '../data/atomic-file.js';
+import { describeDataset } from '../data/dataset.js';
 import { loadDataset } from '../data/dataset-store.js';
 import { isImageFile, listFiles } from '../data/images.js';
 import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
@@ -60,13 +61,7 @@ export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string
   return {
     kind: 'forget-set',
     name: request.name ?? describeRule(rule),
-    dataset: {
-      name: dataset.name,
-      digest: dataset.digest,
-      shape: [dataset.height, dataset.width, dataset.channels],
-      classNames: dataset.classNames,
-      sampleCount: dataset.count,
-    },
+    dataset: describeDataset(dataset),
     splitDigest: split.digest,
     rule,
     size: indices.length,

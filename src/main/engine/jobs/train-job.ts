@@ -10,7 +10,7 @@ import type { EpochMetrics, TrainConfig, TrainProgress } from '../../../shared/t
 import { saveCheckpoint } from '../checkpoint.js';
 import { loadDataset } from '../data/dataset-store.js';
 import { ensureWritableDir } from '../data/data-dir.js';
-import { channelStatistics } from '../data/dataset.js';
+import { channelStatistics, describeDataset } from '../data/dataset.js';
 import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
 import { Classifier } from '../models/classifier.js';
 import { MODEL_ARCHITECTURES, type ModelArchitecture } from '../models/model-spec.js';
@@ -72,11 +72,7 @@ export async function runTrainJob(config: TrainConfig, context: JobContext): Pro
       testAccuracy: last.testAccuracy,
       parameterCount: model.parameterCount(),
       dataset: {
-        name: dataset.name,
-        digest: dataset.digest,
-        shape: [dataset.height, dataset.width, dataset.channels],
-        classNames: dataset.classNames,
-        sampleCount: dataset.count,
+        ...describeDataset(dataset),
         train: split.train.length,
         heldOut: split.heldOut.length,
         test: split.test.length,

@@ -1,0 +1,53 @@
+/**
+ * Every aggregator by name, for the CLI, the service, the window and reports. Each is a
+ * weighting (one file each): the Gramian G = J J^T of the objective gradients in, the
+ * weights w out, in float64; the update d = w^T J is formed once on the backend.
+ * Behaviour and defaults after torchjd (arXiv 2406.16232), see specs/moo-aggregators.md.
+ * Adding one is adding its file and one line here.
+ */
+import { alignedMtl } from './aligned-mtl.js';
+import { cagrad } from './cagrad.js';
+import { dualProj } from './dual-proj.js';
+import type { Weighting } from './gramian.js';
+import { imtlG } from './imtl-g.js';
+import { mean } from './mean.js';
+import { mgda } from './mgda.js';
+import { pama } from './pama.js';
+import { pcgrad } from './pcgrad.js';
+import { upgrad } from './upgrad.js';
+
+export interface AggregatorOptions {
+  /** Preference / linear-scalarisation weights, one per objective (non-negative, finite). */
+  weights?: number[];
+  seed?: number;
+  /** CAGrad's c. */
+  c?: number;
+}
+
+export interface AggregatorInfo {
+  description: string;
+  create(options: AggregatorOptions): Weighting;
+}
+
+export const AGGREGATORS = {
+  mean: { description: 'linear scalarisation: the mean, or the given weights', create: (o) => mean(o.weights) },
+  upgrad: { description: 'UPGrad (Jacobian descent): each gradient projected onto the dual cone, summed', create: (o) => upgrad(o.weights) },
+  dualproj: { description: 'DualProj: the weighted mean projected onto the dual cone', create: (o) => dualProj(o.weights) },
+  mgda: { description: 'MGDA: minimum-norm point of the convex hull of the gradients', create: () => mgda() },
+  pcgrad: { description: 'PCGrad: conflicting gradients projected off each other (seeded order)', create: (o) => pcgrad(o.seed) },
+  imtlg: { description: 'IMTL-G: equal projections onto the update', create: () => imtlG() },
+  cagrad: { description: 'CAGrad(c): conflict-averse around the mean (c = 0.5)', create: (o) => cagrad(o.c) },
+  alignedmtl: { description: 'Aligned-MTL: gradients aligned by the condition number ("min" scale)', create: (o) => alignedMtl(o.weights) },
+  pama: { description: 'closed-form O(m) Pareto rule adapted from PAMA', create: () => pama() },
+} satisfies Record<string, AggregatorInfo>;
+
+export type AggregatorName = keyof typeof AGGREGATORS;
+
+export function createAggregator(name: string, options: AggregatorOptions = {}): Weighting {
+  const info = (AGGREGATORS as Record<string, AggregatorInfo>)[name];
+  if (!info) throw new Error(`unknown aggregator '${name}'; available: ${Object.keys(AGGREGATORS).join(', ')}`);
+  for (const w of options.weights ?? []) {
+    if (!Number.isFinite(w) || w < 0) throw new Error(`aggregator weights must be finite and non-negative, got ${options.weights!.join(', ')}`);
+  }
+  return info.create(options);
+}
