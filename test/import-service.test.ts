@@ -43,6 +43,9 @@ describe('import and forget through the service', () => {
     const first = await service.importDataset({ paths: [source], name: 'squares' });
     expect(first).toMatchObject({ alreadyImported: false, format: 'idx', dataset: { name: 'squares', sampleCount: 800, shape: [8, 8, 1], source: 'import:idx' } });
     expect(first.classCounts).toEqual([200, 200, 200, 200]);
+    // Landed with its split: 1/7 of each class to test, 10% of the rest held out.
+    const [split] = catalog.datasets.splits(first.dataset.id);
+    expect(split).toMatchObject({ seed: 0, counts: { test: 4 * 29, heldOut: 4 * 17, train: 4 * 154 } });
     const again = await service.importDataset({ paths: [source], name: 'other-name' });
     expect(again).toMatchObject({ alreadyImported: true, dataset: { name: 'squares' } });
     expect(state().files).toEqual(['squares.bin']);

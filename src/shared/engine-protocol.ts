@@ -45,6 +45,14 @@ export interface DatasetDescription {
   sampleCount: number;
 }
 
+export interface SplitDescription {
+  digest: string;
+  seed: number;
+  testFraction: number;
+  heldOutFraction: number;
+  counts: { train: number; heldOut: number; test: number };
+}
+
 export interface TrainJobResult {
   kind: 'train';
   checkpoint: { hash: string; path: string };
@@ -52,7 +60,7 @@ export interface TrainJobResult {
   testAccuracy: number;
   parameterCount: number;
   dataset: DatasetDescription & { train: number; heldOut: number; test: number };
-  split: { digest: string; seed: number; testFraction: number; heldOutFraction: number };
+  split: SplitDescription;
   backend: BackendInfo;
   seconds: number;
 }
@@ -88,6 +96,8 @@ export interface ImportJobResult {
     testCount: number;
     classCounts: number[];
   };
+  /** The default split (seed 0), stored beside the dataset for every later run. */
+  split: SplitDescription;
   seconds: number;
   peakRssBytes: number;
 }

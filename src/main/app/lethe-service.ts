@@ -190,14 +190,7 @@ export class LetheService implements LetheRequests {
         classNames: result.dataset.classNames,
         sampleCount: result.dataset.sampleCount,
       });
-      catalog.datasets.addSplit({
-        datasetId: dataset.id,
-        digest: result.split.digest,
-        seed: result.split.seed,
-        testFraction: result.split.testFraction,
-        heldOutFraction: result.split.heldOutFraction,
-        counts: { train: result.dataset.train, heldOut: result.dataset.heldOut, test: result.dataset.test },
-      });
+      catalog.datasets.addSplit({ datasetId: dataset.id, ...result.split });
       catalog.checkpoints.add({
         hash: result.checkpoint.hash,
         path: result.checkpoint.path,
@@ -247,6 +240,7 @@ export class LetheService implements LetheRequests {
           classNames: dataset.classNames,
           sampleCount: dataset.sampleCount,
         });
+        this.catalog.datasets.addSplit({ datasetId: added.id, ...result.split });
         fs.renameSync(result.stagingFile, datasetCachePath(this.catalog.dataDir, dataset.name));
         return added;
       })();

@@ -11,6 +11,7 @@ import type { ImportRequest, TaskProgress } from '../../../shared/import.js';
 import { datasetDigest, writeDatasetCache } from '../data/dataset-cache.js';
 import { sampleSize } from '../data/dataset.js';
 import { runImporter } from '../data/importers/import-format.js';
+import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
 
 export async function runImportJob(request: ImportRequest, dataDir: string, onProgress: (p: TaskProgress) => void): Promise<ImportJobResult> {
   const started = Date.now();
@@ -27,13 +28,16 @@ export async function runImportJob(request: ImportRequest, dataDir: string, onPr
   if (data.pixels.length !== count * sampleSize(data)) throw new Error(`importer produced ${data.pixels.length} values for ${count} samples`);
   const name = request.name ?? path.basename(request.paths[0]!).replace(/\.(csv|bin|gz)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-');
   const digest = datasetDigest(data.pixels, data.labels);
+  const dataset = { ...data, name, digest, count };
   const stagingFile = path.join(dataDir, 'datasets', `.import-${process.pid}-${randomBytes(4).toString('hex')}.bin`);
   try {
-    writeDatasetCache(stagingFile, { ...data, name, digest, count });
+    writeDatasetCache(stagingFile, dataset);
   } catch (error) {
     fs.rmSync(stagingFile, { force: true });
     throw error;
   }
+  // Splits are keyed by content digest, so storing it now is safe even if the service drops the staging file.
+  const split = loadOrCreateSplit(dataDir, dataset, DEFAULT_SPLIT_RULE);
   return {
     kind: 'import',
     format,
@@ -47,6 +51,13 @@ export async function runImportJob(request: ImportRequest, dataDir: string, onPr
       sampleCount: count,
       testCount: data.testCount,
       classCounts: data.classNames.map((_, c) => data.labels.reduce((n, l) => n + (l === c ? 1 : 0), 0)),
+    },
+    split: {
+      digest: split.digest,
+      seed: split.seed,
+      testFraction: split.testFraction,
+      heldOutFraction: split.heldOutFraction,
+      counts: { train: split.train.length, heldOut: split.heldOut.length, test: split.test.length },
     },
     seconds: (Date.now() - started) / 1000,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,

@@ -77,7 +77,13 @@ export async function runTrainJob(config: TrainConfig, context: JobContext): Pro
         heldOut: split.heldOut.length,
         test: split.test.length,
       },
-      split: { digest: split.digest, seed: split.seed, testFraction: split.testFraction, heldOutFraction: split.heldOutFraction },
+      split: {
+        digest: split.digest,
+        seed: split.seed,
+        testFraction: split.testFraction,
+        heldOutFraction: split.heldOutFraction,
+        counts: { train: split.train.length, heldOut: split.heldOut.length, test: split.test.length },
+      },
       backend: context.backend,
       seconds: (finished - started) / 1000,
     };
