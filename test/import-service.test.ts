@@ -30,6 +30,16 @@ function writeIdxPair(dir: string, count: number): void {
   fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), Buffer.concat([header(0x801, [count]), Buffer.from(d.labels)]));
 }
 
+let trainedCheckpoint = '';
+
+function ended(runId: string): Promise<string> {
+  return new Promise((resolve) =>
+    service.subscribe((e) => {
+      if (e.type === 'run-updated' && e.run.id === runId && ['finished', 'failed', 'cancelled'].includes(e.run.status)) resolve(e.run.status);
+    }),
+  );
+}
+
 const state = () => ({
   datasets: catalog.datasets.list().length,
   forgetSets: catalog.forgetSets.list().length,
@@ -59,6 +69,7 @@ describe('import and forget through the service', () => {
     );
     expect(finished).toBe('finished');
     expect((await service.getRun(run.id)).latestMetrics.test_accuracy).toBeGreaterThan(0.9);
+    trainedCheckpoint = (await service.getRun(run.id)).checkpoints[0]!.hash;
 
     const ten = await service.createForgetSet({ dataset: 'squares', rule: { kind: 'random', percent: 10, seed: 2 } });
     expect(ten.forgetSet).toMatchObject({ name: 'random 10% (seed 2)', seed: 2 });
@@ -87,5 +98,41 @@ describe('import and forget through the service', () => {
     fs.writeFileSync(list, '1\n-2\n');
     await expect(service.createForgetSet({ dataset: 'squares', rule: { kind: 'file', paths: [list] } })).rejects.toThrow(/ids.txt, line 2: index -2 is negative/);
     expect(state()).toEqual(before);
+  });
+});
+
+describe('unlearning through the service', () => {
+  it('records method, aggregator, objective order, per-step series and the unlearned checkpoint', async () => {
+    const [random10, , mnist5] = await service.listForgetSets();
+    const run = await service.startUnlearning({ checkpoint: trainedCheckpoint.slice(0, 10), forgetSet: random10!.id, method: 'raul', aggregator: 'upgrad', epochs: 2, batchSize: 32, lr: 0.01 });
+    expect(await ended(run.id)).toBe('finished');
+    const detail = await service.getRun(run.id);
+    expect(detail).toMatchObject({ kind: 'unlearn', method: 'raul', aggregator: 'upgrad', dataset: 'squares', model: 'cnn' });
+    expect(detail.config.objectives).toEqual(['retain', 'forget']);
+    expect(detail.params.objectives).toBe('retain | forget');
+    const steps = Math.ceil(random10!.size / 32) * 2;
+    expect(detail.metrics.loss_retain).toHaveLength(steps);
+    expect(detail.metrics.weight_forget).toHaveLength(steps);
+    expect(detail.metrics.cosine).toHaveLength(steps);
+    expect(detail.checkpoints).toMatchObject([{ role: 'unlearned', model: 'cnn', dataset: 'squares' }]);
+    expect(detail.latestMetrics.unlearning_accuracy).toBeCloseTo(1 - detail.latestMetrics.forget_accuracy!, 12);
+
+    // A forget set of another dataset than the checkpoint's: the run fails with the reason, no checkpoint.
+    const mismatch = await service.startUnlearning({ checkpoint: trainedCheckpoint, forgetSet: mnist5!.id, method: 'ft', epochs: 1 });
+    expect(await ended(mismatch.id)).toBe('failed');
+    const failed = await service.getRun(mismatch.id);
+    expect(failed.error).toMatch(/the forget set is from dataset mnist \([0-9a-f]{12}\), the checkpoint was trained on squares/);
+    expect(failed.checkpoints).toEqual([]);
+  });
+
+  it('refuses unknown methods and aggregators and bad weights before recording a run', async () => {
+    const before = (await service.listRuns()).length;
+    const base = { checkpoint: trainedCheckpoint, forgetSet: 1 };
+    await expect(service.startUnlearning({ ...base, method: 'forgetful' })).rejects.toThrow(/unknown method 'forgetful'; available: retrain, ft, ga, rl, raul/);
+    await expect(service.startUnlearning({ ...base, method: 'raul', aggregator: 'adam' })).rejects.toThrow(/unknown aggregator 'adam'/);
+    await expect(service.startUnlearning({ ...base, method: 'raul', weights: [-1, 2] })).rejects.toThrow(/weights must be non-negative/);
+    await expect(service.startUnlearning({ ...base, method: 'raul', weights: [1, 2, 3] })).rejects.toThrow(/raul has 2 objectives \(retain, forget\); 3 weights were given/);
+    await expect(service.startUnlearning({ ...base, method: 'raul', forgetSet: 99 })).rejects.toThrow(/no forget set with id 99/);
+    expect((await service.listRuns()).length).toBe(before);
   });
 });

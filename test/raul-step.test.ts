@@ -41,8 +41,8 @@ describe('multi-objective step', () => {
     // Two quadratic objectives with gradients (1, 0) and (-0.5, 1) at theta = 0.
     const theta = tf.variable(tf.zeros([2]));
     const objectives = [
-      () => tf.sum(tf.mul(theta, tf.tensor1d([1, 0]))) as tf.Scalar,
-      () => tf.sum(tf.mul(theta, tf.tensor1d([-0.5, 1]))) as tf.Scalar,
+      () => ({ loss: tf.sum(tf.mul(theta, tf.tensor1d([1, 0]))) as tf.Scalar }),
+      () => ({ loss: tf.sum(tf.mul(theta, tf.tensor1d([-0.5, 1]))) as tf.Scalar }),
     ];
     const before = tf.memory().numTensors;
     const record = multiObjectiveStep([theta], objectives, upgrad(), new SgdOptimizer(0, 0), 0.1);
@@ -65,7 +65,7 @@ describe('multi-objective step', () => {
       const L1 = () => tf.mul(0.5, tf.sum(tf.square(tf.sub(theta, tf.tensor1d([3, 0]))))) as tf.Scalar;
       const L2 = () => tf.mul(5, tf.sum(tf.square(tf.sub(theta, tf.tensor1d([0, 3]))))) as tf.Scalar;
       const before = [L1().dataSync()[0]!, L2().dataSync()[0]!];
-      multiObjectiveStep([theta], [L1, L2], weighting, new SgdOptimizer(0, 0), 0.01);
+      multiObjectiveStep([theta], [() => ({ loss: L1() }), () => ({ loss: L2() })], weighting, new SgdOptimizer(0, 0), 0.01);
       const after = [L1().dataSync()[0]!, L2().dataSync()[0]!];
       theta.dispose();
       return after.map((a, i) => a - before[i]!);

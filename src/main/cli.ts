@@ -10,6 +10,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import path from 'node:path';
 import type { RunSummary } from '../shared/catalog-types.js';
 import type { ImportFormat } from '../shared/import.js';
+import type { LetheEvent } from '../shared/lethe-api.js';
+import type { UnlearnConfigInput, UnlearnStep } from '../shared/unlearn-config.js';
+import { AGGREGATORS } from './engine/moo/registry.js';
+import { METHOD_INFO } from './engine/unlearn/method-info.js';
 import { InvalidRequestError } from '../shared/validation.js';
 import { parseTrainConfig, type TrainConfigInput } from '../shared/train-config.js';
 import { EngineClient } from './app/engine-client.js';
@@ -53,6 +57,7 @@ Commands:
   runs       list, show or delete recorded runs: lethe runs list|show ID|rm ID
   import     import a dataset (IDX, CIFAR binary, CSV, image folder)
   forget     make a forget set by rule or from a file, or list them
+  unlearn    unlearn a forget set from a checkpoint with a method and aggregator
   purge      remove deleted runs for good, with files no run refers to
   evaluate   measure a saved checkpoint on its train, held-out and test data
   datasets   list the built-in datasets and whether they are cached
@@ -148,6 +153,28 @@ Makes a forget set over the dataset's train split and records it in the catalog:
   --split-seed N        the split whose train part is used (default 0)
   --name NAME           a name to show (default: the rule)`;
 
+const UNLEARN_HELP = `Usage: lethe unlearn --from CHECKPOINT --forget ID --method NAME [options]
+
+Unlearns a forget set (lethe forget list) from a trained checkpoint, records the run
+with its objectives, per-step losses, aggregator weights and gradient cosines, and
+saves the result as a new checkpoint. Methods (${Object.keys(METHOD_INFO).join(', ')}):
+${Object.entries(METHOD_INFO).map(([n, m]) => `  ${n.padEnd(8)} ${m.description}`).join('\n')}
+
+Options:
+  --aggregator NAME     multi-objective methods: ${Object.keys(AGGREGATORS).join(', ')}
+                        (default upgrad)
+  --weights A,B         preference / linear-scalarisation weights, one per objective
+  --reference R         raul: uniform (UniDist, default) or heldout (HeldDist)
+  --frozen-reference    raul heldout: reference from the original model, not the current
+  --lr X --epochs N     default: the method's (raul: 5e-3, 5 epochs)
+  --batch-size N        default 256
+  --optimizer NAME      sgd (momentum 0.9, weight decay 5e-4) or adamw
+  --seed N              batches, random labels, PCGrad order (default 1)
+
+Example:
+  lethe unlearn --from 2aa84e7d --forget 1 --method raul --reference uniform \\
+    --aggregator upgrad --lr 5e-3 --epochs 5 --seed 1`;
+
 const PURGE_HELP = `Usage: lethe purge [--json]
 
 Removes soft-deleted runs with their metrics and checkpoint records, then every
@@ -195,6 +222,13 @@ const OPTIONS = {
   classes: { type: 'string' },
   file: { type: 'string' },
   column: { type: 'string' },
+  from: { type: 'string' },
+  forget: { type: 'string' },
+  method: { type: 'string' },
+  aggregator: { type: 'string' },
+  weights: { type: 'string' },
+  reference: { type: 'string' },
+  'frozen-reference': { type: 'boolean' },
   host: { type: 'string' },
   port: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -265,6 +299,52 @@ async function withService<T>(values: Values, use: (service: LetheService, catal
 
 const TERMINAL_STATUSES = ['finished', 'failed', 'cancelled'];
 
+/**
+ * Starts a run and follows it to its end: its own events go to `onEvent`, Ctrl-C
+ * cancels it. Subscribes before starting so no event is missed.
+ */
+async function followRun(
+  service: LetheService,
+  start: () => Promise<RunSummary>,
+  onEvent: (event: Exclude<LetheEvent, { type: 'run-updated' | 'task-progress' }>) => void,
+  io: Output,
+): Promise<RunSummary> {
+  let runId = '';
+  const ended = new Promise<RunSummary>((resolve) => {
+    service.subscribe((event) => {
+      if (event.type === 'task-progress') return;
+      if (event.type === 'run-updated') {
+        if (event.run.id === runId && TERMINAL_STATUSES.includes(event.run.status)) resolve(event.run);
+      } else if (event.runId === runId) onEvent(event);
+    });
+  });
+  runId = (await start()).id;
+  io.err(`run ${runId}`);
+  const onSigint = () => {
+    io.err('cancelling...');
+    void service.cancelRun(runId).catch(() => {});
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await ended;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Exit code and message for a run that did not finish. */
+function unfinished(run: RunSummary, io: Output): number | undefined {
+  if (run.status === 'cancelled') {
+    io.err(`${run.kind} cancelled; no checkpoint was written`);
+    return 130;
+  }
+  if (run.status === 'failed') {
+    io.err(`lethe ${run.kind === 'train' ? 'train' : 'unlearn'}: ${run.error}`);
+    return 1;
+  }
+  return undefined;
+}
+
 async function trainCommand(values: Values, io: Output): Promise<number> {
   const config = parseTrainConfig(trainConfigFromOptions(values));
   if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
@@ -287,14 +367,10 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
       io.err(`backend: ${backend.name} on ${backend.device}`);
       for (const reason of backend.fallbacks) io.err(`  (${reason})`);
     }
-    let runId = '';
-    const ended = new Promise<RunSummary>((resolve) => {
-      service.subscribe((event) => {
-        if (event.type === 'run-updated') {
-          if (event.run.id === runId && TERMINAL_STATUSES.includes(event.run.status)) resolve(event.run);
-          return;
-        }
-        if (event.type === 'task-progress' || event.runId !== runId) return;
+    const run = await followRun(
+      service,
+      () => service.startTraining(config),
+      (event) => {
         if (event.type === 'run-notice') {
           clearLine();
           io.err(`note: ${event.message}`);
@@ -315,38 +391,89 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
               `test loss ${m.testLoss.toFixed(4)} acc ${(100 * m.testAccuracy).toFixed(2)}% | lr ${m.lr.toPrecision(3)} | ${formatDuration(m.seconds)}`,
           );
         }
-      });
-    });
-    runId = (await service.startTraining(config)).id;
-    if (!quiet) io.err(`run ${runId}`);
-    const onSigint = () => {
-      clearLine();
-      io.err('cancelling...');
-      void service.cancelRun(runId).catch(() => {});
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      const run = await ended;
-      clearLine();
-      const detail = await service.getRun(run.id);
-      if (quiet) io.out(JSON.stringify(detail, null, 2));
-      if (run.status === 'cancelled') {
-        io.err('training cancelled; no checkpoint was written');
-        return 130;
-      }
-      if (run.status === 'failed') {
-        io.err(`lethe train: ${run.error}`);
-        return 1;
-      }
-      if (!quiet) {
-        const checkpoint = detail.checkpoints[0]!;
-        io.err(`test accuracy ${(100 * (run.latestMetrics.test_accuracy ?? NaN)).toFixed(2)}% after ${formatDuration(run.durationSeconds ?? NaN)}`);
-        io.out(`checkpoint ${checkpoint.hash}\n  ${checkpoint.path}`);
-      }
-      return 0;
-    } finally {
-      process.off('SIGINT', onSigint);
+      },
+      io,
+    );
+    clearLine();
+    const detail = await service.getRun(run.id);
+    if (quiet) io.out(JSON.stringify(detail, null, 2));
+    const failed = unfinished(run, io);
+    if (failed !== undefined) return failed;
+    if (!quiet) {
+      const checkpoint = detail.checkpoints[0]!;
+      io.err(`test accuracy ${(100 * (run.latestMetrics.test_accuracy ?? NaN)).toFixed(2)}% after ${formatDuration(run.durationSeconds ?? NaN)}`);
+      io.out(`checkpoint ${checkpoint.hash}\n  ${checkpoint.path}`);
     }
+    return 0;
+  });
+}
+
+async function unlearnCommand(values: Values, io: Output): Promise<number> {
+  if (!values.from) throw new UsageError('--from CHECKPOINT is required (see lethe unlearn --help)');
+  if (values.forget === undefined) throw new UsageError('--forget ID is required (see lethe forget list)');
+  if (!values.method) throw new UsageError('--method is required (see lethe unlearn --help)');
+  const weights = values.weights?.split(',').map((w) => {
+    const n = Number(w);
+    if (w.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--weights must be comma-separated numbers, got '${values.weights}'`);
+    return n;
+  });
+  const input = Object.fromEntries(
+    Object.entries({
+      checkpoint: values.from,
+      forgetSet: numberOption(values, 'forget'),
+      method: values.method,
+      aggregator: values.aggregator,
+      weights,
+      reference: values.reference,
+      frozenReference: values['frozen-reference'],
+      optimizer: values.optimizer,
+      lr: numberOption(values, 'lr'),
+      momentum: numberOption(values, 'momentum'),
+      weightDecay: numberOption(values, 'weight-decay'),
+      epochs: numberOption(values, 'epochs'),
+      batchSize: numberOption(values, 'batch-size'),
+      seed: numberOption(values, 'seed'),
+    }).filter(([, v]) => v !== undefined),
+  );
+  const quiet = values.json === true;
+  return withService(values, async (service) => {
+    let last: UnlearnStep | undefined;
+    const showEpoch = () => {
+      if (!last || quiet) return;
+      const step = last;
+      const parts = step.losses.map((l, i) => `loss${step.losses.length > 1 ? i + 1 : ''} ${l.toFixed(4)}`);
+      if (step.weights.length > 1) parts.push(`weights ${step.weights.map((w) => w.toFixed(3)).join('/')}`);
+      if (step.cosines.length === 1) parts.push(`cos ${step.cosines[0]!.toFixed(3)}`);
+      io.err(`epoch ${step.epoch + 1} (step ${step.step + 1}): ${parts.join(', ')}`);
+    };
+    const run = await followRun(
+      service,
+      () => service.startUnlearning(input as UnlearnConfigInput),
+      (event) => {
+        if (event.type === 'run-notice') io.err(`note: ${event.message}`);
+        if (event.type !== 'unlearn-step') return;
+        if (last && event.step.epoch !== last.epoch) showEpoch();
+        last = event.step;
+      },
+      io,
+    );
+    showEpoch();
+    const detail = await service.getRun(run.id);
+    if (quiet) io.out(JSON.stringify(detail, null, 2));
+    const failed = unfinished(run, io);
+    if (failed !== undefined) return failed;
+    if (!quiet) {
+      const m = run.latestMetrics;
+      const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
+      io.err(
+        `forget accuracy ${pct(m.original_forget_accuracy)} -> ${pct(m.forget_accuracy)} (UA ${pct(m.unlearning_accuracy)}), ` +
+          `retain ${pct(m.original_retain_accuracy)} -> ${pct(m.retain_accuracy)}, test ${pct(m.original_test_accuracy)} -> ${pct(m.test_accuracy)}, ` +
+          `run time ${formatDuration(m.run_seconds ?? NaN)}`,
+      );
+      const checkpoint = detail.checkpoints[0]!;
+      io.out(`checkpoint ${checkpoint.hash} (${checkpoint.role})\n  ${checkpoint.path}`);
+    }
+    return 0;
   });
 }
 
@@ -607,6 +734,7 @@ const COMMANDS: Record<string, Command> = {
   runs: { help: RUNS_HELP, positionals: 2, run: runsCommand },
   import: { help: IMPORT_HELP, positionals: 1000, run: importCommand },
   forget: { help: FORGET_HELP, positionals: 1, run: forgetCommand },
+  unlearn: { help: UNLEARN_HELP, positionals: 0, run: unlearnCommand },
   purge: { help: PURGE_HELP, positionals: 0, run: purgeCommand },
   serve: { help: SERVE_HELP, positionals: 0, run: serveCommand },
   evaluate: { help: EVALUATE_HELP, positionals: 1, run: evaluateCommand },

@@ -7,6 +7,7 @@ import type { BackendInfo } from './backend.js';
 import type { ForgetRule, ForgetSetRequest, ImageMatchReport } from './forget-set.js';
 import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
+import type { UnlearnConfig, UnlearnStep } from './unlearn-config.js';
 
 export interface TrainJob {
   kind: 'train';
@@ -34,7 +35,15 @@ export interface ForgetSetJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob;
+export interface UnlearnJob {
+  kind: 'unlearn';
+  config: UnlearnConfig;
+  /** The forget set's file (the service resolves the catalog id). */
+  forgetSetPath: string;
+  dataDir: string;
+}
+
+export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob;
 
 /** What the catalog records of a dataset a job used. */
 export interface DatasetDescription {
@@ -116,7 +125,26 @@ export interface ForgetSetJobResult {
   report?: ImageMatchReport;
 }
 
-export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult;
+export interface UnlearnJobResult {
+  kind: 'unlearn';
+  checkpoint: { hash: string; path: string };
+  /** The checkpoint unlearned from. */
+  original: string;
+  method: string;
+  aggregator: string | null;
+  objectives: string[];
+  /** Top-1 accuracies after unlearning; UA = 1 - forgetAccuracy. */
+  accuracy: { forget: number; retain: number; test: number };
+  /** The same before unlearning, for reference. */
+  originalAccuracy: { forget: number; retain: number; test: number };
+  steps: number;
+  dataset: DatasetDescription;
+  backend: BackendInfo;
+  /** Run time of the unlearning procedure alone (RTE), without loading or evaluation. */
+  seconds: number;
+}
+
+export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult | UnlearnJobResult;
 
 /** The result type that belongs to a job type. */
 export type ResultOf<J extends EngineJob> = Extract<EngineJobResult, { kind: J['kind'] }>;
@@ -134,6 +162,7 @@ export type EngineEvent =
   | { type: 'epoch'; jobId: string; metrics: EpochMetrics }
   | { type: 'notice'; jobId: string; message: string }
   | { type: 'task-progress'; jobId: string; progress: TaskProgress }
+  | { type: 'unlearn-step'; jobId: string; step: UnlearnStep }
   | { type: 'finished'; jobId: string; result: EngineJobResult }
   | { type: 'failed'; jobId: string; error: string }
   | { type: 'cancelled'; jobId: string };

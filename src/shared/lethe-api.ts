@@ -10,6 +10,7 @@ import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary } from './ca
 import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
+import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
 import { formatIssues, InvalidRequestError } from './validation.js';
 
 export { InvalidRequestError };
@@ -42,6 +43,8 @@ export interface LetheRequests {
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
+  /** Records an unlearning run (or a Retrain) from a checkpoint and a forget set, and starts it. */
+  startUnlearning(config: UnlearnConfigInput): Promise<RunSummary>;
 }
 
 export interface ImportOutcome {
@@ -67,7 +70,8 @@ export type LetheEvent =
   | { type: 'run-progress'; runId: string; progress: TrainProgress }
   | { type: 'run-epoch'; runId: string; metrics: EpochMetrics }
   | { type: 'run-notice'; runId: string; message: string }
-  | { type: 'task-progress'; task: string; progress: TaskProgress };
+  | { type: 'task-progress'; task: string; progress: TaskProgress }
+  | { type: 'unlearn-step'; runId: string; step: UnlearnStep };
 
 export interface LetheApi extends LetheRequests {
   /** Subscribes to service events; returns the unsubscribe function. */
@@ -100,6 +104,7 @@ export const LETHE_ARGUMENTS = {
   importDataset: z.tuple([ImportRequestSchema]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
+  startUnlearning: z.tuple([UnlearnConfigSchema]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];

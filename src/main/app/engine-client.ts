@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendInfo } from '../../shared/backend.js';
 import type { EngineEvent, EngineJob, EngineJobResult, EngineRequest, ResultOf } from '../../shared/engine-protocol.js';
 import type { TaskProgress } from '../../shared/import.js';
+import type { UnlearnStep } from '../../shared/unlearn-config.js';
 import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
 
 /** How the client talks to one engine process; child_process here, utilityProcess in the app. */
@@ -65,6 +66,7 @@ export interface JobHandlers {
   onEpoch?: (metrics: EpochMetrics) => void;
   onNotice?: (message: string) => void;
   onTaskProgress?: (progress: TaskProgress) => void;
+  onUnlearnStep?: (step: UnlearnStep) => void;
 }
 
 interface PendingJob {
@@ -136,6 +138,9 @@ export class EngineClient {
         break;
       case 'task-progress':
         job.handlers.onTaskProgress?.(event.progress);
+        break;
+      case 'unlearn-step':
+        job.handlers.onUnlearnStep?.(event.step);
         break;
       case 'finished':
         this.pending.delete(event.jobId);

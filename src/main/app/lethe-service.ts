@@ -13,15 +13,18 @@ import type { BackendInfo } from '../../shared/backend.js';
 import type { DatasetRecord, ForgetSetRecord, RunDetail, RunRecord, RunSummary } from '../../shared/catalog-types.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
 import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
-import { parseOrExplain } from '../../shared/validation.js';
-import type { TrainJobResult } from '../../shared/engine-protocol.js';
+import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
+import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
+import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlearn-config.js';
+import { createAggregator } from '../engine/moo/registry.js';
+import { methodInfo } from '../engine/unlearn/method-info.js';
 import type { DatasetOption, ForgetSetOutcome, ImportOutcome, LetheEvent, LetheRequests, ModelOption } from '../../shared/lethe-api.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../shared/train-config.js';
 import { processAlive, type Catalog } from '../catalog/catalog.js';
 import { BUILTIN_DATASETS, datasetCachePath } from '../engine/data/builtin-datasets.js';
 import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
-import { JobCancelledError, type EngineClient } from './engine-client.js';
+import { JobCancelledError, type EngineClient, type JobHandlers } from './engine-client.js';
 
 export class NotFoundError extends Error {}
 
@@ -144,16 +147,38 @@ export class LetheService implements LetheRequests {
     return this.summary(this.catalog.runs.get(id)!);
   }
 
+  /**
+   * Hands a recorded run's job to the engine and follows it: running when started, the
+   * outcome recorded by `record` when it finishes, failed or cancelled otherwise.
+   */
+  private track<J extends EngineJob>(id: string, engineJob: J, handlers: JobHandlers, record: (result: ResultOf<J>) => void): void {
+    const job = this.engine.submit(engineJob, {
+      ...handlers,
+      onStarted: () => {
+        void this.engine.ready().then((backend) => {
+          this.catalog.runs.markRunning(id, backend);
+          this.publishRun(id);
+        });
+      },
+      onNotice: (message) => this.publish({ type: 'run-notice', runId: id, message }),
+    });
+    this.activeJobs.set(id, job.jobId);
+    job.result
+      .then(record, (error: Error) => {
+        const cancelled = error instanceof JobCancelledError;
+        this.catalog.runs.finish(id, cancelled ? 'cancelled' : 'failed', cancelled ? null : error.message);
+      })
+      .finally(() => {
+        this.activeJobs.delete(id);
+        this.publishRun(id);
+      });
+  }
+
   private dispatch(id: string, config: TrainConfig): void {
-    const job = this.engine.submit(
+    this.track(
+      id,
       { kind: 'train', config, dataDir: this.catalog.dataDir },
       {
-        onStarted: () => {
-          void this.engine.ready().then((backend) => {
-            this.catalog.runs.markRunning(id, backend);
-            this.publishRun(id);
-          });
-        },
         onProgress: (progress) => this.publish({ type: 'run-progress', runId: id, progress }),
         onEpoch: (m) => {
           this.catalog.runs.logMetrics(
@@ -164,19 +189,89 @@ export class LetheService implements LetheRequests {
           this.publish({ type: 'run-epoch', runId: id, metrics: m });
           this.publishRun(id);
         },
-        onNotice: (message) => this.publish({ type: 'run-notice', runId: id, message }),
+      },
+      (result) => this.recordFinished(id, result),
+    );
+  }
+
+  async startUnlearning(input: UnlearnConfigInput): Promise<RunSummary> {
+    const config = parseUnlearnConfig(input);
+    let info;
+    try {
+      info = methodInfo(config.method);
+      if (info.multiObjective) createAggregator(config.aggregator, { weights: config.weights });
+    } catch (error) {
+      throw new InvalidRequestError((error as Error).message);
+    }
+    if (config.weights && config.weights.length !== info.objectives.length) {
+      throw new InvalidRequestError(`${config.method} has ${info.objectives.length} objectives (${info.objectives.join(', ')}); ${config.weights.length} weights were given`);
+    }
+    const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === config.forgetSet);
+    if (!forgetSet) throw new NotFoundError(`no forget set with id ${config.forgetSet} (see lethe forget list)`);
+    const dataset = this.catalog.datasets.list().find((d) => d.id === forgetSet.datasetId);
+    const checkpoint = this.catalog.checkpoints.list().find((c) => c.hash.startsWith(config.checkpoint));
+    const id = randomUUID();
+    this.catalog.db.transaction(() => {
+      this.catalog.runs.create({
+        id,
+        kind: config.method === 'retrain' ? 'retrain' : 'unlearn',
+        dataset: dataset?.name,
+        model: checkpoint?.model,
+        method: config.method,
+        aggregator: info.multiObjective ? config.aggregator : undefined,
+        config: { ...config, objectives: info.objectives },
+        seed: config.seed,
+        appVersion: this.appVersion,
+        ownerPid: process.pid,
+      });
+      this.catalog.runs.setParams(id, { ...flattenConfig(config), objectives: info.objectives.join(' | ') });
+    })();
+    this.publishRun(id);
+    this.track(
+      id,
+      { kind: 'unlearn', config, forgetSetPath: forgetSet.path, dataDir: this.catalog.dataDir },
+      {
+        onUnlearnStep: (step) => {
+          const values: Record<string, number> = {};
+          info.objectives.forEach((name, i) => {
+            values[`loss_${name}`] = step.losses[i]!;
+            if (info.multiObjective) values[`weight_${name}`] = step.weights[i]!;
+          });
+          if (step.cosines.length === 1) values.cosine = step.cosines[0]!;
+          this.catalog.runs.logMetrics(id, values, step.step + 1);
+          this.publish({ type: 'unlearn-step', runId: id, step });
+        },
+      },
+      (result) => {
+        this.catalog.db.transaction(() => {
+          this.catalog.checkpoints.add({
+            hash: result.checkpoint.hash,
+            path: result.checkpoint.path,
+            role: config.method === 'retrain' ? 'retrain' : 'unlearned',
+            runId: id,
+            model: checkpoint?.model ?? 'unknown',
+            dataset: result.dataset.name,
+          });
+          const { accuracy: a, originalAccuracy: o } = result;
+          this.catalog.runs.logMetrics(
+            id,
+            {
+              forget_accuracy: a.forget,
+              unlearning_accuracy: 1 - a.forget,
+              retain_accuracy: a.retain,
+              test_accuracy: a.test,
+              original_forget_accuracy: o.forget,
+              original_retain_accuracy: o.retain,
+              original_test_accuracy: o.test,
+              run_seconds: result.seconds,
+            },
+            result.steps,
+          );
+          this.catalog.runs.finish(id, 'finished');
+        })();
       },
     );
-    this.activeJobs.set(id, job.jobId);
-    job.result.then(
-      (result) => this.recordFinished(id, result),
-      (error: Error) => {
-        this.catalog.runs.finish(id, error instanceof JobCancelledError ? 'cancelled' : 'failed', error instanceof JobCancelledError ? null : error.message);
-      },
-    ).finally(() => {
-      this.activeJobs.delete(id);
-      this.publishRun(id);
-    });
+    return this.summary(this.catalog.runs.get(id)!);
   }
 
   private recordFinished(id: string, result: TrainJobResult): void {
@@ -300,6 +395,10 @@ export class LetheService implements LetheRequests {
 }
 
 /** Config fields as write-once params (arrays as comma lists). */
-function flattenConfig(config: TrainConfig): Record<string, string | number | boolean> {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v as string | number | boolean)]));
+function flattenConfig(config: object): Record<string, string | number | boolean> {
+  return Object.fromEntries(
+    Object.entries(config)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v as string | number | boolean)]),
+  );
 }

@@ -7,11 +7,13 @@
 import type { BackendInfo } from '../../shared/backend.js';
 import type { EngineEvent, EngineJob, EngineJobResult, EngineRequest } from '../../shared/engine-protocol.js';
 import type { TaskProgress } from '../../shared/import.js';
+import type { UnlearnStep } from '../../shared/unlearn-config.js';
 import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
 import { initBackend } from './backend.js';
 import { runEvaluateJob } from './jobs/evaluate-job.js';
 import { runForgetSetJob } from './jobs/forget-set-job.js';
 import { runImportJob } from './jobs/import-job.js';
+import { runUnlearnJob } from './jobs/unlearn-job.js';
 import { runTrainJob, type JobContext } from './jobs/train-job.js';
 import { CancelledError } from './train/trainer.js';
 
@@ -38,16 +40,22 @@ function parentChannel(): ParentChannel {
   throw new Error('the engine process must be started by Lethe (no parent channel)');
 }
 
-function runJob(job: EngineJob, context: JobContext, onTaskProgress: (p: TaskProgress) => void): Promise<EngineJobResult> {
+function runJob(
+  job: EngineJob,
+  context: JobContext,
+  report: { onTaskProgress: (p: TaskProgress) => void; onUnlearnStep: (s: UnlearnStep) => void },
+): Promise<EngineJobResult> {
   switch (job.kind) {
     case 'train':
       return runTrainJob(job.config, context);
     case 'evaluate':
       return runEvaluateJob(job.checkpoint, context);
     case 'import':
-      return runImportJob(job.request, job.dataDir, onTaskProgress);
+      return runImportJob(job.request, job.dataDir, report.onTaskProgress);
     case 'forget-set':
       return runForgetSetJob(job.request, job.dataDir, context.notice);
+    case 'unlearn':
+      return runUnlearnJob(job, context, report.onUnlearnStep);
   }
 }
 
@@ -111,7 +119,10 @@ async function main(): Promise<void> {
             onEpoch: (metrics: EpochMetrics) => channel.send({ type: 'epoch', jobId, metrics }),
             notice: (message: string) => channel.send({ type: 'notice', jobId, message }),
           };
-          const result = await runJob(job, context, (progress) => channel.send({ type: 'task-progress', jobId, progress }));
+          const result = await runJob(job, context, {
+            onTaskProgress: (progress) => channel.send({ type: 'task-progress', jobId, progress }),
+            onUnlearnStep: (step) => channel.send({ type: 'unlearn-step', jobId, step }),
+          });
           channel.send({ type: 'finished', jobId, result });
         } catch (error) {
           if (error instanceof CancelledError) channel.send({ type: 'cancelled', jobId });

@@ -4,9 +4,11 @@
  * products); weights from a weighting in float64; the direction d = w^T J formed once
  * and handed to the optimizer, which applies weight decay after aggregation (as RAUL's
  * reference code does). Records each loss, the weights and the cosines between the
- * objective gradients.
+ * objective gradients. BatchNorm running statistics follow the first objective's batch
+ * (by convention the retain objective); the other objectives' updates are dropped.
  */
 import * as tf from '@tensorflow/tfjs';
+import { applyBufferUpdates, type BufferUpdate } from '../models/layers.js';
 import type { Optimizer } from '../train/optimizers.js';
 import type { Weighting } from './gramian.js';
 
@@ -17,17 +19,28 @@ export interface StepRecord {
   cosines: number[];
 }
 
+export interface ObjectiveValue {
+  loss: tf.Scalar;
+  /** Running-statistics updates of a training-mode forward pass. */
+  bufferUpdates?: BufferUpdate[];
+}
+
 export function multiObjectiveStep(
   params: tf.Variable[],
-  objectives: (() => tf.Scalar)[],
+  objectives: (() => ObjectiveValue)[],
   weighting: Weighting,
   optimizer: Optimizer,
   lr: number,
 ): StepRecord {
   const m = objectives.length;
   const losses: number[] = [];
+  const updates: BufferUpdate[][] = [];
   const rows: tf.Tensor1D[] = objectives.map((objective) => {
-    const { value, grads } = tf.variableGrads(objective, params);
+    const { value, grads } = tf.variableGrads(() => {
+      const out = objective();
+      updates.push(out.bufferUpdates ?? []);
+      return out.loss;
+    }, params);
     losses.push(value.dataSync()[0]!);
     const row = tf.tidy(() => tf.concat(params.map((p) => tf.reshape(grads[p.name]!, [-1]))) as tf.Tensor1D);
     value.dispose();
@@ -47,13 +60,20 @@ export function multiObjectiveStep(
       }
   });
   const weights = weighting(gramian, m);
-  if (!weights.every(Number.isFinite)) throw new Error(`the aggregator returned non-finite weights ${[...weights].join(', ')}`);
+  const discardUpdates = () => updates.slice(1).forEach((list) => list.forEach((u) => u.value.dispose()));
+  if (!weights.every(Number.isFinite) || !losses.every(Number.isFinite)) {
+    rows.forEach((r) => r.dispose());
+    updates.forEach((list) => list.forEach((u) => u.value.dispose()));
+    return { losses, weights: [...weights], cosines: [] };
+  }
   const direction = tf.tidy(() => tf.addN(rows.map((row, i) => tf.mul(row, weights[i]!))) as tf.Tensor1D);
   rows.forEach((r) => r.dispose());
   const parts = tf.split(direction, params.map((p) => p.size));
   const shaped = parts.map((part, i) => tf.reshape(part, params[i]!.shape));
   optimizer.step(params, shaped, lr);
   tf.dispose([direction, ...parts, ...shaped]);
+  applyBufferUpdates(updates[0] ?? []);
+  discardUpdates();
   const cosines: number[] = [];
   for (let i = 0; i < m; i++)
     for (let j = i + 1; j < m; j++) {

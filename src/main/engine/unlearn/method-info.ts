@@ -1,0 +1,34 @@
+/**
+ * What each unlearning method is, readable without TensorFlow.js (the service validates
+ * requests with it before recording a run; the CLI and the window list it). The method
+ * files take their metadata from here.
+ */
+export interface MethodInfo {
+  description: string;
+  /** Objective names in the row order of J, recorded with every run. */
+  objectives: string[];
+  defaults: { lr: number; epochs: number };
+  /** False for methods whose single objective ignores the aggregator. */
+  multiObjective: boolean;
+}
+
+export const METHOD_INFO = {
+  retrain: { description: 'retrain from scratch on the retain set (the gold standard)', objectives: ['retain'], defaults: { lr: 0.05, epochs: 3 }, multiObjective: false },
+  ft: { description: 'fine-tuning on the retain set (cross-entropy)', objectives: ['retain'], defaults: { lr: 0.01, epochs: 10 }, multiObjective: false },
+  ga: { description: 'gradient ascent on the forget set', objectives: ['forget'], defaults: { lr: 1e-4, epochs: 5 }, multiObjective: false },
+  rl: { description: 'random labels on the forget set, then true labels on the retain set', objectives: ['forget (random labels), then retain'], defaults: { lr: 0.013, epochs: 10 }, multiObjective: false },
+  raul: {
+    description: 'Reference-Aligned Unlearning: forget predictions pulled to a uniform or held-out reference, retain by cross-entropy',
+    objectives: ['retain', 'forget'],
+    defaults: { lr: 5e-3, epochs: 5 },
+    multiObjective: true,
+  },
+} satisfies Record<string, MethodInfo>;
+
+export type MethodName = keyof typeof METHOD_INFO;
+
+export function methodInfo(name: string): MethodInfo {
+  const info = (METHOD_INFO as Record<string, MethodInfo>)[name];
+  if (!info) throw new Error(`unknown method '${name}'; available: ${Object.keys(METHOD_INFO).join(', ')}`);
+  return info;
+}

@@ -1,0 +1,15 @@
+/** Every unlearning method by name, for the CLI, the service and the window. */
+import { methodInfo, type MethodName } from './method-info.js';
+import type { UnlearnMethod } from './method.js';
+import { finetune } from './methods/finetune.js';
+import { gradientAscent } from './methods/gradient-ascent.js';
+import { randomLabel } from './methods/random-label.js';
+import { raul } from './methods/raul.js';
+import { retrain } from './methods/retrain.js';
+
+const METHODS: Record<MethodName, UnlearnMethod> = { retrain, ft: finetune, ga: gradientAscent, rl: randomLabel, raul };
+
+export function unlearnMethod(name: string): UnlearnMethod {
+  methodInfo(name);
+  return METHODS[name as MethodName];
+}

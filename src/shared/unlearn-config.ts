@@ -1,0 +1,45 @@
+/** The configuration of an unlearning run, validated the same way from every door. */
+import { z } from 'zod';
+import { OPTIMIZERS } from './train-config.js';
+import { parseOrExplain } from './validation.js';
+
+const positiveInt = (what: string) => z.number({ error: `${what} must be a finite number` }).int(`${what} must be a positive integer`).positive(`${what} must be a positive integer`);
+
+export const UnlearnConfigSchema = z.object({
+  /** The model to unlearn from: a checkpoint hash, unique prefix or folder. */
+  checkpoint: z.string().min(1, 'name the checkpoint to unlearn from'),
+  /** A forget set's catalog id. */
+  forgetSet: z.number({ error: 'forget set must be a catalog id' }).int().positive('forget set must be a catalog id'),
+  method: z.string().min(1, 'name the method'),
+  /** Multi-objective methods: how objective gradients are combined. */
+  aggregator: z.string().default('upgrad'),
+  /** Preference or linear-scalarisation weights, one per objective. */
+  weights: z.array(z.number().finite('weights must be finite').min(0, 'weights must be non-negative')).optional(),
+  /** RAUL: the forget reference, uniform (UniDist) or the held-out predictions (HeldDist). */
+  reference: z.enum(['uniform', 'heldout'], { error: 'reference must be uniform or heldout' }).default('uniform'),
+  /** HeldDist: take the reference from the original model once instead of the current one each step. */
+  frozenReference: z.boolean().default(false),
+  optimizer: z.enum(OPTIMIZERS, { error: `optimizer must be one of ${OPTIMIZERS.join(', ')}` }).default('sgd'),
+  lr: z.number({ error: 'learning rate must be a finite number' }).positive('learning rate must be finite and positive').optional(),
+  momentum: z.number().min(0).lt(1, 'momentum must be in [0, 1)').default(0.9),
+  weightDecay: z.number().finite().min(0, 'weight decay must be >= 0').default(5e-4),
+  epochs: positiveInt('epochs').optional(),
+  batchSize: positiveInt('batch size').default(256),
+  seed: z.number().int('seed must be an integer').default(1),
+  evalBatchSize: positiveInt('eval batch size').default(1000),
+});
+
+export type UnlearnConfig = z.output<typeof UnlearnConfigSchema>;
+export type UnlearnConfigInput = z.input<typeof UnlearnConfigSchema>;
+
+export function parseUnlearnConfig(input: unknown): UnlearnConfig {
+  return parseOrExplain(UnlearnConfigSchema, input, 'unlearning config');
+}
+
+export interface UnlearnStep {
+  epoch: number;
+  step: number;
+  losses: number[];
+  weights: number[];
+  cosines: number[];
+}

@@ -1,0 +1,173 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseTrainConfig } from '../src/shared/train-config.js';
+import { parseUnlearnConfig, type UnlearnStep } from '../src/shared/unlearn-config.js';
+import { initBackend } from '../src/main/engine/backend.js';
+import { makeInputBatch } from '../src/main/engine/data/batches.js';
+import { channelStatistics, type ImageDataset } from '../src/main/engine/data/dataset.js';
+import { computeSplit } from '../src/main/engine/data/split.js';
+import { retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.js';
+import { Classifier } from '../src/main/engine/models/classifier.js';
+import { mean } from '../src/main/engine/moo/mean.js';
+import { createAggregator } from '../src/main/engine/moo/registry.js';
+import { Random } from '../src/main/engine/random.js';
+import { crossEntropy, evaluate } from '../src/main/engine/train/evaluate.js';
+import { makeOptimizer, trainClassifier } from '../src/main/engine/train/trainer.js';
+import { methodInfo } from '../src/main/engine/unlearn/method-info.js';
+import { unlearnMethod } from '../src/main/engine/unlearn/method-registry.js';
+import { makeStepper } from '../src/main/engine/unlearn/method.js';
+import { syntheticDataset } from './helpers.js';
+
+const dataset = syntheticDataset(600, 4, 8, 1, 21);
+const split = computeSplit(dataset, { seed: 0, testFraction: 0.2, heldOutFraction: 0.1 });
+const forget = selectByRule({ kind: 'random', percent: 10, seed: 1 }, dataset.labels, dataset.classNames, split.train).indices;
+const retain = retainOf(split.train, forget);
+let base: Classifier;
+/** Trained briefly: on a saturated model (forget loss exactly 0 in float32) gradient ascent has no gradient at all. */
+let soft: Classifier;
+
+function copyOf(model: Classifier): Classifier {
+  const copy = Classifier.create(model.spec);
+  copy.tensors().forEach((t, i) => t.variable.assign(model.tensors()[i]!.variable));
+  return copy;
+}
+
+async function unlearn(
+  method: string,
+  overrides: Record<string, unknown>,
+  data: ImageDataset = dataset,
+  from: Classifier = base,
+): Promise<{ model: Classifier; steps: UnlearnStep[] }> {
+  const info = methodInfo(method);
+  const config = parseUnlearnConfig({ checkpoint: 'x', forgetSet: 1, method, batchSize: 32, ...overrides });
+  const lr = config.lr ?? info.defaults.lr;
+  const epochs = config.epochs ?? info.defaults.epochs;
+  const model = copyOf(from);
+  const original = copyOf(from);
+  const optimizer = makeOptimizer(config);
+  const weighting = info.multiObjective ? createAggregator(config.aggregator, { weights: config.weights }) : mean();
+  const steps: UnlearnStep[] = [];
+  const signal = new AbortController().signal;
+  const result =
+    (await unlearnMethod(method).run({
+      model,
+      original,
+      dataset: data,
+      forget,
+      retain,
+      heldOut: split.heldOut,
+      config: { ...config, lr, epochs },
+      optimizer,
+      weighting,
+      random: new Random(config.seed, 'unlearn'),
+      signal,
+      step: makeStepper(model, optimizer, weighting, lr, signal, (s) => steps.push(s)),
+    })) ?? model;
+  if (result !== model) model.dispose();
+  original.dispose();
+  optimizer.dispose();
+  return { model: result, steps };
+}
+
+function forgetLoss(model: Classifier): number {
+  return tf.tidy(() => {
+    const logits = model.predict(makeInputBatch(dataset, forget));
+    return crossEntropy(logits, tf.tensor1d(Int32Array.from(forget, (i) => dataset.labels[i]!), 'int32')).dataSync()[0]!;
+  });
+}
+
+/** Mean entropy of the forget predictions (ln 4 = 1.386 is uniform over 4 classes). */
+function forgetEntropy(model: Classifier): number {
+  return tf.tidy(() => {
+    const p = tf.softmax(model.predict(makeInputBatch(dataset, forget)));
+    return tf.neg(tf.mean(tf.sum(tf.mul(p, tf.log(tf.add(p, 1e-12))), 1))).dataSync()[0]!;
+  });
+}
+
+const accuracy = (model: Classifier, indices: Int32Array) => evaluate(model, dataset, indices, 1000).accuracy;
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  base = Classifier.create({ architecture: 'cnn', inputShape: [8, 8, 1], numClasses: 4, normalization: channelStatistics(dataset, split.train), seed: 3 });
+  await trainClassifier(base, dataset, split, parseTrainConfig({ dataset: 's', model: 'cnn', epochs: 4, batchSize: 32, lr: 0.05 }));
+  soft = Classifier.create(base.spec);
+  await trainClassifier(soft, dataset, split, parseTrainConfig({ dataset: 's', model: 'cnn', epochs: 1, batchSize: 32, lr: 0.02 }));
+});
+
+describe('unlearning methods show their defining behaviour', () => {
+  it('the original model knows the forget set', () => {
+    expect(accuracy(base, forget)).toBeGreaterThan(0.95);
+  });
+
+  it('GA raises the forget loss', async () => {
+    const before = forgetLoss(soft);
+    const { model, steps } = await unlearn('ga', { lr: 0.05, epochs: 3 }, dataset, soft);
+    expect(before).toBeGreaterThan(0);
+    expect(forgetLoss(model)).toBeGreaterThan(before + 0.5);
+    expect(steps.length).toBe(3 * Math.ceil(forget.length / 32));
+    model.dispose();
+  });
+
+  it('RL moves forget predictions off the true label', async () => {
+    const { model } = await unlearn('rl', { lr: 0.05, epochs: 3 });
+    expect(accuracy(model, forget)).toBeLessThan(accuracy(base, forget) - 0.2);
+    model.dispose();
+  });
+
+  it('RAUL-UniDist drives forget predictions toward uniform while retain accuracy stays within a few points', async () => {
+    const { model, steps } = await unlearn('raul', { reference: 'uniform', aggregator: 'upgrad', lr: 0.05, epochs: 10 });
+    expect(forgetEntropy(model)).toBeGreaterThan(forgetEntropy(base) + 0.3);
+    expect(accuracy(model, retain)).toBeGreaterThan(accuracy(base, retain) - 0.05);
+    expect(steps[0]!.losses).toHaveLength(2);
+    expect(steps[0]!.weights).toHaveLength(2);
+    expect(steps[0]!.cosines).toHaveLength(1);
+    model.dispose();
+  });
+
+  it('RAUL-HeldDist runs with a live or a frozen reference', async () => {
+    for (const frozenReference of [false, true]) {
+      const { model, steps } = await unlearn('raul', { reference: 'heldout', frozenReference, aggregator: 'mgda', lr: 0.01, epochs: 1 });
+      expect(steps.length).toBe(Math.ceil(retain.length / 32));
+      for (const s of steps) expect(s.losses.every(Number.isFinite)).toBe(true);
+      model.dispose();
+    }
+  });
+
+  it('Retrain never reads a forget sample and takes its input statistics from the retain set', async () => {
+    const forgotten = new Set(forget);
+    const size = 64;
+    const seen = new Set<number>();
+    const watched = {
+      ...dataset,
+      pixels: new Proxy(dataset.pixels, {
+        get(target, key, receiver) {
+          if (typeof key === 'string' && /^\d+$/.test(key)) seen.add(Math.floor(Number(key) / size));
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value ?? receiver;
+        },
+      }),
+    } as ImageDataset;
+    const { model } = await unlearn('retrain', { lr: 0.05, epochs: 2 }, watched);
+    expect(seen.size).toBeGreaterThan(0);
+    expect([...seen].filter((i) => forgotten.has(i))).toEqual([]);
+    expect(model.spec.normalization).toEqual(channelStatistics(dataset, retain));
+    expect(accuracy(model, split.test)).toBeGreaterThan(0.9);
+    model.dispose();
+  });
+
+  it('FT keeps or improves retain accuracy', async () => {
+    const { model } = await unlearn('ft', { lr: 0.01, epochs: 1 });
+    expect(accuracy(model, retain)).toBeGreaterThanOrEqual(accuracy(base, retain) - 0.01);
+    model.dispose();
+  });
+
+  it('a diverging loss stops the run with the step and the loss', async () => {
+    await expect(unlearn('ga', { lr: 1e12, epochs: 5, momentum: 0 })).rejects.toThrow(/the loss became (NaN|-?Infinity) at epoch \d+, step \d+ \(objective 1\); the run stops and keeps no checkpoint/);
+  });
+
+  it('HeldDist refuses an empty held-out split', async () => {
+    const method = unlearnMethod('raul');
+    const context = { config: { reference: 'heldout', batchSize: 32 }, heldOut: new Int32Array(0) } as never;
+    await expect(method.run(context)).rejects.toThrow(/HeldDist needs held-out samples, and the split has none/);
+  });
+});
