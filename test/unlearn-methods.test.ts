@@ -15,6 +15,7 @@ import { crossEntropy, evaluate } from '../src/main/engine/train/evaluate.js';
 import { makeOptimizer, trainClassifier } from '../src/main/engine/train/trainer.js';
 import { methodInfo } from '../src/main/engine/unlearn/method-info.js';
 import { unlearnMethod } from '../src/main/engine/unlearn/method-registry.js';
+import { saliencyMasks } from '../src/main/engine/unlearn/methods/salun.js';
 import { makeStepper } from '../src/main/engine/unlearn/method.js';
 import { syntheticDataset } from './helpers.js';
 
@@ -73,6 +74,15 @@ function forgetLoss(model: Classifier): number {
   return tf.tidy(() => {
     const logits = model.predict(makeInputBatch(dataset, forget));
     return crossEntropy(logits, tf.tensor1d(Int32Array.from(forget, (i) => dataset.labels[i]!), 'int32')).dataSync()[0]!;
+  });
+}
+
+/** Mean predicted probability of the true label over the forget set. */
+function trueLabelProbability(model: Classifier, indices: Int32Array): number {
+  return tf.tidy(() => {
+    const p = tf.softmax(model.predict(makeInputBatch(dataset, indices)));
+    const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(indices, (i) => dataset.labels[i]!), 'int32'), 4);
+    return tf.mean(tf.sum(tf.mul(p, onehot), 1)).dataSync()[0]!;
   });
 }
 
@@ -152,6 +162,66 @@ describe('unlearning methods show their defining behaviour', () => {
     expect([...seen].filter((i) => forgotten.has(i))).toEqual([]);
     expect(model.spec.normalization).toEqual(channelStatistics(dataset, retain));
     expect(accuracy(model, split.test)).toBeGreaterThan(0.9);
+    model.dispose();
+  });
+
+  it('SalUn (class-wise forgetting) moves forget predictions off the label while masked-out weights stay bit-identical', async () => {
+    const classForget = selectByRule({ kind: 'classes', classes: [2] }, dataset.labels, dataset.classNames, split.train).indices;
+    const classRetain = retainOf(split.train, classForget);
+    const method = unlearnMethod('salun');
+    const config = parseUnlearnConfig({ checkpoint: 'x', forgetSet: 1, method: 'salun', batchSize: 32, lr: 0.05, epochs: 3, maskRatio: 0.3 });
+    const model = copyOf(soft);
+    const original = copyOf(soft);
+    const optimizer = makeOptimizer(config);
+    const signal = new AbortController().signal;
+    const context = {
+      model, original, dataset, forget: classForget, retain: classRetain, heldOut: split.heldOut, config: { ...config, lr: 0.05, epochs: 3 }, optimizer,
+      weighting: mean(), random: new Random(1, 'unlearn'), signal, step: makeStepper(model, optimizer, mean(), 0.05, signal, () => {}),
+    };
+    // The mask the method will compute (same data, same seed stream).
+    const masks = saliencyMasks({ ...context, random: new Random(1, 'unlearn') });
+    const maskValues = [...masks.values()].map((m) => Array.from(m.dataSync()));
+    const total = maskValues.reduce((n, m) => n + m.length, 0);
+    expect(maskValues.reduce((n, m) => n + m.reduce((a, b) => a + b, 0), 0)).toBe(Math.floor(0.3 * total));
+    const before = model.trainableVariables().map((v) => v.dataSync().slice());
+    await method.run(context);
+    let moved = 0;
+    model.trainableVariables().forEach((v, i) => {
+      const after = v.dataSync();
+      for (let k = 0; k < after.length; k++) {
+        if (maskValues[i]![k] === 0) expect(Object.is(after[k], before[i]![k])).toBe(true);
+        else if (after[k] !== before[i]![k]) moved += 1;
+      }
+    });
+    expect(moved).toBeGreaterThan(0);
+    expect(trueLabelProbability(model, classForget)).toBeLessThan(trueLabelProbability(soft, classForget) - 0.05);
+    [...masks.values()].forEach((m) => m.dispose());
+    [model, original].forEach((m) => m.dispose());
+    optimizer.dispose();
+  });
+
+  it('NegGrad+ with a small a raises the forget loss and keeps retain accuracy', async () => {
+    const before = forgetLoss(soft);
+    const { model } = await unlearn('neggrad+', { alpha: 0.5, lr: 0.02, epochs: 2, momentum: 0 }, dataset, soft);
+    expect(forgetLoss(model)).toBeGreaterThan(before);
+    model.dispose();
+  });
+
+  it('l1-sparse shrinks the L1 norm of the weights more than plain fine-tuning', async () => {
+    const l1 = (m: Classifier) => m.trainableVariables().reduce((s, v) => s + Array.from(v.dataSync()).reduce((a, b) => a + Math.abs(b), 0), 0);
+    const sparse = await unlearn('l1-sparse', { alpha: 0.05, lr: 0.01, epochs: 2 });
+    const plain = await unlearn('ft', { lr: 0.01, epochs: 2 });
+    expect(l1(sparse.model)).toBeLessThan(l1(plain.model));
+    sparse.model.dispose();
+    plain.model.dispose();
+  });
+
+  it('SCRUB pushes the student away from the teacher on the forget set', async () => {
+    const { model, steps } = await unlearn('scrub', { lr: 0.05, epochs: 2, maxSteps: 2, forgetBatchSize: 16, momentum: 0 });
+    // Max-steps report -KL: it grows in magnitude as the student leaves the teacher on D_f.
+    const maxSteps = steps.filter((s) => s.losses[0]! <= 0);
+    expect(maxSteps.length).toBeGreaterThan(0);
+    expect(maxSteps[maxSteps.length - 1]!.losses[0]!).toBeLessThan(maxSteps[0]!.losses[0]!);
     model.dispose();
   });
 

@@ -26,6 +26,17 @@ export const UnlearnConfigSchema = z.object({
   epochs: positiveInt('epochs').optional(),
   batchSize: positiveInt('batch size').default(256),
   seed: z.number().int('seed must be an integer').default(1),
+  /** Method strength: NegGrad+ a (0.9999), l1-sparse alpha (1e-4), IU alpha (0.2), SCRUB's KL weight (0.001). */
+  alpha: z.number({ error: 'alpha must be a finite number' }).finite().min(0, 'alpha must be >= 0').optional(),
+  /** SalUn: share of the weights the saliency mask lets move (0.5). */
+  maskRatio: z.number().gt(0, 'mask ratio must be in (0, 1]').max(1, 'mask ratio must be in (0, 1]').default(0.5),
+  /** SCRUB: distillation temperature (4), CE weight (0.99), max-step epochs (2), forget batch size (512). */
+  temperature: z.number().positive('temperature must be positive').default(4),
+  gamma: z.number().min(0, 'gamma must be >= 0').default(0.99),
+  maxSteps: z.number().int().min(0, 'max steps must be >= 0').default(2),
+  forgetBatchSize: positiveInt('forget batch size').optional(),
+  /** IU: retain samples in the WoodFisher inverse-Fisher estimate (1000). */
+  fisherSamples: positiveInt('fisher samples').default(1000),
   evalBatchSize: positiveInt('eval batch size').default(1000),
 });
 

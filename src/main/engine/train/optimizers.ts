@@ -86,3 +86,42 @@ export class AdamWOptimizer implements Optimizer {
     this.moments.clear();
   }
 }
+
+/**
+ * Lets only masked-in entries move (mask 1), whatever the inner optimizer does: after
+ * each inner step, entries with mask 0 are put back to their exact previous values, so
+ * neither weight decay nor momentum moves them (SalUn's guarantee).
+ */
+export class MaskedOptimizer implements Optimizer {
+  constructor(
+    private readonly inner: Optimizer,
+    private readonly masks: Map<tf.Variable, tf.Tensor>,
+  ) {}
+
+  step(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
+    const before: (tf.Tensor | null)[] = params.map((p) => (this.masks.has(p) ? tf.clone(p as tf.Tensor) : null));
+    const masked = grads.map((g, i) => {
+      const mask = this.masks.get(params[i]!);
+      return mask ? tf.mul(g, mask) : g;
+    });
+    this.inner.step(params, masked, lr);
+    tf.tidy(() => {
+      params.forEach((p, i) => {
+        const mask = this.masks.get(p);
+        if (mask) p.assign(tf.where(tf.cast(mask, 'bool'), p, before[i]!));
+      });
+    });
+    tf.dispose([...before.filter((b): b is tf.Tensor => b !== null), ...masked.filter((m, i) => m !== grads[i])]);
+  }
+
+  /** Frees the masks; the inner optimizer belongs to the caller. */
+  releaseMasks(): void {
+    tf.dispose([...this.masks.values()]);
+    this.masks.clear();
+  }
+
+  dispose(): void {
+    this.releaseMasks();
+    this.inner.dispose();
+  }
+}

@@ -17,6 +17,10 @@ export const METHOD_INFO = {
   ft: { description: 'fine-tuning on the retain set (cross-entropy)', objectives: ['retain'], defaults: { lr: 0.01, epochs: 10 }, multiObjective: false },
   ga: { description: 'gradient ascent on the forget set', objectives: ['forget'], defaults: { lr: 1e-4, epochs: 5 }, multiObjective: false },
   rl: { description: 'random labels on the forget set, then true labels on the retain set', objectives: ['forget (random labels), then retain'], defaults: { lr: 0.013, epochs: 10 }, multiObjective: false },
+  salun: { description: 'SalUn: random labels restricted to the most salient weights (mask ratio 0.5)', objectives: ['forget (random labels), then retain'], defaults: { lr: 0.013, epochs: 10 }, multiObjective: false },
+  'neggrad+': { description: 'NegGrad+: a (CE_r + proximal) - (1 - a) CE_f, a = 0.9999', objectives: ['retain - forget'], defaults: { lr: 0.01, epochs: 5 }, multiObjective: false },
+  'l1-sparse': { description: 'l1-sparse: fine-tuning on the retain set with a decaying L1 penalty (alpha 1e-4)', objectives: ['retain + l1'], defaults: { lr: 0.01, epochs: 10 }, multiObjective: false },
+  scrub: { description: 'SCRUB: max-steps away from the teacher on D_f, min-steps toward it (and CE) on D_r', objectives: ['teacher distance'], defaults: { lr: 5e-4, epochs: 3 }, multiObjective: false },
   raul: {
     description: 'Reference-Aligned Unlearning: forget predictions pulled to a uniform or held-out reference, retain by cross-entropy',
     objectives: ['retain', 'forget'],

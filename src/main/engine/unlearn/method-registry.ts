@@ -2,12 +2,26 @@
 import { methodInfo, type MethodName } from './method-info.js';
 import type { UnlearnMethod } from './method.js';
 import { finetune } from './methods/finetune.js';
+import { l1Sparse } from './methods/l1-sparse.js';
+import { negGradPlus } from './methods/neggrad-plus.js';
+import { salun } from './methods/salun.js';
+import { scrub } from './methods/scrub.js';
 import { gradientAscent } from './methods/gradient-ascent.js';
 import { randomLabel } from './methods/random-label.js';
 import { raul } from './methods/raul.js';
 import { retrain } from './methods/retrain.js';
 
-const METHODS: Record<MethodName, UnlearnMethod> = { retrain, ft: finetune, ga: gradientAscent, rl: randomLabel, raul };
+const METHODS: Record<MethodName, UnlearnMethod> = {
+  retrain,
+  ft: finetune,
+  ga: gradientAscent,
+  rl: randomLabel,
+  salun,
+  'neggrad+': negGradPlus,
+  'l1-sparse': l1Sparse,
+  scrub,
+  raul,
+};
 
 export function unlearnMethod(name: string): UnlearnMethod {
   methodInfo(name);

@@ -31,7 +31,7 @@ export interface UnlearnContext {
   random: Random;
   signal: AbortSignal;
   /** Runs one step over the objectives (one for single-objective methods) and reports it. */
-  step(epoch: number, objectives: (() => ObjectiveValue)[], model?: Classifier): Promise<void>;
+  step(epoch: number, objectives: (() => ObjectiveValue)[], model?: Classifier, optimizer?: Optimizer): Promise<void>;
 }
 
 export interface UnlearnMethod {
@@ -75,14 +75,14 @@ export function crossEntropyObjective(model: Classifier, dataset: ImageDataset, 
 /** The step machinery shared by all methods: aggregate, apply, check for divergence and cancellation, report. */
 export function makeStepper(
   defaultModel: Classifier,
-  optimizer: Optimizer,
+  defaultOptimizer: Optimizer,
   weighting: Weighting,
   lr: number,
   signal: AbortSignal,
   onStep: (step: UnlearnStep) => void,
 ): UnlearnContext['step'] {
   let step = 0;
-  return async (epoch, objectives, model = defaultModel) => {
+  return async (epoch, objectives, model = defaultModel, optimizer = defaultOptimizer) => {
     if (signal.aborted) throw new CancelledError();
     const record = multiObjectiveStep(model.trainableVariables(), objectives, weighting, optimizer, lr);
     const bad = record.losses.findIndex((l) => !Number.isFinite(l));
