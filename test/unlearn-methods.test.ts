@@ -225,6 +225,60 @@ describe('unlearning methods show their defining behaviour', () => {
     model.dispose();
   });
 
+  it('IU changes the weights by alpha k for the k of the WoodFisher recursion (direct float64 computation)', async () => {
+    const tiny = syntheticDataset(40, 2, 4, 1, 8);
+    const tinySplit = computeSplit(tiny, { seed: 0, testFraction: 0.25, heldOutFraction: 0 });
+    const tinyForget = tinySplit.train.subarray(0, 5);
+    const tinyRetain = retainOf(tinySplit.train, tinyForget);
+    const model = Classifier.create({ architecture: 'mlp', inputShape: [4, 4, 1], numClasses: 2, normalization: { mean: [0.3], std: [0.3] }, seed: 5 });
+    const params = model.trainableVariables();
+    const before = params.map((p) => Float64Array.from(p.dataSync()));
+    const perSample = (i: number): Float64Array => {
+      const { grads } = tf.variableGrads(() => {
+        const logits = model.forward(makeInputBatch(tiny, [i]), false).logits;
+        return crossEntropy(logits, tf.tensor1d([tiny.labels[i]!], 'int32'));
+      }, params);
+      const flat = Float64Array.from(params.flatMap((p) => Array.from(grads[p.name]!.dataSync())));
+      tf.dispose(grads);
+      return flat;
+    };
+    const P = before.reduce((n, b) => n + b.length, 0);
+    const sum = (indices: ArrayLike<number>) => {
+      const out = new Float64Array(P);
+      for (const i of Array.from(indices)) perSample(i).forEach((v, k) => (out[k]! += v));
+      return out;
+    };
+    const [nf, nr] = [tinyForget.length, tinyRetain.length];
+    const n = nf + nr;
+    const gf = sum(tinyForget);
+    const gr = sum(tinyRetain);
+    const k = gf.map((v, i) => v / n - (nf / (n * nr)) * gr[i]!);
+    const N = 8;
+    const order = new Random(4, 'woodfisher').permutation(nr);
+    const o = perSample(tinyRetain[order[0]!]!);
+    const dot = (a: Float64Array, b: Float64Array) => a.reduce((s2, v, i) => s2 + v * b[i]!, 0);
+    for (let s2 = 1; s2 < N; s2++) {
+      const g = perSample(tinyRetain[order[s2]!]!);
+      const t = dot(o, g);
+      const kg = dot(k, g);
+      for (let i = 0; i < P; i++) k[i]! -= (kg / (N + t)) * o[i]!;
+      for (let i = 0; i < P; i++) o[i]! -= (t / (N + t)) * o[i]!;
+    }
+    const config = parseUnlearnConfig({ checkpoint: 'x', forgetSet: 1, method: 'iu', alpha: 0.7, fisherSamples: N, seed: 4 });
+    const signal = new AbortController().signal;
+    await unlearnMethod('iu').run({
+      model, original: model, dataset: tiny, forget: tinyForget, retain: tinyRetain, heldOut: new Int32Array(0),
+      config: { ...config, lr: 0, epochs: 1 }, optimizer: makeOptimizer(config), weighting: mean(), random: new Random(4), signal,
+      step: async () => {},
+    });
+    const delta = Float64Array.from(params.flatMap((p, j) => Array.from(p.dataSync(), (v, i) => v - before[j]![i]!)));
+    const expected = k.map((v) => 0.7 * v);
+    const err = Math.sqrt(delta.reduce((s2, v, i) => s2 + (v - expected[i]!) ** 2, 0) / expected.reduce((s2, v) => s2 + v * v, 0));
+    expect(Math.sqrt(dot(expected, expected))).toBeGreaterThan(1e-6);
+    expect(err).toBeLessThan(2e-3);
+    model.dispose();
+  });
+
   it('FT keeps or improves retain accuracy', async () => {
     const { model } = await unlearn('ft', { lr: 0.01, epochs: 1 });
     expect(accuracy(model, retain)).toBeGreaterThanOrEqual(accuracy(base, retain) - 0.01);

@@ -2,6 +2,7 @@
 import { methodInfo, type MethodName } from './method-info.js';
 import type { UnlearnMethod } from './method.js';
 import { finetune } from './methods/finetune.js';
+import { influence } from './methods/influence.js';
 import { l1Sparse } from './methods/l1-sparse.js';
 import { negGradPlus } from './methods/neggrad-plus.js';
 import { salun } from './methods/salun.js';
@@ -20,6 +21,7 @@ const METHODS: Record<MethodName, UnlearnMethod> = {
   'neggrad+': negGradPlus,
   'l1-sparse': l1Sparse,
   scrub,
+  iu: influence,
   raul,
 };
 
