@@ -16,6 +16,7 @@ import { makeOptimizer, trainClassifier } from '../src/main/engine/train/trainer
 import { methodInfo } from '../src/main/engine/unlearn/method-info.js';
 import { unlearnMethod } from '../src/main/engine/unlearn/method-registry.js';
 import { saliencyMasks } from '../src/main/engine/unlearn/methods/salun.js';
+import { boundaryItems } from '../src/main/engine/unlearn/boundary.js';
 import { makeStepper } from '../src/main/engine/unlearn/method.js';
 import { syntheticDataset } from './helpers.js';
 
@@ -277,6 +278,36 @@ describe('unlearning methods show their defining behaviour', () => {
     expect(Math.sqrt(dot(expected, expected))).toBeGreaterThan(1e-6);
     expect(err).toBeLessThan(2e-3);
     model.dispose();
+  });
+
+  it('BLD (class-wise) pushes the forgotten class away, keeps retain accuracy, and reports three objectives', async () => {
+    const classForget = selectByRule({ kind: 'classes', classes: [1] }, dataset.labels, dataset.classNames, split.train).indices;
+    const classRetain = retainOf(split.train, classForget);
+    const config = parseUnlearnConfig({ checkpoint: 'x', forgetSet: 1, method: 'bld', aggregator: 'upgrad', batchSize: 32, lr: 0.05, epochs: 4 });
+    const model = copyOf(base);
+    const optimizer = makeOptimizer(config);
+    const weighting = createAggregator('upgrad');
+    const steps: UnlearnStep[] = [];
+    const signal = new AbortController().signal;
+    await unlearnMethod('bld').run({
+      model, original: base, dataset, forget: classForget, retain: classRetain, heldOut: split.heldOut, config: { ...config, lr: 0.05, epochs: 4 },
+      optimizer, weighting, random: new Random(1, 'unlearn'), signal, step: makeStepper(model, optimizer, weighting, 0.05, signal, (s) => steps.push(s)),
+    });
+    expect(steps[0]!.losses).toHaveLength(3);
+    expect(steps[0]!.weights).toHaveLength(3);
+    expect(steps[0]!.cosines).toHaveLength(3);
+    expect(trueLabelProbability(model, classForget)).toBeLessThan(0.2);
+    expect(accuracy(model, classRetain)).toBeGreaterThan(accuracy(base, classRetain) - 0.05);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('boundary items are retain samples nearest the forget set', () => {
+    const b = boundaryItems(base, dataset, forget, retain);
+    const inRetain = new Set(retain);
+    expect(b.length).toBeGreaterThan(0);
+    expect(b.length).toBeLessThanOrEqual(forget.length);
+    expect([...b].every((i) => inRetain.has(i))).toBe(true);
   });
 
   it('FT keeps or improves retain accuracy', async () => {

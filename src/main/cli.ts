@@ -170,6 +170,12 @@ Options:
   --batch-size N        default 256
   --optimizer NAME      sgd (momentum 0.9, weight decay 5e-4) or adamw
   --seed N              batches, random labels, PCGrad order (default 1)
+  --alpha X             neggrad+ a (0.9999), l1-sparse alpha (1e-4), iu alpha (0.2),
+                        scrub KL weight (0.001)
+  --mask-ratio R        salun: share of weights that may move (0.5)
+  --temperature T --gamma G --max-steps N --forget-batch-size N
+                        scrub (4, 0.99, 2, 512)
+  --fisher-samples N    iu: retain samples in the WoodFisher estimate (1000)
 
 Example:
   lethe unlearn --from 2aa84e7d --forget 1 --method raul --reference uniform \\
@@ -229,6 +235,12 @@ const OPTIONS = {
   weights: { type: 'string' },
   reference: { type: 'string' },
   'frozen-reference': { type: 'boolean' },
+  alpha: { type: 'string' },
+  'mask-ratio': { type: 'string' },
+  temperature: { type: 'string' },
+  'max-steps': { type: 'string' },
+  'forget-batch-size': { type: 'string' },
+  'fisher-samples': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -433,6 +445,13 @@ async function unlearnCommand(values: Values, io: Output): Promise<number> {
       epochs: numberOption(values, 'epochs'),
       batchSize: numberOption(values, 'batch-size'),
       seed: numberOption(values, 'seed'),
+      alpha: numberOption(values, 'alpha'),
+      maskRatio: numberOption(values, 'mask-ratio'),
+      temperature: numberOption(values, 'temperature'),
+      gamma: numberOption(values, 'gamma'),
+      maxSteps: numberOption(values, 'max-steps'),
+      forgetBatchSize: numberOption(values, 'forget-batch-size'),
+      fisherSamples: numberOption(values, 'fisher-samples'),
     }).filter(([, v]) => v !== undefined),
   );
   const quiet = values.json === true;

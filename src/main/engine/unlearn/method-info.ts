@@ -22,6 +22,12 @@ export const METHOD_INFO = {
   'l1-sparse': { description: 'l1-sparse: fine-tuning on the retain set with a decaying L1 penalty (alpha 1e-4)', objectives: ['retain + l1'], defaults: { lr: 0.01, epochs: 10 }, multiObjective: false },
   scrub: { description: 'SCRUB: max-steps away from the teacher on D_f, min-steps toward it (and CE) on D_r', objectives: ['teacher distance'], defaults: { lr: 5e-4, epochs: 3 }, multiObjective: false },
   iu: { description: 'influence unlearning: one WoodFisher inverse-Fisher step (alpha 0.2; 10 for CIFAR-10 in practice)', objectives: ['influence'], defaults: { lr: 0, epochs: 1 }, multiObjective: false },
+  bld: {
+    description: 'bidirectional logit distillation: pull toward the original with forgotten labels masked, push forgotten labels down on forget items',
+    objectives: ['forget', 'boundary', 'retain'],
+    defaults: { lr: 5e-3, epochs: 5 },
+    multiObjective: true,
+  },
   raul: {
     description: 'Reference-Aligned Unlearning: forget predictions pulled to a uniform or held-out reference, retain by cross-entropy',
     objectives: ['retain', 'forget'],

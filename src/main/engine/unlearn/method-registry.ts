@@ -1,6 +1,7 @@
 /** Every unlearning method by name, for the CLI, the service and the window. */
 import { methodInfo, type MethodName } from './method-info.js';
 import type { UnlearnMethod } from './method.js';
+import { bidirectionalDistillation } from './methods/bidirectional-distillation.js';
 import { finetune } from './methods/finetune.js';
 import { influence } from './methods/influence.js';
 import { l1Sparse } from './methods/l1-sparse.js';
@@ -22,6 +23,7 @@ const METHODS: Record<MethodName, UnlearnMethod> = {
   'l1-sparse': l1Sparse,
   scrub,
   iu: influence,
+  bld: bidirectionalDistillation,
   raul,
 };
 

@@ -1,0 +1,42 @@
+/**
+ * Boundary items: the retain samples the forget set sits closest to, where forgetting
+ * most risks collateral damage. Distance is measured between the original model's
+ * predicted distributions (one nearest retain sample per forget sample, deduplicated),
+ * computed in chunks on the backend as |a|^2 + |b|^2 - 2 a.b.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { makeInputBatch } from '../data/batches.js';
+import type { ImageDataset } from '../data/dataset.js';
+import type { Classifier } from '../models/classifier.js';
+
+function predictions(model: Classifier, dataset: ImageDataset, indices: Int32Array, batchSize = 1000): tf.Tensor2D {
+  const parts: tf.Tensor2D[] = [];
+  for (let start = 0; start < indices.length; start += batchSize) {
+    parts.push(tf.tidy(() => tf.softmax(model.predict(makeInputBatch(dataset, indices.subarray(start, start + batchSize))))));
+  }
+  const all = tf.concat(parts) as tf.Tensor2D;
+  tf.dispose(parts);
+  return all;
+}
+
+export function boundaryItems(original: Classifier, dataset: ImageDataset, forget: Int32Array, retain: Int32Array): Int32Array {
+  const pf = predictions(original, dataset, forget);
+  const pr = predictions(original, dataset, retain);
+  const nearest = new Set<number>();
+  try {
+    const rNorm = tf.sum(tf.square(pr), 1);
+    const chunk = Math.max(1, Math.floor(4_000_000 / Math.max(retain.length, 1)));
+    for (let start = 0; start < forget.length; start += chunk) {
+      const best = tf.tidy(() => {
+        const a = tf.slice(pf, [start, 0], [Math.min(chunk, forget.length - start), -1]);
+        const d = tf.sub(tf.add(tf.expandDims(tf.sum(tf.square(a), 1), 1), tf.expandDims(rNorm, 0)), tf.mul(2, tf.matMul(a, pr, false, true)));
+        return tf.argMin(d, 1).dataSync();
+      });
+      for (const j of best) nearest.add(retain[j]!);
+    }
+    rNorm.dispose();
+  } finally {
+    tf.dispose([pf, pr]);
+  }
+  return Int32Array.from(nearest).sort();
+}
