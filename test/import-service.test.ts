@@ -128,7 +128,7 @@ describe('unlearning through the service', () => {
   it('refuses unknown methods and aggregators and bad weights before recording a run', async () => {
     const before = (await service.listRuns()).length;
     const base = { checkpoint: trainedCheckpoint, forgetSet: 1 };
-    await expect(service.startUnlearning({ ...base, method: 'forgetful' })).rejects.toThrow(/unknown method 'forgetful'; available: retrain, ft, ga, rl, raul/);
+    await expect(service.startUnlearning({ ...base, method: 'forgetful' })).rejects.toThrow(/unknown method 'forgetful'; available: retrain, ft, ga, rl, salun, neggrad\+, l1-sparse, scrub, iu, bld, raul/);
     await expect(service.startUnlearning({ ...base, method: 'raul', aggregator: 'adam' })).rejects.toThrow(/unknown aggregator 'adam'/);
     await expect(service.startUnlearning({ ...base, method: 'raul', weights: [-1, 2] })).rejects.toThrow(/weights must be non-negative/);
     await expect(service.startUnlearning({ ...base, method: 'raul', weights: [1, 2, 3] })).rejects.toThrow(/raul has 2 objectives \(retain, forget\); 3 weights were given/);
