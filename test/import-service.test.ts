@@ -117,6 +117,13 @@ describe('unlearning through the service', () => {
     expect(detail.checkpoints).toMatchObject([{ role: 'unlearned', model: 'cnn', dataset: 'squares' }]);
     expect(detail.latestMetrics.unlearning_accuracy).toBeCloseTo(1 - detail.latestMetrics.forget_accuracy!, 12);
 
+    // Three objectives: every pair's cosine is stored, named by position.
+    const bld = await service.startUnlearning({ checkpoint: trainedCheckpoint, forgetSet: random10!.id, method: 'bld', boundary: 'confused', epochs: 1, batchSize: 32 });
+    expect(await ended(bld.id)).toBe('finished');
+    const bldMetrics = (await service.getRun(bld.id)).metrics;
+    expect(Object.keys(bldMetrics).filter((k) => k.startsWith('cosine')).sort()).toEqual(['cosine_1_2', 'cosine_1_3', 'cosine_2_3']);
+    expect(Object.keys(bldMetrics).filter((k) => k.startsWith('weight_')).sort()).toEqual(['weight_boundary', 'weight_forget', 'weight_retain']);
+
     // A forget set of another dataset than the checkpoint's: the run fails with the reason, no checkpoint.
     const mismatch = await service.startUnlearning({ checkpoint: trainedCheckpoint, forgetSet: mnist5!.id, method: 'ft', epochs: 1 });
     expect(await ended(mismatch.id)).toBe('failed');

@@ -16,7 +16,7 @@ import { makeOptimizer, trainClassifier } from '../src/main/engine/train/trainer
 import { methodInfo } from '../src/main/engine/unlearn/method-info.js';
 import { unlearnMethod } from '../src/main/engine/unlearn/method-registry.js';
 import { saliencyMasks } from '../src/main/engine/unlearn/methods/salun.js';
-import { boundaryItems } from '../src/main/engine/unlearn/boundary.js';
+import { boundaryItems, confusedClassItems } from '../src/main/engine/unlearn/boundary.js';
 import { makeStepper } from '../src/main/engine/unlearn/method.js';
 import { syntheticDataset } from './helpers.js';
 
@@ -302,12 +302,19 @@ describe('unlearning methods show their defining behaviour', () => {
     model.dispose();
   });
 
-  it('boundary items are retain samples nearest the forget set', () => {
+  it('boundary items are retain samples nearest the forget set, or of the most confused classes', () => {
     const b = boundaryItems(base, dataset, forget, retain);
     const inRetain = new Set(retain);
     expect(b.length).toBeGreaterThan(0);
     expect(b.length).toBeLessThanOrEqual(forget.length);
     expect([...b].every((i) => inRetain.has(i))).toBe(true);
+    const classForget = selectByRule({ kind: 'classes', classes: [0] }, dataset.labels, dataset.classNames, split.train).indices;
+    const classRetain = retainOf(split.train, classForget);
+    const confused = confusedClassItems(base, dataset, classForget, classRetain);
+    const classes = new Set(Array.from(confused, (i) => dataset.labels[i]!));
+    expect(classes.size).toBe(2);
+    expect(classes.has(0)).toBe(false);
+    expect(confused.length).toBe(classRetain.filter((i) => classes.has(dataset.labels[i]!)).length);
   });
 
   it('FT keeps or improves retain accuracy', async () => {

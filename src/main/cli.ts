@@ -176,6 +176,8 @@ Options:
   --temperature T --gamma G --max-steps N --forget-batch-size N
                         scrub (4, 0.99, 2, 512)
   --fisher-samples N    iu: retain samples in the WoodFisher estimate (1000)
+  --boundary B          bld: nearest (retain samples nearest the forget set, default)
+                        or confused (the two classes most confused with it)
 
 Example:
   lethe unlearn --from 2aa84e7d --forget 1 --method raul --reference uniform \\
@@ -241,6 +243,7 @@ const OPTIONS = {
   'max-steps': { type: 'string' },
   'forget-batch-size': { type: 'string' },
   'fisher-samples': { type: 'string' },
+  boundary: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -452,6 +455,7 @@ async function unlearnCommand(values: Values, io: Output): Promise<number> {
       maxSteps: numberOption(values, 'max-steps'),
       forgetBatchSize: numberOption(values, 'forget-batch-size'),
       fisherSamples: numberOption(values, 'fisher-samples'),
+      boundary: values.boundary,
     }).filter(([, v]) => v !== undefined),
   );
   const quiet = values.json === true;

@@ -35,6 +35,8 @@ export const UnlearnConfigSchema = z.object({
   gamma: z.number().min(0, 'gamma must be >= 0').default(0.99),
   maxSteps: z.number().int().min(0, 'max steps must be >= 0').default(2),
   forgetBatchSize: positiveInt('forget batch size').optional(),
+  /** BLD: boundary items are the retain samples nearest the forget set, or the retain samples of the classes most confused with it. */
+  boundary: z.enum(['nearest', 'confused'], { error: 'boundary must be nearest or confused' }).default('nearest'),
   /** IU: retain samples in the WoodFisher inverse-Fisher estimate (1000). */
   fisherSamples: positiveInt('fisher samples').default(1000),
   evalBatchSize: positiveInt('eval batch size').default(1000),

@@ -237,7 +237,13 @@ export class LetheService implements LetheRequests {
             values[`loss_${name}`] = step.losses[i]!;
             if (info.multiObjective) values[`weight_${name}`] = step.weights[i]!;
           });
-          if (step.cosines.length === 1) values.cosine = step.cosines[0]!;
+          // cos(g_i, g_j) for i < j, named by objective position when there are several pairs.
+          let pair = 0;
+          for (let i = 0; i < info.objectives.length; i++)
+            for (let j = i + 1; j < info.objectives.length; j++) {
+              const cosine = step.cosines[pair++];
+              if (cosine !== undefined) values[step.cosines.length === 1 ? 'cosine' : `cosine_${i + 1}_${j + 1}`] = cosine;
+            }
           this.catalog.runs.logMetrics(id, values, step.step + 1);
           this.publish({ type: 'unlearn-step', runId: id, step });
         },

@@ -19,6 +19,27 @@ function predictions(model: Classifier, dataset: ImageDataset, indices: Int32Arr
   return all;
 }
 
+/**
+ * The retain samples of the `count` classes the original model confuses most with the
+ * forget set: the largest mean predicted probability over forget samples, their own
+ * label excluded.
+ */
+export function confusedClassItems(original: Classifier, dataset: ImageDataset, forget: Int32Array, retain: Int32Array, count = 2): Int32Array {
+  const C = dataset.classNames.length;
+  const p = predictions(original, dataset, forget);
+  const probs = p.dataSync();
+  p.dispose();
+  const confusion = new Float64Array(C);
+  forget.forEach((item, row) => {
+    for (let c = 0; c < C; c++) if (c !== dataset.labels[item]) confusion[c]! += probs[row * C + c]!;
+  });
+  const forgetOnly = new Set(Array.from(forget, (i) => dataset.labels[i]!));
+  const retainClasses = new Set(Array.from(retain, (i) => dataset.labels[i]!));
+  const ranked = [...confusion.keys()].filter((c) => retainClasses.has(c) && !(forgetOnly.has(c) && confusion[c] === 0)).sort((a, b) => confusion[b]! - confusion[a]!);
+  const chosen = new Set(ranked.slice(0, count));
+  return retain.filter((i) => chosen.has(dataset.labels[i]!));
+}
+
 export function boundaryItems(original: Classifier, dataset: ImageDataset, forget: Int32Array, retain: Int32Array): Int32Array {
   const pf = predictions(original, dataset, forget);
   const pr = predictions(original, dataset, retain);

@@ -5,12 +5,14 @@
  * forget set removes entirely, plus, for a forget item, its own label. The student is
  * pulled toward the target on all three roles (KL(target || student)) and, on forget
  * items, its probability of the forgotten labels is pushed down by -log(1 - p_forgotten).
- * The three objectives [forget, boundary, retain] go to the aggregator.
+ * Boundary items are the retain samples nearest the forget set, or (--boundary
+ * confused) those of the two classes the original model confuses most with it. The
+ * three objectives [forget, boundary, retain] go to the aggregator.
  */
 import * as tf from '@tensorflow/tfjs';
 import { makeInputBatch } from '../../data/batches.js';
 import type { ObjectiveValue } from '../../moo/multi-objective-step.js';
-import { boundaryItems } from '../boundary.js';
+import { boundaryItems, confusedClassItems } from '../boundary.js';
 import { cycled, type UnlearnContext, type UnlearnMethod } from '../method.js';
 
 type Role = 'forget' | 'boundary' | 'retain';
@@ -52,7 +54,11 @@ export const bidirectionalDistillation: UnlearnMethod = {
   name: 'bld',
   async run(ctx) {
     const classes = forgottenClasses(ctx);
-    const boundary = boundaryItems(ctx.original, ctx.dataset, ctx.forget, ctx.retain);
+    const boundary =
+      ctx.config.boundary === 'confused'
+        ? confusedClassItems(ctx.original, ctx.dataset, ctx.forget, ctx.retain)
+        : boundaryItems(ctx.original, ctx.dataset, ctx.forget, ctx.retain);
+    if (boundary.length === 0) throw new Error('no boundary item: the retain set is empty');
     const boundarySet = new Set(boundary);
     const plainRetain = ctx.retain.filter((i) => !boundarySet.has(i));
     const next: Record<Role, () => Int32Array> = {
