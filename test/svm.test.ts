@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { trainSvm } from '../src/main/engine/evaluation/svm.js';
+import { Random } from '../src/main/engine/random.js';
+
+describe('RBF SVM (the MIA attack classifier)', () => {
+  it("reproduces the spec's end-to-end check: C = 3, gamma = 1, confidence feature", () => {
+    const members = [0.99, 0.95, 0.9, 0.97, 0.999, 0.85];
+    const nonMembers = [0.3, 0.6, 0.8, 0.45, 0.1, 0.92];
+    const svm = trainSvm([...members, ...nonMembers].map((v) => [v]), [...members.map(() => 1), ...nonMembers.map(() => 0)], { C: 3, gamma: 1 });
+    const forget = [0.98, 0.5, 0.88, 0.2];
+    expect(forget.map((v) => svm.predict([v]))).toEqual([1, 0, 1, 0]);
+    const efficacy = forget.filter((v) => svm.predict([v]) === 0).length / forget.length;
+    expect(efficacy).toBe(0.5);
+    [1.035146, -0.835231, 0.663712, -1.567164].forEach((d, k) => expect(Math.abs(svm.decision([forget[k]!]) - d)).toBeLessThan(1e-3));
+  });
+
+  it('satisfies the dual optimality conditions on random data (as a libsvm-style solver must)', () => {
+    const random = new Random(3);
+    for (let trial = 0; trial < 5; trial++) {
+      const X = Array.from({ length: 60 }, (_, i) => [random.normal() + (i % 2 ? 1 : -1), random.normal()]);
+      const y = X.map((_, i) => i % 2);
+      const svm = trainSvm(X, y, { C: 3, tolerance: 1e-6 });
+      // sum alpha_i y_i = 0 and 0 <= alpha <= C.
+      expect(Math.abs(svm.coefficients.reduce((a, b) => a + b, 0))).toBeLessThan(1e-9);
+      for (const c of svm.coefficients) expect(Math.abs(c)).toBeLessThanOrEqual(3 + 1e-12);
+      // KKT: y f(x) >= 1 - eps where alpha = 0, = 1 where 0 < alpha < C, <= 1 where alpha = C.
+      const alphaOf = new Map(svm.supportVectors.map((v, k) => [v, Math.abs(svm.coefficients[k]!)]));
+      X.forEach((x, i) => {
+        const margin = (y[i] === 1 ? 1 : -1) * svm.decision(x);
+        const a = alphaOf.get(x) ?? 0;
+        if (a === 0) expect(margin).toBeGreaterThan(1 - 1e-3);
+        else if (a < 3 - 1e-9) expect(Math.abs(margin - 1)).toBeLessThan(1e-3);
+        else expect(margin).toBeLessThan(1 + 1e-3);
+      });
+    }
+  });
+});
