@@ -3,13 +3,11 @@
  * CLI, the window or a study file. Defaults suit the small CNN on Fashion-MNIST.
  */
 import { z } from 'zod';
-import { parseOrExplain } from './validation.js';
+import { parseOrExplain, positiveInt } from './validation.js';
 
 export const OPTIMIZERS = ['sgd', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'multistep', 'cosine'] as const;
 
-const positiveInt = (what: string) =>
-  z.number({ error: `${what} must be a finite number` }).int(`${what} must be a positive integer`).positive(`${what} must be a positive integer`);
 const finitePositive = (what: string) =>
   z.number({ error: `${what} must be a finite number` }).positive(`${what} must be finite and positive`);
 

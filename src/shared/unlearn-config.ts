@@ -1,9 +1,8 @@
 /** The configuration of an unlearning run, validated the same way from every door. */
 import { z } from 'zod';
 import { OPTIMIZERS } from './train-config.js';
-import { parseOrExplain } from './validation.js';
+import { parseOrExplain, positiveInt } from './validation.js';
 
-const positiveInt = (what: string) => z.number({ error: `${what} must be a finite number` }).int(`${what} must be a positive integer`).positive(`${what} must be a positive integer`);
 
 export const UnlearnConfigSchema = z.object({
   /** The model to unlearn from: a checkpoint hash, unique prefix or folder. */

@@ -1,5 +1,5 @@
 /** One way to turn a schema failure into a message that names each bad field. */
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export class InvalidRequestError extends Error {
   constructor(message: string) {
@@ -18,6 +18,10 @@ export function formatIssues(issues: readonly { path: readonly PropertyKey[]; me
     })
     .join('; ');
 }
+
+/** A schema field that must be a positive integer, with a message naming it. */
+export const positiveInt = (what: string) =>
+  z.number({ error: `${what} must be a finite number` }).int(`${what} must be a positive integer`).positive(`${what} must be a positive integer`);
 
 /** Parses or throws an InvalidRequestError: "invalid <what>: <each problem>". */
 export function parseOrExplain<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {

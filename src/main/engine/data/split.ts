@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { SplitDescription } from '../../../shared/engine-protocol.js';
 import { Random } from '../random.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { ImageDataset } from './dataset.js';
@@ -74,6 +75,17 @@ export function computeSplit(
     train: trainIdx,
     heldOut: heldOutIdx,
     test: testIdx,
+  };
+}
+
+/** What the catalog records of a split. */
+export function describeSplit(split: DatasetSplit): SplitDescription {
+  return {
+    digest: split.digest,
+    seed: split.seed,
+    testFraction: split.testFraction,
+    heldOutFraction: split.heldOutFraction,
+    counts: { train: split.train.length, heldOut: split.heldOut.length, test: split.test.length },
   };
 }
 

@@ -11,7 +11,7 @@ import type { ImportRequest, TaskProgress } from '../../../shared/import.js';
 import { datasetDigest, writeDatasetCache } from '../data/dataset-cache.js';
 import { sampleSize } from '../data/dataset.js';
 import { runImporter } from '../data/importers/import-format.js';
-import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
+import { DEFAULT_SPLIT_RULE, describeSplit, loadOrCreateSplit } from '../data/split.js';
 
 export async function runImportJob(request: ImportRequest, dataDir: string, onProgress: (p: TaskProgress) => void): Promise<ImportJobResult> {
   const started = Date.now();
@@ -52,13 +52,7 @@ export async function runImportJob(request: ImportRequest, dataDir: string, onPr
       testCount: data.testCount,
       classCounts: data.classNames.map((_, c) => data.labels.reduce((n, l) => n + (l === c ? 1 : 0), 0)),
     },
-    split: {
-      digest: split.digest,
-      seed: split.seed,
-      testFraction: split.testFraction,
-      heldOutFraction: split.heldOutFraction,
-      counts: { train: split.train.length, heldOut: split.heldOut.length, test: split.test.length },
-    },
+    split: describeSplit(split),
     seconds: (Date.now() - started) / 1000,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };

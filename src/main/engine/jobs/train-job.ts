@@ -11,7 +11,7 @@ import { saveCheckpoint } from '../checkpoint.js';
 import { loadDataset } from '../data/dataset-store.js';
 import { ensureWritableDir } from '../data/data-dir.js';
 import { channelStatistics, describeDataset } from '../data/dataset.js';
-import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
+import { DEFAULT_SPLIT_RULE, describeSplit, loadOrCreateSplit } from '../data/split.js';
 import { Classifier } from '../models/classifier.js';
 import { MODEL_ARCHITECTURES, type ModelArchitecture } from '../models/model-spec.js';
 import { trainClassifier } from '../train/trainer.js';
@@ -77,13 +77,7 @@ export async function runTrainJob(config: TrainConfig, context: JobContext): Pro
         heldOut: split.heldOut.length,
         test: split.test.length,
       },
-      split: {
-        digest: split.digest,
-        seed: split.seed,
-        testFraction: split.testFraction,
-        heldOutFraction: split.heldOutFraction,
-        counts: { train: split.train.length, heldOut: split.heldOut.length, test: split.test.length },
-      },
+      split: describeSplit(split),
       backend: context.backend,
       seconds: (finished - started) / 1000,
     };
