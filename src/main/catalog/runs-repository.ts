@@ -148,10 +148,6 @@ export class RunsRepository {
     this.db.prepare('UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(now, id);
   }
 
-  restore(id: string): void {
-    this.db.prepare('UPDATE runs SET deleted_at = NULL WHERE id = ?').run(id);
-  }
-
   /** Params are write-once: setting a key twice is an error (enforced by a trigger too). */
   setParams(id: string, params: Record<string, string | number | boolean>): void {
     const insert = this.db.prepare('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)');
