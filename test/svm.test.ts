@@ -14,6 +14,16 @@ describe('RBF SVM (the MIA attack classifier)', () => {
     [1.035146, -0.835231, 0.663712, -1.567164].forEach((d, k) => expect(Math.abs(svm.decision([forget[k]!]) - d)).toBeLessThan(1e-3));
   });
 
+  it('gives the same model with a kernel cache of two rows as with all rows cached', () => {
+    const random = new Random(5);
+    const X = Array.from({ length: 80 }, (_, i) => [random.normal() + (i % 2), random.normal()]);
+    const y = X.map((_, i) => i % 2);
+    const full = trainSvm(X, y, { C: 3 });
+    const tiny = trainSvm(X, y, { C: 3, cacheBytes: 1 });
+    expect(tiny.bias).toBeCloseTo(full.bias, 12);
+    expect(tiny.coefficients).toEqual(full.coefficients);
+  });
+
   it('satisfies the dual optimality conditions on random data (as a libsvm-style solver must)', () => {
     const random = new Random(3);
     for (let trial = 0; trial < 5; trial++) {

@@ -2,8 +2,9 @@
  * A C-SVM with an RBF kernel, trained by sequential minimal optimisation with libsvm's
  * working-set selection (second-order, WSS3) and stopping rule (tolerance 1e-3): the
  * classifier of the field's MIA-efficacy attack (sklearn's SVC, C = 3, gamma = 1 /
- * n_features, no scaling). Plain float64 TypeScript; the attack sets are a few thousand
- * points, so the kernel matrix is computed once.
+ * n_features, no scaling). Plain float64 TypeScript. Kernel rows are computed on demand
+ * and kept in an LRU cache of bounded size (libsvm's approach), so the protocol's
+ * 20,000 attack points need a few hundred MiB at most, not the full 3.2 GB matrix.
  */
 
 export interface SvmOptions {
@@ -12,6 +13,8 @@ export interface SvmOptions {
   gamma?: number;
   tolerance?: number;
   maxIterations?: number;
+  /** Bytes of kernel rows to keep (default 256 MiB). */
+  cacheBytes?: number;
 }
 
 export interface SvmModel {
@@ -40,13 +43,21 @@ export function trainSvm(X: number[][], labels: number[], options: SvmOptions = 
   const tolerance = options.tolerance ?? 1e-3;
   const maxIterations = options.maxIterations ?? Math.max(10_000_000, 100 * n);
   const y = labels.map((l) => (l === 1 ? 1 : -1));
-  const Q = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
-    for (let j = i; j < n; j++) {
-      const v = y[i]! * y[j]! * rbf(X[i]!, X[j]!, gamma);
-      Q[i * n + j] = v;
-      Q[j * n + i] = v;
+  // Rows of Q_it = y_i y_t K(x_i, x_t); the RBF diagonal is K(x, x) = 1.
+  const maxRows = Math.max(2, Math.floor((options.cacheBytes ?? 256 * 2 ** 20) / (8 * n)));
+  const cache = new Map<number, Float64Array>();
+  const row = (i: number): Float64Array => {
+    let r = cache.get(i);
+    if (r) {
+      cache.delete(i);
+    } else {
+      r = new Float64Array(n);
+      for (let t = 0; t < n; t++) r[t] = y[i]! * y[t]! * rbf(X[i]!, X[t]!, gamma);
+      if (cache.size >= maxRows) cache.delete(cache.keys().next().value!);
     }
+    cache.set(i, r);
+    return r;
+  };
   const alpha = new Float64Array(n);
   const G = new Float64Array(n).fill(-1); // gradient of 1/2 a^T Q a - e^T a
   const upper = (i: number) => alpha[i]! < C;
@@ -65,13 +76,14 @@ export function trainSvm(X: number[][], labels: number[], options: SvmOptions = 
     let gmin = Infinity;
     let j = -1;
     let best = Infinity;
+    const Qi = i >= 0 ? row(i) : null;
     for (let t = 0; t < n; t++) {
       const inLow = y[t] === 1 ? lower(t) : upper(t);
       if (!inLow) continue;
       const value = -y[t]! * G[t]!;
       gmin = Math.min(gmin, value);
       if (i >= 0 && gmax - value > 0) {
-        const a = Q[i * n + i]! + Q[t * n + t]! - 2 * y[i]! * y[t]! * Q[i * n + t]!;
+        const a = 2 - 2 * y[i]! * y[t]! * Qi![t]!;
         const gain = -((gmax - value) ** 2) / (a > 0 ? a : 1e-12);
         if (gain <= best) {
           best = gain;
@@ -82,7 +94,9 @@ export function trainSvm(X: number[][], labels: number[], options: SvmOptions = 
     if (i < 0 || j < 0 || gmax - gmin < tolerance) break;
     // Two-variable update as libsvm's Solver::solve.
     const [oldI, oldJ] = [alpha[i]!, alpha[j]!];
-    let quad = Q[i * n + i]! + Q[j * n + j]! - 2 * y[i]! * y[j]! * Q[i * n + j]!;
+    const rowI = row(i);
+    const rowJ = row(j);
+    let quad = 2 - 2 * y[i]! * y[j]! * rowI[j]!;
     if (quad <= 0) quad = 1e-12;
     if (y[i] !== y[j]) {
       const delta = (-G[i]! - G[j]!) / quad;
@@ -105,7 +119,7 @@ export function trainSvm(X: number[][], labels: number[], options: SvmOptions = 
     }
     const dI = alpha[i]! - oldI;
     const dJ = alpha[j]! - oldJ;
-    for (let t = 0; t < n; t++) G[t]! += Q[t * n + i]! * dI + Q[t * n + j]! * dJ;
+    for (let t = 0; t < n; t++) G[t]! += rowI[t]! * dI + rowJ[t]! * dJ;
   }
   // Bias as libsvm: the mean of -y G over free vectors, else the middle of the bounds.
   let free = 0;
