@@ -362,9 +362,6 @@ function unfinished(run: RunSummary, io: Output): number | undefined {
 
 async function trainCommand(values: Values, io: Output): Promise<number> {
   const config = parseTrainConfig(trainConfigFromOptions(values));
-  if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
-    throw new UsageError(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
-  }
   const quiet = values.json === true;
   let lastLine = '';
   let lastPlainProgress = Date.now();
@@ -373,18 +370,18 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
     lastLine = '';
   };
   return withService(values, async (service) => {
-    const datasets = await service.listDatasets();
-    if (!datasets.some((d) => d.name === config.dataset)) {
-      throw new UsageError(`unknown dataset '${config.dataset}'; available: ${datasets.map((d) => d.name).join(', ')}`);
-    }
-    const backend = await service.engineInfo();
-    if (!quiet) {
-      io.err(`backend: ${backend.name} on ${backend.device}`);
-      for (const reason of backend.fallbacks) io.err(`  (${reason})`);
-    }
     const run = await followRun(
       service,
-      () => service.startTraining(config),
+      async () => {
+        // The service checks the dataset and model names before anything is recorded.
+        const started = await service.startTraining(config);
+        if (!quiet) {
+          const backend = await service.engineInfo();
+          io.err(`backend: ${backend.name} on ${backend.device}`);
+          for (const reason of backend.fallbacks) io.err(`  (${reason})`);
+        }
+        return started;
+      },
       (event) => {
         if (event.type === 'run-notice') {
           clearLine();

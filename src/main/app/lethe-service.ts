@@ -123,10 +123,10 @@ export class LetheService implements LetheRequests {
     const config = parseTrainConfig(input);
     const datasets = await this.listDatasets();
     if (!datasets.some((d) => d.name === config.dataset)) {
-      throw new Error(`unknown dataset '${config.dataset}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+      throw new InvalidRequestError(`unknown dataset '${config.dataset}'; available: ${datasets.map((d) => d.name).join(', ')}`);
     }
     if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
-      throw new Error(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
+      throw new InvalidRequestError(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
     }
     const id = randomUUID();
     this.catalog.db.transaction(() => {
