@@ -2,6 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { trainSvm } from '../src/main/engine/evaluation/svm.js';
 import { Random } from '../src/main/engine/random.js';
 
+/**
+ * Dual optimality of the original problem, duplicates included: with a distinct point's
+ * alphas summed over its copies, margin >= 1 where the sum is 0, = 1 strictly inside
+ * (0, C x copies), <= 1 at C x copies.
+ */
+function expectKkt(X: number[][], y: number[], svm: ReturnType<typeof trainSvm>, C: number, eps: number): void {
+  expect(Math.abs(svm.coefficients.reduce((a, b) => a + b, 0))).toBeLessThan(1e-8);
+  const key = (x: number[], label: number) => `${label}:${x.join(',')}`;
+  const copies = new Map<string, number>();
+  X.forEach((x, i) => copies.set(key(x, y[i]!), (copies.get(key(x, y[i]!)) ?? 0) + 1));
+  const alphaSum = new Map(svm.supportVectors.map((v, k) => [key(v, svm.coefficients[k]! > 0 ? 1 : 0), Math.abs(svm.coefficients[k]!)]));
+  X.forEach((x, i) => {
+    const box = C * copies.get(key(x, y[i]!))!;
+    const a = alphaSum.get(key(x, y[i]!)) ?? 0;
+    expect(a).toBeLessThanOrEqual(box + 1e-9);
+    const margin = (y[i] === 1 ? 1 : -1) * svm.decision(x);
+    if (a === 0) expect(margin).toBeGreaterThan(1 - eps);
+    else if (a < box - 1e-9) expect(Math.abs(margin - 1)).toBeLessThan(eps);
+    else expect(margin).toBeLessThan(1 + eps);
+  });
+}
+
 describe('RBF SVM (the MIA attack classifier)', () => {
   it("reproduces the spec's end-to-end check: C = 3, gamma = 1, confidence feature", () => {
     const members = [0.99, 0.95, 0.9, 0.97, 0.999, 0.85];
@@ -22,6 +44,22 @@ describe('RBF SVM (the MIA attack classifier)', () => {
     const tiny = trainSvm(X, y, { C: 3, cacheBytes: 1 });
     expect(tiny.bias).toBeCloseTo(full.bias, 12);
     expect(tiny.coefficients).toEqual(full.coefficients);
+  });
+
+  it('solves the original problem when rows repeat (merged into weighted rows) and when shrinking is active', () => {
+    const random = new Random(11);
+    // 2,400 overlapping 1-D points rounded to two decimals: many exact duplicates, and over
+    // 1,000 rows so the active set is shrunk and later rebuilt.
+    const X = Array.from({ length: 2400 }, (_, i) => [Math.round((random.normal() * 0.5 + (i % 2) * 0.8) * 100) / 100]);
+    const y = X.map((_, i) => i % 2);
+    const svm = trainSvm(X, y, { C: 3, tolerance: 1e-5 });
+    expect(svm.supportVectors.length).toBeLessThan(new Set(X.map((x, i) => `${y[i]}:${x[0]}`)).size + 1);
+    expectKkt(X, y, svm, 3, 1e-4);
+    // Binary features (the correctness attack) reduce to four weighted rows.
+    const bits = X.map((x) => [x[0]! > 0.4 ? 1 : 0]);
+    const small = trainSvm(bits, y, { C: 3, tolerance: 1e-6 });
+    expect(small.supportVectors.length).toBeLessThanOrEqual(4);
+    expectKkt(bits, y, small, 3, 1e-5);
   });
 
   it('satisfies the dual optimality conditions on random data (as a libsvm-style solver must)', () => {
