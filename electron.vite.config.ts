@@ -9,6 +9,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           engine: resolve(__dirname, 'src/main/engine/engine-main.ts'),
+          'mia-worker': resolve(__dirname, 'src/main/engine/evaluation/mia-worker.ts'),
         },
       },
     },

@@ -12,6 +12,7 @@ import type { RunSummary } from '../shared/catalog-types.js';
 import type { ImportFormat } from '../shared/import.js';
 import type { LetheEvent } from '../shared/lethe-api.js';
 import type { UnlearnConfigInput, UnlearnStep } from '../shared/unlearn-config.js';
+import type { EvaluationChecksInput } from '../shared/evaluation.js';
 import { AGGREGATORS } from './engine/moo/registry.js';
 import { METHOD_INFO } from './engine/unlearn/method-info.js';
 import { InvalidRequestError } from '../shared/validation.js';
@@ -101,11 +102,22 @@ Training:
 Example:
   lethe train --dataset fashion-mnist --model cnn --epochs 3`;
 
-const EVALUATE_HELP = `Usage: lethe evaluate CHECKPOINT [--json] [--data-dir DIR]
+const EVALUATE_HELP = `Usage: lethe evaluate CHECKPOINT [--forget ID [--checks LIST]] [--json] [--data-dir DIR]
 
 Loads a checkpoint (a folder, or a hash or unique hash prefix under
 <data-dir>/checkpoints), verifies its content hash, and reports loss and accuracy
-on the train, held-out and test parts of the split it was trained with.`;
+on the train, held-out and test parts of the split it was trained with.
+
+With --forget ID (a forget set, see lethe forget list) it runs the field's
+protocol and records an evaluate run in the catalog: UA, RA, TA (forgotten
+classes left out of the test set), MIA-efficacy with the RBF-SVM attack on
+the confidence feature (and correctness, entropy, m_entropy, prob), per-sample
+scores as an artifact, and the stronger checks:
+  relearn    steps of Adam fine-tuning on 256 forget samples until the other
+             forget samples are back to 95% of the original's accuracy (budget 50)
+  boundary   accuracy on the retain samples nearest the forget set
+  pgd        forget accuracy under PGD (eps 8/255, 10 steps) toward the forgotten label
+--checks relearn,boundary,pgd picks them (--checks none: protocol only).`;
 
 const DATASETS_HELP = `Usage: lethe datasets [--json] [--data-dir DIR]
 
@@ -244,6 +256,7 @@ const OPTIONS = {
   'forget-batch-size': { type: 'string' },
   'fisher-samples': { type: 'string' },
   boundary: { type: 'string' },
+  checks: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -354,7 +367,7 @@ function unfinished(run: RunSummary, io: Output): number | undefined {
     return 130;
   }
   if (run.status === 'failed') {
-    io.err(`lethe ${run.kind === 'train' ? 'train' : 'unlearn'}: ${run.error}`);
+    io.err(`lethe ${run.kind === 'retrain' ? 'unlearn' : run.kind}: ${run.error}`);
     return 1;
   }
   return undefined;
@@ -679,8 +692,54 @@ async function serveCommand(values: Values, io: Output): Promise<number> {
   });
 }
 
+const CHECK_NAMES = ['relearn', 'boundary', 'pgd'] as const;
+
+function checksOption(values: Values): EvaluationChecksInput | undefined {
+  if (values.checks === undefined) return undefined;
+  const chosen = values.checks === 'none' ? [] : values.checks.split(',').map((c) => c.trim());
+  const unknown = chosen.find((c) => !(CHECK_NAMES as readonly string[]).includes(c));
+  if (unknown !== undefined) throw new UsageError(`--checks takes ${CHECK_NAMES.join(', ')} or none, got '${unknown}'`);
+  return Object.fromEntries(CHECK_NAMES.map((c) => [c, chosen.includes(c)]));
+}
+
+/** One line per protocol metric of an evaluate run. */
+function describeAssessment(m: Record<string, number>): string[] {
+  const pct = (key: string) => (m[key] === undefined ? '-' : `${m[key].toFixed(2)}%`);
+  const lines = [
+    `UA ${pct('UA')}  RA ${pct('RA')}  TA ${pct('TA')}  MIA-efficacy ${pct('MIA')} (confidence)`,
+    `MIA by feature: correctness ${pct('MIA_correctness')}, entropy ${pct('MIA_entropy')}, m_entropy ${pct('MIA_m_entropy')}, prob ${pct('MIA_prob')}`,
+  ];
+  if (m.boundary_accuracy !== undefined) lines.push(`boundary accuracy ${pct('boundary_accuracy')}`);
+  if (m.pgd_forget_accuracy !== undefined) lines.push(`forget accuracy under PGD ${pct('pgd_forget_accuracy')} (clean ${pct('pgd_clean_forget_accuracy')})`);
+  if (m.relearn_steps !== undefined) lines.push(`relearning: ${m.relearn_recovered ? `recovered after ${m.relearn_steps} steps` : 'not recovered within the budget'}`);
+  return lines;
+}
+
 async function evaluateCommand(values: Values, io: Output, [reference]: string[]): Promise<number> {
   if (!reference) throw new UsageError('name the checkpoint to evaluate (see lethe evaluate --help)');
+  if (values.forget !== undefined) {
+    const forgetSet = numberOption(values, 'forget');
+    return withService(values, async (service) => {
+      const run = await followRun(
+        service,
+        () => service.startEvaluation({ checkpoint: reference, forgetSet: forgetSet!, checks: checksOption(values) }),
+        (event) => {
+          if (event.type === 'run-notice') io.err(`note: ${event.message}`);
+        },
+        io,
+      );
+      const detail = await service.getRun(run.id);
+      if (values.json) io.out(JSON.stringify(detail, null, 2));
+      const failed = unfinished(run, io);
+      if (failed !== undefined) return failed;
+      if (!values.json) {
+        io.out(describeAssessment(run.latestMetrics).join('\n'));
+        for (const a of detail.artifacts) io.out(`${a.kind}: ${a.path}`);
+      }
+      return 0;
+    });
+  }
+  if (values.checks !== undefined) throw new UsageError('--checks needs --forget ID');
   const dataDir = ensureWritableDir(resolveDataDir(values['data-dir']));
   const engine = new EngineClient();
   try {

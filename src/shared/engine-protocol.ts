@@ -4,6 +4,7 @@
  * handler per `type`.
  */
 import type { BackendInfo } from './backend.js';
+import type { Assessment, EvaluationChecks } from './evaluation.js';
 import type { ForgetRule, ForgetSetRequest, ImageMatchReport } from './forget-set.js';
 import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
@@ -15,12 +16,16 @@ export interface TrainJob {
   dataDir: string;
 }
 
-/** Measures a saved checkpoint on the split it was trained with. */
+/**
+ * Measures a saved checkpoint on the split it was trained with; given a forget set, also
+ * the protocol's UA, RA, TA and MIA, the stronger checks and per-sample scores.
+ */
 export interface EvaluateJob {
   kind: 'evaluate';
   /** A checkpoint folder, or a hash or unique hash prefix under the data directory. */
   checkpoint: string;
   dataDir: string;
+  forget?: { path: string; checks: EvaluationChecks; batchSize: number };
 }
 
 export interface ImportJob {
@@ -86,6 +91,9 @@ export interface EvaluateJobResult {
   model: string;
   dataset: { name: string; digest: string };
   splits: { train: SplitEvaluation; heldOut: SplitEvaluation; test: SplitEvaluation };
+  /** With a forget set: the protocol's metrics and the per-sample score file. */
+  assessment?: Assessment;
+  scores?: { path: string; hash: string };
   backend: BackendInfo;
   seconds: number;
 }

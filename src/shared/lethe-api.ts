@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { BackendInfo } from './backend.js';
 import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary } from './catalog-types.js';
+import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
@@ -45,6 +46,8 @@ export interface LetheRequests {
   listForgetSets(): Promise<ForgetSetRecord[]>;
   /** Records an unlearning run (or a Retrain) from a checkpoint and a forget set, and starts it. */
   startUnlearning(config: UnlearnConfigInput): Promise<RunSummary>;
+  /** Records an evaluation of a checkpoint against a forget set (UA, RA, TA, MIA, stronger checks) and starts it. */
+  startEvaluation(request: EvaluationRequestInput): Promise<RunSummary>;
 }
 
 export interface ImportOutcome {
@@ -105,6 +108,7 @@ export const LETHE_ARGUMENTS = {
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
   startUnlearning: z.tuple([UnlearnConfigSchema]),
+  startEvaluation: z.tuple([EvaluationRequestSchema]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];

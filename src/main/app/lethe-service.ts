@@ -16,6 +16,7 @@ import { ImportRequestSchema, type ImportRequestInput } from '../../shared/impor
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
 import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlearn-config.js';
+import { parseEvaluationRequest, type EvaluationRequestInput } from '../../shared/evaluation.js';
 import { createAggregator } from '../engine/moo/registry.js';
 import { methodInfo } from '../engine/unlearn/method-info.js';
 import type { DatasetOption, ForgetSetOutcome, ImportOutcome, LetheEvent, LetheRequests, ModelOption } from '../../shared/lethe-api.js';
@@ -38,6 +39,8 @@ export class LetheService implements LetheRequests {
   private readonly listeners = new Set<(event: LetheEvent) => void>();
   /** Engine job id of each run this process handed to the engine and that has not ended. */
   private readonly activeJobs = new Map<string, string>();
+  /** Settles when each such run's outcome is recorded. */
+  private readonly runEnds = new Map<string, Promise<void>>();
   private readonly catalog: Catalog;
   private readonly engine: EngineClient;
   private readonly appVersion: string;
@@ -163,15 +166,25 @@ export class LetheService implements LetheRequests {
       onNotice: (message) => this.publish({ type: 'run-notice', runId: id, message }),
     });
     this.activeJobs.set(id, job.jobId);
-    job.result
+    const ended = job.result
       .then(record, (error: Error) => {
         const cancelled = error instanceof JobCancelledError;
         this.catalog.runs.finish(id, cancelled ? 'cancelled' : 'failed', cancelled ? null : error.message);
       })
+      .catch((error: Error) => this.catalog.runs.finish(id, 'failed', `recording the result failed: ${error.message}`))
       .finally(() => {
         this.activeJobs.delete(id);
+        this.runEnds.delete(id);
         this.publishRun(id);
       });
+    this.runEnds.set(id, ended);
+  }
+
+  /** Resolves with the run once it has ended (at once for an ended run). */
+  async waitForRun(id: string): Promise<RunSummary> {
+    const run = this.findRun(id);
+    await this.runEnds.get(run.id);
+    return this.summary(this.catalog.runs.get(run.id)!);
   }
 
   private dispatch(id: string, config: TrainConfig): void {
@@ -273,6 +286,54 @@ export class LetheService implements LetheRequests {
             },
             result.steps,
           );
+          this.catalog.runs.finish(id, 'finished');
+        })();
+      },
+    );
+    return this.summary(this.catalog.runs.get(id)!);
+  }
+
+  /**
+   * Records an evaluation of a checkpoint against a forget set (UA, RA, TA, MIA on every
+   * feature, the stronger checks) and starts it; the per-sample scores become an artifact.
+   */
+  async startEvaluation(input: EvaluationRequestInput): Promise<RunSummary> {
+    const request = parseEvaluationRequest(input);
+    const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === request.forgetSet);
+    if (!forgetSet) throw new NotFoundError(`no forget set with id ${request.forgetSet} (see lethe forget list)`);
+    const matches = this.catalog.checkpoints.list().filter((c) => c.hash.startsWith(request.checkpoint));
+    if (matches.length > 1) throw new InvalidRequestError(`checkpoint prefix '${request.checkpoint}' is ambiguous`);
+    const checkpoint = matches[0];
+    const config = { ...request, checkpoint: checkpoint?.hash ?? request.checkpoint };
+    const id = randomUUID();
+    this.catalog.db.transaction(() => {
+      this.catalog.runs.create({ id, kind: 'evaluate', dataset: checkpoint?.dataset ?? undefined, model: checkpoint?.model, config, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.setParams(id, { checkpoint: config.checkpoint, forgetSet: config.forgetSet, ...flattenConfig(config.checks) });
+    })();
+    this.publishRun(id);
+    this.track(
+      id,
+      { kind: 'evaluate', checkpoint: config.checkpoint, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, checks: config.checks, batchSize: config.batchSize } },
+      {},
+      (result) => {
+        const a = result.assessment!;
+        const values: Record<string, number> = {
+          UA: a.UA,
+          RA: a.RA,
+          TA: a.TA,
+          MIA: a.MIA,
+          ...Object.fromEntries(Object.entries(a.mia).map(([feature, value]) => [`MIA_${feature}`, value])),
+          train_accuracy: result.splits.train.accuracy,
+          held_out_accuracy: result.splits.heldOut.accuracy,
+          test_accuracy: result.splits.test.accuracy,
+          evaluation_seconds: result.seconds,
+        };
+        if (a.boundary) values.boundary_accuracy = a.boundary.accuracy;
+        if (a.pgd) Object.assign(values, { pgd_forget_accuracy: a.pgd.accuracy, pgd_clean_forget_accuracy: a.pgd.cleanAccuracy });
+        if (a.relearn) Object.assign(values, { relearn_steps: a.relearn.steps, relearn_recovered: a.relearn.recovered ? 1 : 0, relearn_forget_accuracy: 100 * a.relearn.after });
+        this.catalog.db.transaction(() => {
+          this.catalog.runs.logMetrics(id, values, 0);
+          this.catalog.artifacts.add({ runId: id, kind: 'sample-scores', path: result.scores!.path, hash: result.scores!.hash });
           this.catalog.runs.finish(id, 'finished');
         })();
       },

@@ -49,7 +49,7 @@ function runJob(
     case 'train':
       return runTrainJob(job.config, context);
     case 'evaluate':
-      return runEvaluateJob(job.checkpoint, context);
+      return runEvaluateJob(job, context);
     case 'import':
       return runImportJob(job.request, job.dataDir, report.onTaskProgress);
     case 'forget-set':

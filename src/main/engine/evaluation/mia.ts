@@ -5,10 +5,8 @@
  * the share of forget samples predicted non-member. The reported number uses the
  * confidence feature; the others are computed too.
  */
+import type { MiaFeatureName as MiaFeature } from '../../../shared/evaluation.js';
 import { trainSvm } from './svm.js';
-
-export const MIA_FEATURES = ['confidence', 'correctness', 'entropy', 'm_entropy', 'prob'] as const;
-export type MiaFeature = (typeof MIA_FEATURES)[number];
 
 const EPS = 1e-30;
 

@@ -5,15 +5,11 @@
  * forget, retain and test samples and saved as a new checkpoint only when the run ends
  * well: a cancelled or diverged run leaves no checkpoint behind.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { UnlearnJob, UnlearnJobResult } from '../../../shared/engine-protocol.js';
 import type { UnlearnStep } from '../../../shared/unlearn-config.js';
-import { loadCheckpoint, resolveCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { describeDataset } from '../data/dataset.js';
-import { loadDataset } from '../data/dataset-store.js';
-import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
-import { retainOf } from '../forget/forget-rules.js';
 import type { Classifier } from '../models/classifier.js';
 import { mean } from '../moo/mean.js';
 import { createAggregator } from '../moo/registry.js';
@@ -23,21 +19,8 @@ import { makeOptimizer } from '../train/trainer.js';
 import { methodInfo } from '../unlearn/method-info.js';
 import { makeStepper } from '../unlearn/method.js';
 import { unlearnMethod } from '../unlearn/method-registry.js';
+import { openCheckpointWithForgetSet } from './checkpoint-context.js';
 import { checkpointsRoot, type JobContext } from './train-job.js';
-
-interface ForgetSetFile {
-  dataset: { name: string; digest: string };
-  split: { digest: string; seed: number };
-  indices: number[];
-}
-
-function readJson<T>(file: string, what: string): T {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch (error) {
-    throw new Error(`cannot read the ${what} ${file}: ${(error as Error).message}`);
-  }
-}
 
 export async function runUnlearnJob(job: UnlearnJob, context: JobContext, onStep: (step: UnlearnStep) => void): Promise<UnlearnJobResult> {
   const { config } = job;
@@ -47,21 +30,7 @@ export async function runUnlearnJob(job: UnlearnJob, context: JobContext, onStep
   if (config.weights && config.weights.length !== info.objectives.length) {
     throw new Error(`${config.method} has ${info.objectives.length} objectives (${info.objectives.join(', ')}); ${config.weights.length} weights were given`);
   }
-  const folder = resolveCheckpoint(checkpointsRoot(job.dataDir), config.checkpoint);
-  const provenance = readJson<{ dataset?: { name: string; digest: string }; split?: { seed: number } }>(path.join(folder, 'provenance.json'), 'checkpoint provenance');
-  if (!provenance.dataset) throw new Error(`checkpoint ${folder} does not say which dataset it was trained on`);
-  const forgetFile = readJson<ForgetSetFile>(job.forgetSetPath, 'forget set');
-  if (forgetFile.dataset.digest !== provenance.dataset.digest) {
-    throw new Error(
-      `the forget set is from dataset ${forgetFile.dataset.name} (${forgetFile.dataset.digest.slice(0, 12)}), ` +
-        `the checkpoint was trained on ${provenance.dataset.name} (${provenance.dataset.digest.slice(0, 12)})`,
-    );
-  }
-  const dataset = loadDataset(job.dataDir, provenance.dataset.name, context.notice);
-  const split = loadOrCreateSplit(job.dataDir, dataset, { ...DEFAULT_SPLIT_RULE, seed: provenance.split?.seed ?? 0 }, context.notice);
-  if (forgetFile.split.digest !== split.digest) throw new Error(`the forget set was drawn from another split (seed ${forgetFile.split.seed}) than the checkpoint's (seed ${split.seed})`);
-  const forget = Int32Array.from(forgetFile.indices);
-  const retain = retainOf(split.train, forget);
+  const { folder, dataset, split, forget, retain } = openCheckpointWithForgetSet(job.dataDir, config.checkpoint, job.forgetSetPath, context.notice);
   const lr = config.lr ?? info.defaults.lr;
   const epochs = config.epochs ?? info.defaults.epochs;
 

@@ -5,19 +5,9 @@
  * computed in chunks on the backend as |a|^2 + |b|^2 - 2 a.b.
  */
 import * as tf from '@tensorflow/tfjs';
-import { makeInputBatch } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
+import { probabilityTensor as predictions } from '../evaluation/predictions.js';
 import type { Classifier } from '../models/classifier.js';
-
-function predictions(model: Classifier, dataset: ImageDataset, indices: Int32Array, batchSize = 1000): tf.Tensor2D {
-  const parts: tf.Tensor2D[] = [];
-  for (let start = 0; start < indices.length; start += batchSize) {
-    parts.push(tf.tidy(() => tf.softmax(model.predict(makeInputBatch(dataset, indices.subarray(start, start + batchSize))))));
-  }
-  const all = tf.concat(parts) as tf.Tensor2D;
-  tf.dispose(parts);
-  return all;
-}
 
 /**
  * The retain samples of the `count` classes the original model confuses most with the

@@ -1,0 +1,74 @@
+/**
+ * The MIA attacks of one evaluation, one feature per worker thread: each SVM fit is
+ * seconds of plain single-threaded TypeScript, and the engine's own thread is busy with
+ * TensorFlow.js meanwhile (boundary, PGD, relearning). As many workers as cores.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { MiaFeatureName } from '../../../shared/evaluation.js';
+import type { ScoredSamples } from './mia.js';
+import type { MiaTask } from './mia-worker.js';
+
+/**
+ * The worker script: beside this module in the sources (run through tsx); in the build,
+ * out/main/mia-worker.js, beside the CLI's engine.js or one level above the app's engine chunk.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    const built = ['./mia-worker.js', '../mia-worker.js'].map((p) => new URL(p, import.meta.url)).find((url) => fs.existsSync(url));
+    if (!built) throw new Error(`the MIA worker script is missing beside ${fileURLToPath(import.meta.url)}; rebuild Lethe`);
+    return new Worker(built);
+  }
+  const file = new URL('./mia-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(file)}); })`, { eval: true });
+}
+
+function runTask(worker: Worker, task: MiaTask): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+    };
+    const onMessage = (reply: { efficacy?: number; error?: string }) => {
+      cleanup();
+      if (reply.error !== undefined) reject(new Error(`MIA attack on ${task.feature}: ${reply.error}`));
+      else resolve(reply.efficacy!);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new Error(`MIA worker failed on ${task.feature}: ${error.message}`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.postMessage(task);
+  });
+}
+
+/** MIA-efficacy in [0, 1] per feature; members are the first |test| retain samples. */
+export async function miaEfficacies(features: readonly MiaFeatureName[], retain: ScoredSamples, test: ScoredSamples, forget: ScoredSamples): Promise<Record<MiaFeatureName, number>> {
+  const members = test.labels.length;
+  // Only the members travel to the workers.
+  const retainHead: ScoredSamples = {
+    probabilities: Float32Array.from({ length: Math.min(members, retain.labels.length) * retain.classes }, (_, k) => retain.probabilities[k]!),
+    labels: Int32Array.from({ length: Math.min(members, retain.labels.length) }, (_, k) => retain.labels[k]!),
+    classes: retain.classes,
+  };
+  const queue = [...features];
+  const results = {} as Record<MiaFeatureName, number>;
+  const workers = Array.from({ length: Math.max(1, Math.min(queue.length, os.availableParallelism())) }, startWorker);
+  try {
+    await Promise.all(
+      workers.map(async (worker) => {
+        for (let feature = queue.shift(); feature !== undefined; feature = queue.shift()) {
+          results[feature] = await runTask(worker, { feature, retain: retainHead, test, forget });
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EvaluationChecksSchema } from '../src/shared/evaluation.js';
+import { parseTrainConfig } from '../src/shared/train-config.js';
+import { initBackend } from '../src/main/engine/backend.js';
+import { makeInputBatch } from '../src/main/engine/data/batches.js';
+import { channelStatistics } from '../src/main/engine/data/dataset.js';
+import { computeSplit } from '../src/main/engine/data/split.js';
+import { assess, pgdAccuracy, relearnAttack, wholeClassesForgotten, type AssessmentInput } from '../src/main/engine/evaluation/assess.js';
+import { miaEfficacy } from '../src/main/engine/evaluation/mia.js';
+import { readScoreFile, writeScoreFile } from '../src/main/engine/evaluation/score-file.js';
+import { retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.js';
+import { Classifier } from '../src/main/engine/models/classifier.js';
+import { evaluate } from '../src/main/engine/train/evaluate.js';
+import { trainClassifier } from '../src/main/engine/train/trainer.js';
+import { makeTempDir, syntheticDataset } from './helpers.js';
+
+const dataset = syntheticDataset(800, 4, 8, 1, 31);
+const split = computeSplit(dataset, { seed: 0, testFraction: 0.2, heldOutFraction: 0.1 });
+const forget = selectByRule({ kind: 'random', percent: 10, seed: 1 }, dataset.labels, dataset.classNames, split.train).indices;
+const retain = retainOf(split.train, forget);
+const checks = EvaluationChecksSchema.parse({ relearnSamples: 16, relearnBudget: 30, pgdSamples: 40 });
+let trained: Classifier;
+let untrained: Classifier;
+
+function copyOf(model: Classifier): Classifier {
+  const copy = Classifier.create(model.spec);
+  copy.tensors().forEach((t, i) => t.variable.assign(model.tensors()[i]!.variable));
+  return copy;
+}
+
+function input(model: Classifier, overrides: Partial<AssessmentInput> = {}): AssessmentInput {
+  return { model, original: trained, loadCopy: () => copyOf(model), dataset, split, forget, retain, checks, batchSize: 200, ...overrides };
+}
+
+const percent = (model: Classifier, indices: Int32Array) => 100 * evaluate(model, dataset, indices, 1000).accuracy;
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  const spec = { architecture: 'mlp' as const, inputShape: [8, 8, 1] as [number, number, number], numClasses: 4, normalization: channelStatistics(dataset, split.train), seed: 3 };
+  trained = Classifier.create(spec);
+  await trainClassifier(trained, dataset, split, parseTrainConfig({ dataset: 's', model: 'mlp', epochs: 3, batchSize: 32, lr: 0.05 }));
+  untrained = Classifier.create({ ...spec, seed: 9 });
+});
+
+describe('assessment of a model against a forget set', () => {
+  it('reports UA, RA, TA as the accuracies measured independently, MIA from the same attack, and scores per sample', async () => {
+    const { assessment: a, scores } = await assess(input(trained));
+    expect(a.UA).toBeCloseTo(100 - percent(trained, forget), 10);
+    expect(a.RA).toBeCloseTo(percent(trained, retain), 10);
+    expect(a.TA).toBeCloseTo(percent(trained, split.test), 10);
+    expect(a.forgottenClasses).toEqual([]);
+    expect(a.counts).toEqual({ forget: forget.length, retain: retain.length, test: split.test.length, heldOut: split.heldOut.length });
+    // The headline MIA is the confidence attack, recomputed here in this thread.
+    const scored = (indices: Int32Array) => {
+      const p = tf.tidy(() => tf.softmax(trained.predict(makeInputBatch(dataset, indices))).dataSync() as Float32Array);
+      return { probabilities: p, labels: Int32Array.from(indices, (i) => dataset.labels[i]!), classes: 4 };
+    };
+    expect(a.MIA).toBeCloseTo(100 * miaEfficacy('confidence', scored(retain), scored(split.test), scored(forget)), 10);
+    for (const value of Object.values(a.mia)) expect(value).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(a.mia).sort()).toEqual(['confidence', 'correctness', 'entropy', 'm_entropy', 'prob']);
+    // Per-sample scores survive a write and read, and p_y is the softmax of the true label.
+    const file = path.join(makeTempDir('scores'), 'a.scores');
+    writeScoreFile(file, scores);
+    const back = readScoreFile(file);
+    expect(back.map((g) => [g.name, g.indices.length])).toEqual([['forget', forget.length], ['retain', retain.length], ['test', split.test.length], ['heldOut', split.heldOut.length]]);
+    const forgetScores = back[0]!;
+    const direct = scored(forget.subarray(0, 5));
+    for (let i = 0; i < 5; i++) {
+      const py = direct.probabilities[i * 4 + direct.labels[i]!]!;
+      expect(forgetScores.indices[i]).toBe(forget[i]);
+      expect(forgetScores.columns.confidence[i]).toBeCloseTo(py, 6);
+      expect(forgetScores.columns.loss[i]).toBeCloseTo(-Math.log(py), 4);
+    }
+    fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 100));
+    expect(() => readScoreFile(file)).toThrow(/is not a Lethe score file/);
+  });
+
+  it('leaves whole forgotten classes out of TA and measures the boundary on the most confused classes', async () => {
+    const classForget = selectByRule({ kind: 'classes', classes: [1] }, dataset.labels, dataset.classNames, split.train).indices;
+    expect(wholeClassesForgotten(dataset, split.train, classForget)).toEqual([1]);
+    expect(wholeClassesForgotten(dataset, split.train, forget)).toEqual([]);
+    const { assessment: a } = await assess(input(trained, { forget: classForget, retain: retainOf(split.train, classForget), checks: { ...checks, relearn: false, pgd: false } }));
+    const otherTest = split.test.filter((i) => dataset.labels[i] !== 1);
+    expect(a.counts.test).toBe(otherTest.length);
+    expect(a.TA).toBeCloseTo(percent(trained, otherTest), 10);
+    expect(a.boundary?.rule).toBe('confused');
+  });
+
+  it('PGD toward the forgotten label never lowers forget accuracy, and a vanishing budget changes nothing', () => {
+    const samples = forget.subarray(0, 40);
+    const clean = evaluate(untrained, dataset, samples, 1000).accuracy;
+    expect(pgdAccuracy(untrained, dataset, samples, 1e-7, 5, 20)).toBeCloseTo(clean, 10);
+    const attacked = pgdAccuracy(untrained, dataset, samples, 0.3, 10, 20);
+    expect(attacked).toBeGreaterThan(clean);
+  });
+
+  it('the relearning attack needs no step on the original, several on a model that never learnt, and reports budget + 1 when it fails', async () => {
+    const original = await relearnAttack(input(trained));
+    expect(original).toMatchObject({ steps: 0, recovered: true });
+    const fresh = await relearnAttack(input(untrained));
+    expect(fresh.recovered).toBe(true);
+    expect(fresh.steps).toBeGreaterThan(0);
+    expect(fresh.after).toBeGreaterThanOrEqual(fresh.target);
+    const starved = await relearnAttack(input(untrained, { checks: { ...checks, relearnBudget: 1, relearnLr: 1e-7 } }));
+    expect(starved).toMatchObject({ steps: 2, recovered: false, budget: 1 });
+  });
+
+  it('refuses an empty forget set', async () => {
+    await expect(assess(input(trained, { forget: new Int32Array(0) }))).rejects.toThrow(/forget set is empty/);
+  });
+});
