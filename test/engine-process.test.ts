@@ -59,6 +59,28 @@ describe('engine process', () => {
     fs.rmSync(trained.checkpoint.path, { recursive: true });
   });
 
+  // The CLI of a build forks out/main/engine.js; the desktop app forks the engine chunk in out/main/chunks.
+  it.each(['engine.js', 'chunks/engine-main-*.js'])('the built engine (out/main/%s) evaluates against a forget set with its MIA worker threads', async (entry) => {
+    const folder = path.resolve('out/main', path.dirname(entry));
+    const pattern = new RegExp(`^${path.basename(entry).replace('.', '\\.').replace('*', '.*')}$`);
+    const found = fs.existsSync(folder) ? fs.readdirSync(folder).filter((f) => pattern.test(f)) : [];
+    expect(found, 'npm test builds out/ before the tests; run npm run build first').toHaveLength(1);
+    const built = path.join(folder, found[0]!);
+    const bundled = new EngineClient(() => forkTransport(built, { ...process.env, LETHE_BACKEND: 'wasm' }));
+    try {
+      const trained = await bundled.submit({ kind: 'train', config: config({ seed: 4 }), dataDir }).result;
+      const forgetSet = await bundled.submit({ kind: 'forget-set', request: { dataset: 'mnist', rule: { kind: 'random', percent: 5, seed: 0 }, splitSeed: 0 }, dataDir }).result;
+      const checks = { relearn: false, relearnSamples: 1, relearnBudget: 1, relearnLr: 1e-3, relearnBatchSize: 1, relearnTarget: 0.95, boundary: false, pgd: false, pgdEpsilon: 0.03, pgdSteps: 1, pgdSamples: 1 };
+      const result = await bundled.submit({ kind: 'evaluate', checkpoint: trained.checkpoint.hash, dataDir, forget: { path: forgetSet.path, checks, batchSize: 500 } }).result;
+      expect(result.assessment!.counts.forget).toBe(forgetSet.size);
+      expect(Object.keys(result.assessment!.mia)).toHaveLength(5);
+      expect(result.assessment!.MIA).toBe(result.assessment!.mia.confidence);
+      expect(fs.statSync(result.scores!.path).size).toBeGreaterThan(0);
+    } finally {
+      await bundled.shutdown();
+    }
+  });
+
   it('cancels a job mid-epoch and writes no checkpoint', async () => {
     const before = checkpointFolders();
     let cancelledAt = 0;

@@ -13,7 +13,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../../shared/backend.js';
 import { registerWasmTrainingKernels } from './kernels/wasm-conv2d-backprop-filter.js';
 
-const require = createRequire(import.meta.url);
+// Not named `require`: electron-vite injects a top-level `require` into the bundled entries.
+const requireFromHere = createRequire(import.meta.url);
 
 // Silences tfjs' console advice about installing tfjs-node; the choice is reported instead.
 tf.enableProdMode();
@@ -29,7 +30,7 @@ export interface BackendEnvironment {
 }
 
 export const nodeEnvironment: BackendEnvironment = {
-  load: (name) => require(name),
+  load: (name) => requireFromHere(name),
   gpuName: () => {
     try {
       const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
@@ -75,7 +76,7 @@ async function tryNative(pkg: string, env: BackendEnvironment): Promise<string |
 }
 
 function wasmDirectory(): string {
-  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep;
+  return path.dirname(requireFromHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep;
 }
 
 async function useWasm(): Promise<string | undefined> {

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { datasetDigest, CorruptCacheError, readDatasetCache, writeDatasetCache } from './dataset-cache.js';
 import type { ImageDataset } from './dataset.js';
 
-const require = createRequire(import.meta.url);
+// Not named `require`: electron-vite injects a top-level `require` into the bundled entries.
+const requireFromHere = createRequire(import.meta.url);
 
 interface BuiltinDataset {
   name: string;
@@ -20,7 +21,7 @@ interface BuiltinDataset {
 }
 
 function packageFile(pkg: string, ...parts: string[]): string {
-  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), ...parts);
+  return path.join(path.dirname(requireFromHere.resolve(`${pkg}/package.json`)), ...parts);
 }
 
 function readJsonData(file: string): unknown {
