@@ -93,6 +93,9 @@ export interface StudyRecord {
   id: number;
   name: string;
   description: string;
+  /** The study config it was last run with (see study-config.ts). */
+  config: Record<string, unknown> | null;
+  forgetSetId: number | null;
   createdAt: number;
   deletedAt: number | null;
   runIds: string[];

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { BackendInfo } from './backend.js';
-import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary } from './catalog-types.js';
+import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary, StudyRecord } from './catalog-types.js';
+import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from './study-config.js';
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
@@ -48,6 +49,34 @@ export interface LetheRequests {
   startUnlearning(config: UnlearnConfigInput): Promise<RunSummary>;
   /** Records an evaluation of a checkpoint against a forget set (UA, RA, TA, MIA, stronger checks) and starts it. */
   startEvaluation(request: EvaluationRequestInput): Promise<RunSummary>;
+  /**
+   * Runs what a study config stands for that the catalog does not have yet (original,
+   * forget set, Retrain, every method run, their evaluations); resolves when all ended.
+   */
+  runStudy(config: StudyConfigInput): Promise<StudyRunOutcome>;
+  listStudies(): Promise<StudyRecord[]>;
+  /** The paper's table of a study: mean +- std, gap to Retrain, Avg. Gap, RTE, best per column. */
+  getStudyTable(name: string): Promise<StudyTable>;
+  /** The non-dominated runs of a study over two or three objectives, with their hypervolume. */
+  getStudyPareto(request: ParetoRequest): Promise<ParetoAnalysis>;
+}
+
+export interface StudyProgress {
+  study: string;
+  label: string;
+  kind: string;
+  runId: string;
+  status: 'skipped' | 'started' | 'finished' | 'failed' | 'cancelled';
+  error?: string;
+  done: number;
+  total: number;
+}
+
+export interface StudyRunOutcome {
+  study: string;
+  created: number;
+  skipped: number;
+  failed: { label: string; runId: string; error: string }[];
 }
 
 export interface ImportOutcome {
@@ -74,7 +103,8 @@ export type LetheEvent =
   | { type: 'run-epoch'; runId: string; metrics: EpochMetrics }
   | { type: 'run-notice'; runId: string; message: string }
   | { type: 'task-progress'; task: string; progress: TaskProgress }
-  | { type: 'unlearn-step'; runId: string; step: UnlearnStep };
+  | { type: 'unlearn-step'; runId: string; step: UnlearnStep }
+  | { type: 'study-progress'; progress: StudyProgress };
 
 export interface LetheApi extends LetheRequests {
   /** Subscribes to service events; returns the unsubscribe function. */
@@ -109,6 +139,10 @@ export const LETHE_ARGUMENTS = {
   listForgetSets: z.tuple([]),
   startUnlearning: z.tuple([UnlearnConfigSchema]),
   startEvaluation: z.tuple([EvaluationRequestSchema]),
+  runStudy: z.tuple([StudyConfigSchema]),
+  listStudies: z.tuple([]),
+  getStudyTable: z.tuple([z.string({ error: 'study name must be a string' }).min(1, 'name the study')]),
+  getStudyPareto: z.tuple([ParetoRequestSchema]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];

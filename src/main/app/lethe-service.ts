@@ -10,7 +10,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../../shared/backend.js';
-import type { DatasetRecord, ForgetSetRecord, RunDetail, RunRecord, RunSummary } from '../../shared/catalog-types.js';
+import type { DatasetRecord, ForgetSetRecord, RunDetail, RunRecord, RunSummary, StudyRecord } from '../../shared/catalog-types.js';
+import { ParetoRequestSchema, parseStudyConfig, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from '../../shared/study-config.js';
+import { runStudy } from './study-runner.js';
+import { studyPareto, studyTable } from './study-table.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
 import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
@@ -19,12 +22,13 @@ import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlear
 import { parseEvaluationRequest, type EvaluationRequestInput } from '../../shared/evaluation.js';
 import { createAggregator } from '../engine/moo/registry.js';
 import { methodInfo } from '../engine/unlearn/method-info.js';
-import type { DatasetOption, ForgetSetOutcome, ImportOutcome, LetheEvent, LetheRequests, ModelOption } from '../../shared/lethe-api.js';
+import type { DatasetOption, ForgetSetOutcome, ImportOutcome, LetheEvent, LetheRequests, ModelOption, StudyRunOutcome } from '../../shared/lethe-api.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../shared/train-config.js';
 import { processAlive, type Catalog } from '../catalog/catalog.js';
 import { BUILTIN_DATASETS, datasetCachePath } from '../engine/data/builtin-datasets.js';
 import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
+import { evaluationRunConfig, unlearnRunConfig } from './study-plan.js';
 import { JobCancelledError, type EngineClient, type JobHandlers } from './engine-client.js';
 
 export class NotFoundError extends Error {}
@@ -232,7 +236,7 @@ export class LetheService implements LetheRequests {
         model: checkpoint?.model,
         method: config.method,
         aggregator: info.multiObjective ? config.aggregator : undefined,
-        config: { ...config, objectives: info.objectives },
+        config: unlearnRunConfig(config),
         seed: config.seed,
         appVersion: this.appVersion,
         ownerPid: process.pid,
@@ -304,7 +308,7 @@ export class LetheService implements LetheRequests {
     const matches = this.catalog.checkpoints.list().filter((c) => c.hash.startsWith(request.checkpoint));
     if (matches.length > 1) throw new InvalidRequestError(`checkpoint prefix '${request.checkpoint}' is ambiguous`);
     const checkpoint = matches[0];
-    const config = { ...request, checkpoint: checkpoint?.hash ?? request.checkpoint };
+    const config = evaluationRunConfig(request, checkpoint?.hash ?? request.checkpoint);
     const id = randomUUID();
     this.catalog.db.transaction(() => {
       this.catalog.runs.create({ id, kind: 'evaluate', dataset: checkpoint?.dataset ?? undefined, model: checkpoint?.model, config, appVersion: this.appVersion, ownerPid: process.pid });
@@ -339,6 +343,41 @@ export class LetheService implements LetheRequests {
       },
     );
     return this.summary(this.catalog.runs.get(id)!);
+  }
+
+  async runStudy(input: StudyConfigInput): Promise<StudyRunOutcome> {
+    const config = parseStudyConfig(input);
+    const datasets = await this.listDatasets();
+    if (!datasets.some((d) => d.name === config.dataset)) throw new InvalidRequestError(`unknown dataset '${config.dataset}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+    for (const [i, entry] of config.methods.entries()) {
+      try {
+        const info = methodInfo(entry.method);
+        if (info.multiObjective) createAggregator(entry.aggregator, { weights: entry.weights });
+      } catch (error) {
+        throw new InvalidRequestError(`study config: methods.${i} (${entry.label}): ${(error as Error).message}`);
+      }
+    }
+    const outcome = await runStudy(this, this.catalog, config, (progress) => this.publish({ type: 'study-progress', progress }));
+    return { study: outcome.study.name, created: outcome.created, skipped: outcome.skipped, failed: outcome.failed };
+  }
+
+  async listStudies(): Promise<StudyRecord[]> {
+    return this.catalog.studies.list();
+  }
+
+  private findStudy(name: string): StudyRecord {
+    const study = this.catalog.studies.byName(name);
+    if (!study) throw new NotFoundError(`no study named '${name}' (see lethe study list)`);
+    return study;
+  }
+
+  async getStudyTable(name: string): Promise<StudyTable> {
+    return studyTable(this.catalog, this.findStudy(name));
+  }
+
+  async getStudyPareto(input: ParetoRequest): Promise<ParetoAnalysis> {
+    const request = parseOrExplain(ParetoRequestSchema, input, 'Pareto request');
+    return studyPareto(this.catalog, this.findStudy(request.study), request);
   }
 
   private recordFinished(id: string, result: TrainJobResult): void {

@@ -145,6 +145,15 @@ export const MIGRATIONS: readonly Migration[] = [
                            ORDER BY m2.step DESC, m2.time DESC, m2.rowid DESC LIMIT 1);
       `),
   },
+  {
+    version: 3,
+    description: 'study config and forget set',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE studies ADD COLUMN config TEXT;
+        ALTER TABLE studies ADD COLUMN forget_set_id INTEGER REFERENCES forget_sets(id);
+      `),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -120,6 +120,14 @@ export class RunsRepository {
     return (this.db.prepare(`SELECT * FROM runs ${where} ORDER BY created_at DESC, rowid DESC`).all() as RunRow[]).map(toRecord);
   }
 
+  /** The most recent finished, undeleted run of a kind with this config hash: what a study skips. */
+  latestFinished(kind: RunKind, hash: string): RunRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM runs WHERE kind = ? AND config_hash = ? AND status = 'finished' AND deleted_at IS NULL ORDER BY finished_at DESC, rowid DESC LIMIT 1`)
+      .get(kind, hash) as RunRow | undefined;
+    return row && toRecord(row);
+  }
+
   markRunning(id: string, backend: { name: string; device: string }, now = Date.now()): void {
     this.db
       .prepare(`UPDATE runs SET status = 'running', started_at = ?, backend = ?, device = ? WHERE id = ? AND status = 'queued'`)

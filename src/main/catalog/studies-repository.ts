@@ -5,11 +5,13 @@ interface StudyRow {
   id: number;
   name: string;
   description: string;
+  config: string | null;
+  forget_set_id: number | null;
   created_at: number;
   deleted_at: number | null;
 }
 
-/** Named groups of runs compared together. */
+/** Named groups of runs compared together, with the config that defines them. */
 export class StudiesRepository {
   constructor(private readonly db: Database.Database) {}
 
@@ -23,9 +25,14 @@ export class StudiesRepository {
     return this.byName(name)!;
   }
 
+  /** Records the config a study was last run with and the forget set it resolved to. */
+  setConfig(id: number, description: string, config: object, forgetSetId: number): void {
+    this.db.prepare('UPDATE studies SET description = ?, config = ?, forget_set_id = ? WHERE id = ?').run(description, JSON.stringify(config), forgetSetId, id);
+  }
+
   byName(name: string): StudyRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM studies WHERE name = ?').get(name) as StudyRow | undefined;
-    return row && { id: row.id, name: row.name, description: row.description, createdAt: row.created_at, deletedAt: row.deleted_at, runIds: this.runIds(row.id) };
+    const row = this.db.prepare('SELECT * FROM studies WHERE name = ? AND deleted_at IS NULL').get(name) as StudyRow | undefined;
+    return row && this.toRecord(row);
   }
 
   addRun(studyId: number, runId: string): void {
@@ -38,10 +45,23 @@ export class StudiesRepository {
 
   list(): StudyRecord[] {
     const rows = this.db.prepare('SELECT * FROM studies WHERE deleted_at IS NULL ORDER BY name').all() as StudyRow[];
-    return rows.map((row) => ({ id: row.id, name: row.name, description: row.description, createdAt: row.created_at, deletedAt: row.deleted_at, runIds: this.runIds(row.id) }));
+    return rows.map((row) => this.toRecord(row));
   }
 
   softDelete(id: number, now = Date.now()): void {
     this.db.prepare('UPDATE studies SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(now, id);
+  }
+
+  private toRecord(row: StudyRow): StudyRecord {
+    return {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      config: row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>),
+      forgetSetId: row.forget_set_id,
+      createdAt: row.created_at,
+      deletedAt: row.deleted_at,
+      runIds: this.runIds(row.id),
+    };
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * The runs a study config stands for, as the exact configs the service records, so a
+ * run's config hash says whether the catalog already has it (studies skip those).
+ */
+import { parseEvaluationRequest, type EvaluationRequest } from '../../shared/evaluation.js';
+import type { StudyConfig, StudyEntry } from '../../shared/study-config.js';
+import { parseTrainConfig, type TrainConfig } from '../../shared/train-config.js';
+import { parseUnlearnConfig, type UnlearnConfig } from '../../shared/unlearn-config.js';
+import { configHash } from '../catalog/runs-repository.js';
+import { methodInfo } from '../engine/unlearn/method-info.js';
+
+/** What the catalog stores as an unlearning run's config. */
+export function unlearnRunConfig(config: UnlearnConfig): UnlearnConfig & { objectives: string[] } {
+  return { ...config, objectives: methodInfo(config.method).objectives };
+}
+
+/** What the catalog stores as an evaluation run's config: the request with the checkpoint's full hash. */
+export function evaluationRunConfig(request: EvaluationRequest, checkpointHash: string): EvaluationRequest {
+  return { ...request, checkpoint: checkpointHash };
+}
+
+export function originalConfig(study: StudyConfig): TrainConfig {
+  return parseTrainConfig({ ...study.original, dataset: study.dataset, model: study.model });
+}
+
+/** Retrain: the original's recipe on the retain set (overridable), seeded like the original. */
+export function retrainConfig(study: StudyConfig, original: string, forgetSet: number): UnlearnConfig {
+  const recipe = study.original;
+  return parseUnlearnConfig({
+    checkpoint: original,
+    forgetSet,
+    method: 'retrain',
+    optimizer: recipe.optimizer,
+    momentum: recipe.momentum,
+    weightDecay: recipe.weightDecay,
+    epochs: study.retrain.epochs ?? recipe.epochs,
+    lr: study.retrain.lr ?? recipe.lr,
+    batchSize: study.retrain.batchSize ?? recipe.batchSize,
+    seed: study.retrain.seed ?? recipe.seed,
+    evalBatchSize: recipe.evalBatchSize,
+  });
+}
+
+export interface PlannedRun {
+  label: string;
+  seed: number;
+  lr: number | null;
+  config: UnlearnConfig;
+}
+
+/** One run per (learning rate, seed) of an entry. */
+export function entryRuns(study: StudyConfig, entry: StudyEntry, original: string, forgetSet: number): PlannedRun[] {
+  const { label, seeds, lr, ...settings } = entry;
+  const rates = lr === undefined ? [undefined] : Array.isArray(lr) ? lr : [lr];
+  return rates.flatMap((rate) =>
+    (seeds ?? study.seeds).map((seed) => ({
+      label,
+      seed,
+      lr: rate ?? null,
+      config: parseUnlearnConfig({ ...settings, lr: rate, seed, checkpoint: original, forgetSet }),
+    })),
+  );
+}
+
+export function evaluationRequest(study: StudyConfig, checkpoint: string, forgetSet: number): EvaluationRequest {
+  return evaluationRunConfig(parseEvaluationRequest({ checkpoint, forgetSet, checks: study.evaluation }), checkpoint);
+}
+
+export const hashOf = {
+  train: (config: TrainConfig) => configHash(config),
+  unlearn: (config: UnlearnConfig) => configHash(unlearnRunConfig(config)),
+  evaluate: (request: EvaluationRequest) => configHash(request),
+};

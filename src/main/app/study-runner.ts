@@ -1,0 +1,89 @@
+/**
+ * Runs a study through the service, one run at a time: the original, the forget set,
+ * Retrain, then every (method, learning rate, seed) run, each checkpoint evaluated as
+ * soon as it exists. A run whose config hash the catalog already holds as finished is
+ * skipped, so a study started again after a crash or with new entries only does what is
+ * missing. A failed run is reported and the others go on.
+ */
+import type { RunKind, RunRecord, StudyRecord } from '../../shared/catalog-types.js';
+import type { RunSummary } from '../../shared/catalog-types.js';
+import type { StudyProgress } from '../../shared/lethe-api.js';
+import type { StudyConfig } from '../../shared/study-config.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
+
+/** The parts of the service a study drives. */
+export interface StudyService {
+  startTraining(config: object): Promise<RunSummary>;
+  startUnlearning(config: object): Promise<RunSummary>;
+  startEvaluation(request: object): Promise<RunSummary>;
+  createForgetSet(request: object): Promise<{ forgetSet: { id: number } }>;
+  waitForRun(id: string): Promise<RunSummary>;
+}
+
+export interface StudyOutcome {
+  study: StudyRecord;
+  created: number;
+  skipped: number;
+  failed: { label: string; runId: string; error: string }[];
+}
+
+export class StudyFailedStep extends Error {}
+
+export async function runStudy(service: StudyService, catalog: Catalog, config: StudyConfig, report: (progress: StudyProgress) => void): Promise<StudyOutcome> {
+  const study = catalog.studies.byName(config.name) ?? catalog.studies.create(config.name, config.description);
+  const outcome: StudyOutcome = { study, created: 0, skipped: 0, failed: [] };
+  const planned = 2 + config.methods.reduce((n, entry) => n + (entry.lr === undefined ? 1 : Array.isArray(entry.lr) ? entry.lr.length : 1) * (entry.seeds ?? config.seeds).length, 0);
+  const total = 2 * planned;
+  let done = 0;
+
+  /** The finished run for this config: the catalog's, or a new one run to its end. */
+  const ensure = async (label: string, kind: RunKind, hash: string, start: () => Promise<RunSummary>): Promise<RunRecord | undefined> => {
+    const existing = catalog.runs.latestFinished(kind, hash);
+    if (existing) {
+      catalog.studies.addRun(study.id, existing.id);
+      outcome.skipped += 1;
+      report({ study: config.name, label, kind, runId: existing.id, status: 'skipped', done: ++done, total });
+      return existing;
+    }
+    const started = await start();
+    report({ study: config.name, label, kind, runId: started.id, status: 'started', done, total });
+    const ended = await service.waitForRun(started.id);
+    outcome.created += 1;
+    if (ended.status !== 'finished') {
+      outcome.failed.push({ label, runId: ended.id, error: ended.error ?? ended.status });
+      report({ study: config.name, label, kind, runId: ended.id, status: ended.status === 'cancelled' ? 'cancelled' : 'failed', error: ended.error ?? undefined, done: ++done, total });
+      if (ended.status === 'cancelled') throw new StudyFailedStep(`${label}: cancelled; the study stops (run it again to resume)`);
+      return undefined;
+    }
+    catalog.studies.addRun(study.id, ended.id);
+    report({ study: config.name, label, kind, runId: ended.id, status: 'finished', done: ++done, total });
+    return catalog.runs.get(ended.id);
+  };
+  const checkpointOf = (run: RunRecord) => catalog.checkpoints.forRun(run.id)[0]?.hash;
+  const evaluate = async (label: string, run: RunRecord | undefined, forgetSet: number) => {
+    const checkpoint = run && checkpointOf(run);
+    if (!checkpoint) return;
+    const request = evaluationRequest(config, checkpoint, forgetSet);
+    await ensure(`${label} (evaluation)`, 'evaluate', hashOf.evaluate(request), () => service.startEvaluation(request));
+  };
+
+  const trainConfig = originalConfig(config);
+  const original = await ensure('Original', 'train', hashOf.train(trainConfig), () => service.startTraining(trainConfig));
+  const originalCheckpoint = original && checkpointOf(original);
+  if (!originalCheckpoint) throw new StudyFailedStep(`the original model could not be trained: ${outcome.failed[0]?.error ?? 'no checkpoint was recorded'}`);
+  const { forgetSet } = await service.createForgetSet({ dataset: config.dataset, rule: config.forget, splitSeed: trainConfig.splitSeed });
+  catalog.studies.setConfig(study.id, config.description, config, forgetSet.id);
+  await evaluate('Original', original, forgetSet.id);
+
+  const retrain = retrainConfig(config, originalCheckpoint, forgetSet.id);
+  await evaluate('Retrain', await ensure('Retrain', 'retrain', hashOf.unlearn(retrain), () => service.startUnlearning(retrain)), forgetSet.id);
+  for (const entry of config.methods) {
+    for (const run of entryRuns(config, entry, originalCheckpoint, forgetSet.id)) {
+      const label = `${run.label} (seed ${run.seed}${run.lr === null ? '' : `, lr ${run.lr}`})`;
+      await evaluate(label, await ensure(label, 'unlearn', hashOf.unlearn(run.config), () => service.startUnlearning(run.config)), forgetSet.id);
+    }
+  }
+  outcome.study = catalog.studies.byName(config.name)!;
+  return outcome;
+}

@@ -1,0 +1,183 @@
+/**
+ * A study's results read from the catalog: the paper's table (mean +- std over repeats,
+ * gap to Retrain, Avg. Gap, RTE, best per column) and the Pareto analysis of its runs.
+ * Everything is found through config hashes, so a run counts once however often the
+ * study was started.
+ */
+import { parseStudyConfig, STUDY_METRICS, type ParetoAnalysis, type ParetoObjective, type ParetoRequest, type StudyConfig, type StudyCell, type StudyMetric, type StudyRow, type StudyTable } from '../../shared/study-config.js';
+import type { StudyRecord } from '../../shared/catalog-types.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { hypervolume, paretoFront } from '../engine/evaluation/pareto.js';
+import { meanStd } from '../engine/evaluation/statistics.js';
+import { methodInfo } from '../engine/unlearn/method-info.js';
+import { entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
+
+/** One finished, evaluated run of a row. */
+interface Repeat {
+  runId: string;
+  seed: number | null;
+  lr: number | null;
+  metrics: Record<string, number>;
+  seconds: number | null;
+}
+
+interface RowRuns {
+  label: string;
+  role: StudyRow['role'];
+  method: string | null;
+  aggregator: string | null;
+  planned: number;
+  repeats: Repeat[];
+}
+
+function studyConfigOf(study: StudyRecord): StudyConfig {
+  if (!study.config || study.forgetSetId === null) throw new Error(`study '${study.name}' has no config yet; run it with lethe study run`);
+  return parseStudyConfig(study.config);
+}
+
+/** The finished runs behind each row, each with its evaluation's metrics. */
+function collectRows(catalog: Catalog, study: StudyRecord): { config: StudyConfig; rows: RowRuns[]; backend: string | null } {
+  const config = studyConfigOf(study);
+  const forgetSet = study.forgetSetId!;
+  let backend: string | null = null;
+  const evaluated = (runId: string, seed: number | null, lr: number | null): Repeat | undefined => {
+    const checkpoint = catalog.checkpoints.forRun(runId)[0];
+    if (!checkpoint) return undefined;
+    const evaluation = catalog.runs.latestFinished('evaluate', hashOf.evaluate(evaluationRequest(config, checkpoint.hash, forgetSet)));
+    if (!evaluation) return undefined;
+    const run = catalog.runs.get(runId)!;
+    backend ??= run.backend && `${run.backend} (${run.device ?? 'unknown device'})`;
+    return { runId, seed, lr, metrics: catalog.runs.latestMetrics(evaluation.id), seconds: catalog.runs.latestMetrics(runId).run_seconds ?? null };
+  };
+  const originalRun = catalog.runs.latestFinished('train', hashOf.train(originalConfig(config)));
+  const originalCheckpoint = originalRun && catalog.checkpoints.forRun(originalRun.id)[0];
+  const reference = (label: string, role: StudyRow['role'], runId: string | undefined, seed: number): RowRuns => {
+    const repeat = runId === undefined ? undefined : evaluated(runId, seed, null);
+    return { label, role, method: null, aggregator: null, planned: 1, repeats: repeat ? [repeat] : [] };
+  };
+  const rows: RowRuns[] = [reference('Original', 'original', originalRun?.id, config.original.seed)];
+  if (!originalCheckpoint) {
+    rows.push({ label: 'Retrain', role: 'retrain', method: 'retrain', aggregator: null, planned: 1, repeats: [] });
+    for (const entry of config.methods) rows.push({ label: entry.label, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
+    return { config, rows, backend };
+  }
+  const retrain = retrainConfig(config, originalCheckpoint.hash, forgetSet);
+  rows.push({ ...reference('Retrain', 'retrain', catalog.runs.latestFinished('retrain', hashOf.unlearn(retrain))?.id, retrain.seed), method: 'retrain' });
+  for (const entry of config.methods) {
+    const planned = entryRuns(config, entry, originalCheckpoint.hash, forgetSet);
+    const repeats = planned.flatMap((p) => {
+      const run = catalog.runs.latestFinished('unlearn', hashOf.unlearn(p.config));
+      const repeat = run && evaluated(run.id, p.seed, p.lr);
+      return repeat ? [repeat] : [];
+    });
+    rows.push({ label: entry.label, role: 'method', method: entry.method, aggregator: methodInfo(entry.method).multiObjective ? entry.aggregator : null, planned: planned.length, repeats });
+  }
+  return { config, rows, backend };
+}
+
+const rowMean = (repeats: Repeat[], key: string): number | null => {
+  const values = repeats.map((r) => r.metrics[key]).filter((v): v is number => v !== undefined);
+  return values.length ? meanStd(values).mean : null;
+};
+
+export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
+  const { config, rows: collected, backend } = collectRows(catalog, study);
+  const retrain = collected.find((r) => r.role === 'retrain')!;
+  const retrainMean = Object.fromEntries(STUDY_METRICS.map((m) => [m, rowMean(retrain.repeats, m)])) as Record<StudyMetric, number | null>;
+  const rows: StudyRow[] = collected.map((row) => {
+    const stats = STUDY_METRICS.map((m) => meanStd(row.repeats.map((r) => r.metrics[m]).filter((v): v is number => v !== undefined)));
+    const metrics = row.repeats.length
+      ? (Object.fromEntries(
+          STUDY_METRICS.map((m, k) => [m, { mean: stats[k]!.mean, std: stats[k]!.std, gap: retrainMean[m] === null ? null : Math.abs(stats[k]!.mean - retrainMean[m]) }]),
+        ) as Record<StudyMetric, StudyCell>)
+      : null;
+    const gaps = metrics ? STUDY_METRICS.map((m) => metrics[m].gap) : [];
+    const seconds = row.repeats.map((r) => r.seconds).filter((s): s is number => s !== null);
+    return {
+      label: row.label,
+      role: row.role,
+      method: row.method,
+      aggregator: row.aggregator,
+      repeats: row.repeats.length,
+      planned: row.planned,
+      metrics,
+      avgGap: gaps.length && gaps.every((g) => g !== null) ? (gaps as number[]).reduce((a, b) => a + b, 0) / gaps.length : null,
+      rte: seconds.length ? { mean: meanStd(seconds).mean, std: meanStd(seconds).std } : null,
+      boundary: rowMean(row.repeats, 'boundary_accuracy'),
+      pgd: rowMean(row.repeats, 'pgd_forget_accuracy'),
+      relearnSteps: rowMean(row.repeats, 'relearn_steps'),
+      best: [],
+    };
+  });
+  // Best among the methods: the smallest gap per metric, Avg. Gap and run time.
+  const methods = rows.filter((r) => r.role === 'method' && r.metrics);
+  const markBest = (column: string, score: (r: StudyRow) => number | null) => {
+    const scored = methods.map((r) => [r, score(r)] as const).filter((e): e is readonly [StudyRow, number] => e[1] !== null);
+    if (scored.length < 2) return;
+    const best = Math.min(...scored.map(([, v]) => v));
+    for (const [r, v] of scored) if (v === best) r.best.push(column);
+  };
+  for (const m of STUDY_METRICS) markBest(m, (r) => r.metrics![m].gap);
+  markBest('avgGap', (r) => r.avgGap);
+  markBest('rte', (r) => r.rte?.mean ?? null);
+  const forgetSet = catalog.forgetSets.list().find((f) => f.id === study.forgetSetId);
+  return {
+    study: study.name,
+    dataset: config.dataset,
+    model: config.model,
+    forgetSet: forgetSet ? { id: forgetSet.id, name: forgetSet.name, size: forgetSet.size } : null,
+    backend,
+    rows,
+  };
+}
+
+/** The objective's value for one run, as minimised. */
+function objectiveValue(objective: ParetoObjective, repeat: Repeat, retrain: Record<string, number>): number {
+  const gap = (m: StudyMetric) => Math.abs(repeat.metrics[m]! - retrain[m]!);
+  switch (objective) {
+    case 'UA_gap':
+      return gap('UA');
+    case 'RA_gap':
+      return gap('RA');
+    case 'TA_gap':
+      return gap('TA');
+    case 'MIA_gap':
+      return gap('MIA');
+    case 'avg_gap':
+      return STUDY_METRICS.reduce((s, m) => s + gap(m), 0) / STUDY_METRICS.length;
+    case 'RA':
+      return -repeat.metrics.RA!;
+    case 'TA':
+      return -repeat.metrics.TA!;
+    case 'RTE':
+      return repeat.seconds ?? NaN;
+  }
+}
+
+/** The non-dominated runs of a study over two or three objectives, and their hypervolume. */
+export function studyPareto(catalog: Catalog, study: StudyRecord, request: ParetoRequest): ParetoAnalysis {
+  const { rows } = collectRows(catalog, study);
+  const retrain = rows.find((r) => r.role === 'retrain')!.repeats[0];
+  if (!retrain) throw new Error(`study '${study.name}' has no evaluated Retrain yet`);
+  const runs = rows.filter((r) => r.role === 'method').flatMap((r) => r.repeats.map((repeat) => ({ label: r.label, repeat })));
+  if (runs.length === 0) throw new Error(`study '${study.name}' has no evaluated method runs yet`);
+  const values = runs.map(({ repeat }) => request.objectives.map((o) => objectiveValue(o, repeat, retrain.metrics)));
+  let reference = request.reference;
+  if (reference) {
+    if (reference.length !== request.objectives.length) throw new Error(`the reference point has ${reference.length} coordinates for ${request.objectives.length} objectives`);
+  } else {
+    reference = request.objectives.map((_, k) => {
+      const column = values.map((v) => v[k]!);
+      const [low, high] = [Math.min(...column), Math.max(...column)];
+      return high + (high > low ? 0.1 * (high - low) : 1);
+    });
+  }
+  const front = new Set(paretoFront(values));
+  return {
+    study: study.name,
+    objectives: request.objectives,
+    points: runs.map(({ label, repeat }, i) => ({ runId: repeat.runId, label, seed: repeat.seed, lr: repeat.lr, values: values[i]!, dominated: !front.has(i) })),
+    reference,
+    hypervolume: hypervolume(values, reference),
+  };
+}

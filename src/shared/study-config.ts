@@ -1,0 +1,137 @@
+/**
+ * A study: one dataset, one forget set, one original model, one Retrain, and many
+ * (method, aggregator, hyper-parameters, seed) runs compared against it. Written as a
+ * YAML file for `lethe study run`, validated the same way from every door.
+ */
+import { z } from 'zod';
+import { EvaluationChecksSchema } from './evaluation.js';
+import { ForgetRuleSchema } from './forget-set.js';
+import { TrainConfigSchema } from './train-config.js';
+import { UnlearnConfigSchema } from './unlearn-config.js';
+import { parseOrExplain } from './validation.js';
+
+const learningRate = z.number({ error: 'learning rate must be a finite number' }).positive('learning rate must be finite and positive');
+
+/** One row of the study's table: a method with its settings, repeated over seeds and learning rates. */
+export const StudyEntrySchema = UnlearnConfigSchema.omit({ checkpoint: true, forgetSet: true }).extend({
+  /** The row's name in the table, e.g. RAUL-UniDist-UPGrad. */
+  label: z.string().min(1, 'every method entry needs a label').max(100),
+  /** One learning rate, or a sweep whose runs are repeats of the row (as the RAUL paper's five). */
+  lr: z.union([learningRate, z.array(learningRate).min(1, 'a learning-rate sweep needs at least one rate')]).optional(),
+  /** Overrides the study's seeds for this row. */
+  seeds: z.array(z.number().int('seeds are integers')).min(1).optional(),
+});
+
+export const StudyConfigSchema = z
+  .object({
+    name: z.string().min(1, 'name the study').max(200),
+    description: z.string().default(''),
+    dataset: z.string().min(1, 'name the dataset'),
+    model: z.string().min(1, 'name the model'),
+    /** The original model's recipe; Retrain uses the same one on the retain set unless overridden. */
+    original: TrainConfigSchema.omit({ dataset: true, model: true }).default(TrainConfigSchema.omit({ dataset: true, model: true }).parse({})),
+    retrain: z
+      .object({
+        epochs: z.number().int().positive().optional(),
+        lr: learningRate.optional(),
+        batchSize: z.number().int().positive().optional(),
+        seed: z.number().int().optional(),
+      })
+      .default({}),
+    forget: ForgetRuleSchema,
+    /** Seeds every method entry is repeated over. */
+    seeds: z.array(z.number().int('seeds are integers')).min(1, 'give at least one seed').default([1]),
+    evaluation: EvaluationChecksSchema.default(EvaluationChecksSchema.parse({})),
+    methods: z.array(StudyEntrySchema).min(1, 'list at least one method'),
+  })
+  .superRefine((study, ctx) => {
+    const seen = new Set<string>();
+    study.methods.forEach((entry, i) => {
+      if (entry.label === 'Original' || entry.label === 'Retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `'${entry.label}' is the name of a reference row` });
+      if (seen.has(entry.label)) ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `label '${entry.label}' is used twice` });
+      seen.add(entry.label);
+      if (entry.method === 'retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'method'], message: 'the study makes its own Retrain; list only unlearning methods' });
+    });
+  });
+
+export type StudyConfig = z.output<typeof StudyConfigSchema>;
+export type StudyConfigInput = z.input<typeof StudyConfigSchema>;
+export type StudyEntry = z.output<typeof StudyEntrySchema>;
+
+export function parseStudyConfig(input: unknown): StudyConfig {
+  return parseOrExplain(StudyConfigSchema, input, 'study config');
+}
+
+/** One metric cell: mean +- sample std over the row's repeats, and |mean - Retrain's mean|. */
+export interface StudyCell {
+  mean: number;
+  std: number;
+  gap: number | null;
+}
+
+export const STUDY_METRICS = ['UA', 'RA', 'TA', 'MIA'] as const;
+export type StudyMetric = (typeof STUDY_METRICS)[number];
+
+export interface StudyRow {
+  label: string;
+  role: 'original' | 'retrain' | 'method';
+  method: string | null;
+  aggregator: string | null;
+  /** Finished and evaluated repeats, and how many the config asks for. */
+  repeats: number;
+  planned: number;
+  metrics: Record<StudyMetric, StudyCell> | null;
+  /** Mean of the four gaps (of the row means). */
+  avgGap: number | null;
+  /** Run time of the unlearning in seconds (training time for the original and Retrain). */
+  rte: { mean: number; std: number } | null;
+  /** Stronger checks, row means: accuracy in percent, relearning in attack steps. */
+  boundary: number | null;
+  pgd: number | null;
+  relearnSteps: number | null;
+  /** Columns in which this row is best among the method rows. */
+  best: string[];
+}
+
+export interface StudyTable {
+  study: string;
+  dataset: string;
+  model: string;
+  forgetSet: { id: number; name: string; size: number } | null;
+  backend: string | null;
+  rows: StudyRow[];
+}
+
+/** Objectives a Pareto analysis can use, each minimised (accuracies enter negated). */
+export const PARETO_OBJECTIVES = ['UA_gap', 'RA_gap', 'TA_gap', 'MIA_gap', 'avg_gap', 'RA', 'TA', 'RTE'] as const;
+export type ParetoObjective = (typeof PARETO_OBJECTIVES)[number];
+
+export const ParetoRequestSchema = z.object({
+  study: z.string().min(1, 'name the study'),
+  objectives: z
+    .array(z.enum(PARETO_OBJECTIVES, { error: `objectives are ${PARETO_OBJECTIVES.join(', ')}` }))
+    .min(2, 'choose two or three objectives')
+    .max(3, 'choose two or three objectives'),
+  /** Hypervolume reference point in the minimised space; default: each objective's worst value plus 10% of its range (or 1). */
+  reference: z.array(z.number().finite()).optional(),
+});
+
+export type ParetoRequest = z.output<typeof ParetoRequestSchema>;
+
+export interface ParetoPoint {
+  runId: string;
+  label: string;
+  seed: number | null;
+  lr: number | null;
+  /** Objective values as minimised (accuracies negated). */
+  values: number[];
+  dominated: boolean;
+}
+
+export interface ParetoAnalysis {
+  study: string;
+  objectives: ParetoObjective[];
+  points: ParetoPoint[];
+  reference: number[];
+  hypervolume: number;
+}

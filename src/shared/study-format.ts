@@ -1,0 +1,102 @@
+/**
+ * A study table as text for a terminal, Markdown, CSV, JSON or LaTeX: metrics as
+ * mean +- std with the gap to Retrain in brackets, Avg. Gap, RTE, best per column marked
+ * (a star in text, bold in Markdown and LaTeX, a `best` column in CSV).
+ */
+import { STUDY_METRICS, type StudyRow, type StudyTable } from './study-config.js';
+
+export const TABLE_FORMATS = ['text', 'markdown', 'csv', 'json', 'latex'] as const;
+export type TableFormat = (typeof TABLE_FORMATS)[number];
+
+const COLUMNS = [...STUDY_METRICS, 'Avg. Gap', 'RTE (s)', 'Boundary', 'PGD', 'Relearn', 'n'] as const;
+
+interface Cell {
+  text: string;
+  best: boolean;
+}
+
+const fixed = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+
+function cells(row: StudyRow, pm: string): Cell[] {
+  const metric = (m: (typeof STUDY_METRICS)[number]): Cell => {
+    const cell = row.metrics?.[m];
+    if (!cell) return { text: '-', best: false };
+    const spread = row.repeats > 1 ? `${pm}${fixed(cell.std)}` : '';
+    return { text: `${fixed(cell.mean)}${spread} (${fixed(cell.gap)})`, best: row.best.includes(m) };
+  };
+  return [
+    ...STUDY_METRICS.map(metric),
+    { text: fixed(row.avgGap), best: row.best.includes('avgGap') },
+    { text: row.rte ? `${fixed(row.rte.mean, 1)}${row.repeats > 1 ? `${pm}${fixed(row.rte.std, 1)}` : ''}` : '-', best: row.best.includes('rte') },
+    { text: fixed(row.boundary), best: false },
+    { text: fixed(row.pgd), best: false },
+    { text: fixed(row.relearnSteps, 1), best: false },
+    { text: `${row.repeats}/${row.planned}`, best: false },
+  ];
+}
+
+const rowName = (row: StudyRow) => (row.aggregator && !row.label.toLowerCase().includes(row.aggregator) ? `${row.label} [${row.aggregator}]` : row.label);
+
+function caption(table: StudyTable): string {
+  const forget = table.forgetSet ? `${table.forgetSet.name}, ${table.forgetSet.size} samples` : 'forget set not made yet';
+  return `Study ${table.study}: ${table.model} on ${table.dataset}, ${forget}${table.backend ? `; backend ${table.backend}` : ''}`;
+}
+
+const NOTE = 'UA, RA, TA, MIA in % as mean (gap to Retrain); Avg. Gap = mean of the four gaps; RTE = unlearning run time (training time for Original and Retrain); Boundary = accuracy on the retain samples nearest the forget set; PGD = forget accuracy under PGD toward the forgotten label; Relearn = attack steps until forget accuracy recovers.';
+
+function csvField(value: string): string {
+  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function formatStudyTable(table: StudyTable, format: TableFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(table, null, 2);
+    case 'csv': {
+      const header = ['label', 'role', 'method', 'aggregator', 'repeats', 'planned'];
+      for (const m of STUDY_METRICS) header.push(`${m}_mean`, `${m}_std`, `${m}_gap`);
+      header.push('avg_gap', 'rte_mean', 'rte_std', 'boundary', 'pgd', 'relearn_steps', 'best');
+      const lines = table.rows.map((r) => {
+        const values: (string | number | null | undefined)[] = [r.label, r.role, r.method, r.aggregator, r.repeats, r.planned];
+        for (const m of STUDY_METRICS) values.push(r.metrics?.[m].mean, r.metrics?.[m].std, r.metrics?.[m].gap);
+        values.push(r.avgGap, r.rte?.mean, r.rte?.std, r.boundary, r.pgd, r.relearnSteps, r.best.join(' '));
+        return values.map((v) => csvField(v === null || v === undefined ? '' : String(v))).join(',');
+      });
+      return [header.join(','), ...lines].join('\n');
+    }
+    case 'markdown': {
+      const header = `| Method | ${COLUMNS.join(' | ')} |`;
+      const rule = `|${['---', ...COLUMNS.map(() => '---:')].join('|')}|`;
+      const lines = table.rows.map((r) => `| ${rowName(r)} | ${cells(r, ' ± ').map((c) => (c.best ? `**${c.text}**` : c.text)).join(' | ')} |`);
+      return [`**${caption(table)}**`, '', header, rule, ...lines, '', `_${NOTE}_`].join('\n');
+    }
+    case 'latex': {
+      const escape = (s: string) => s.replace(/([&%$#_{}])/g, '\\$1');
+      const lines = table.rows.map((r, i) => {
+        const body = cells(r, ' $\\pm$ ').map((c) => (c.best ? `\\textbf{${c.text}}` : c.text));
+        const separator = r.role === 'retrain' && table.rows[i + 1]?.role === 'method' ? '\n\\midrule' : '';
+        return `${escape(rowName(r))} & ${body.join(' & ')} \\\\${separator}`;
+      });
+      return [
+        '\\begin{table}[t]',
+        '\\centering',
+        `\\caption{${escape(caption(table))}. ${escape(NOTE)}}`,
+        `\\begin{tabular}{l${'r'.repeat(COLUMNS.length)}}`,
+        '\\toprule',
+        `Method & ${COLUMNS.map((c) => escape(c)).join(' & ')} \\\\`,
+        '\\midrule',
+        ...lines,
+        '\\bottomrule',
+        '\\end{tabular}',
+        '\\end{table}',
+      ].join('\n');
+    }
+    case 'text': {
+      const body = table.rows.map((r) => [rowName(r), ...cells(r, '±').map((c) => (c.best ? `${c.text}*` : c.text))]);
+      const header = ['Method', ...COLUMNS];
+      const widths = header.map((h, k) => Math.max(h.length, ...body.map((line) => line[k]!.length)));
+      const render = (line: string[]) => line.map((v, k) => (k === 0 ? v.padEnd(widths[k]!) : v.padStart(widths[k]!))).join('  ');
+      return [caption(table), render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(render), `* best among the methods. ${NOTE}`].join('\n');
+    }
+  }
+}
