@@ -68,6 +68,27 @@ describe('lethe CLI input checks', () => {
     expect(unknown.err).toMatch(/no checkpoint found at 'abcdef123'/);
   });
 
+  it('checks study commands and config files before running anything', async () => {
+    const study = (...args: string[]) => cli(['study', ...args, '--data-dir', dataDir]);
+    expect((await study()).err).toMatch(/name an action: run, show, pareto or list/);
+    expect((await study('explode')).err).toMatch(/unknown study action 'explode'/);
+    expect((await study('show', 'x', '--format', 'pdf')).err).toMatch(/--format must be one of text, markdown, csv, json, latex/);
+    expect((await study('run', path.join(dataDir, 'missing.yaml'))).err).toMatch(/cannot read the study config .*missing\.yaml/);
+    const broken = path.join(dataDir, 'broken.yaml');
+    fs.writeFileSync(broken, 'name: [unclosed\n');
+    const yaml = await study('run', broken);
+    expect(yaml.code).toBe(2);
+    expect(yaml.err).toMatch(/broken\.yaml is not valid YAML/);
+    const incomplete = path.join(dataDir, 'incomplete.yaml');
+    fs.writeFileSync(incomplete, 'name: s\ndataset: mnist\nmodel: mlp\nforget: { kind: random, percent: 150 }\nmethods: []\n');
+    const invalid = await study('run', incomplete);
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toMatch(/forget.percent: percentage must be in \(0, 100\)/);
+    expect(invalid.err).toMatch(/methods: list at least one method/);
+    expect((await study('show', 'nothing')).err).toMatch(/no study named 'nothing'/);
+    expect((await study('pareto', 'nothing')).err).toMatch(/--objectives is required/);
+  });
+
   it('lists datasets as JSON', async () => {
     const { code, out } = await cli(['datasets', '--json', '--data-dir', dataDir]);
     expect(code).toBe(0);
