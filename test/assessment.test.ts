@@ -15,7 +15,7 @@ import { retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.j
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import { evaluate } from '../src/main/engine/train/evaluate.js';
 import { trainClassifier } from '../src/main/engine/train/trainer.js';
-import { makeTempDir, syntheticDataset } from './helpers.js';
+import { makeTempDir, syntheticDataset, copyOf } from './helpers.js';
 
 const dataset = syntheticDataset(800, 4, 8, 1, 31);
 const split = computeSplit(dataset, { seed: 0, testFraction: 0.2, heldOutFraction: 0.1 });
@@ -25,11 +25,6 @@ const checks = EvaluationChecksSchema.parse({ relearnSamples: 16, relearnBudget:
 let trained: Classifier;
 let untrained: Classifier;
 
-function copyOf(model: Classifier): Classifier {
-  const copy = Classifier.create(model.spec);
-  copy.tensors().forEach((t, i) => t.variable.assign(model.tensors()[i]!.variable));
-  return copy;
-}
 
 function input(model: Classifier, overrides: Partial<AssessmentInput> = {}): AssessmentInput {
   return { model, original: trained, loadCopy: () => copyOf(model), dataset, split, forget, retain, checks, batchSize: 200, ...overrides };

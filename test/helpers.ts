@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
+import { EngineClient, forkTransport } from '../src/main/app/engine-client.js';
+import { LetheService } from '../src/main/app/lethe-service.js';
+import { Catalog } from '../src/main/catalog/catalog.js';
 import type { ImageDataset } from '../src/main/engine/data/dataset.js';
+import { Classifier } from '../src/main/engine/models/classifier.js';
 import { datasetDigest } from '../src/main/engine/data/dataset-cache.js';
 import { Random } from '../src/main/engine/random.js';
 
@@ -42,4 +47,27 @@ export function syntheticDataset(count: number, classes = 4, size = 8, channels 
     labels,
     testCount: 0,
   };
+}
+
+/**
+ * A Lethe service over a fresh catalog and a real engine process on wasm, as the doors
+ * use it; closed after the file's tests.
+ */
+export function serviceForTests(label: string): { dataDir: string; catalog: Catalog; engine: EngineClient; service: LetheService } {
+  const dataDir = makeTempDir(label);
+  const catalog = Catalog.open(dataDir);
+  const engine = new EngineClient(() => forkTransport(undefined, { ...process.env, LETHE_BACKEND: 'wasm' }));
+  const service = new LetheService({ catalog, engine, appVersion: 'test' });
+  afterAll(async () => {
+    await engine.shutdown();
+    catalog.close();
+  });
+  return { dataDir, catalog, engine, service };
+}
+
+/** An independent copy of a model's tensors. */
+export function copyOf(model: Classifier): Classifier {
+  const copy = Classifier.create(model.spec);
+  copy.tensors().forEach((t, i) => t.variable.assign(model.tensors()[i]!.variable));
+  return copy;
 }

@@ -1,21 +1,10 @@
 /** Import and forget sets through the service and a real engine process, as a user would. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { EngineClient, forkTransport } from '../src/main/app/engine-client.js';
-import { LetheService } from '../src/main/app/lethe-service.js';
-import { Catalog } from '../src/main/catalog/catalog.js';
-import { syntheticDataset, makeTempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { serviceForTests, syntheticDataset, makeTempDir } from './helpers.js';
 
-const dataDir = makeTempDir('import-service');
-const catalog = Catalog.open(dataDir);
-const engine = new EngineClient(() => forkTransport(undefined, { ...process.env, LETHE_BACKEND: 'wasm' }));
-const service = new LetheService({ catalog, engine, appVersion: 'test' });
-
-afterAll(async () => {
-  await engine.shutdown();
-  catalog.close();
-});
+const { dataDir, catalog, service } = serviceForTests('import-service');
 
 function writeIdxPair(dir: string, count: number): void {
   const d = syntheticDataset(count, 4, 8, 1, 9);

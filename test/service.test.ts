@@ -2,27 +2,17 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LetheEvent } from '../src/shared/lethe-api.js';
 import { IPC_CHANNEL_PREFIX, LETHE_METHODS } from '../src/shared/lethe-api.js';
-import { EngineClient, forkTransport } from '../src/main/app/engine-client.js';
-import { LetheService, NotFoundError } from '../src/main/app/lethe-service.js';
-import { Catalog } from '../src/main/catalog/catalog.js';
+import { NotFoundError } from '../src/main/app/lethe-service.js';
 import { bindIpc } from '../src/main/ipc/bind-ipc.js';
 import { createBridge } from '../src/main/server.js';
-import { makeTempDir } from './helpers.js';
+import { makeTempDir, serviceForTests } from './helpers.js';
 
-const dataDir = makeTempDir('service');
-const catalog = Catalog.open(dataDir);
-const engine = new EngineClient(() => forkTransport(undefined, { ...process.env, LETHE_BACKEND: 'wasm' }));
-const service = new LetheService({ catalog, engine, appVersion: 'test' });
+const { catalog, engine, service } = serviceForTests('service');
 const events: LetheEvent[] = [];
 service.subscribe((e) => events.push(e));
-
-afterAll(async () => {
-  await engine.shutdown();
-  catalog.close();
-});
 
 function ended(runId: string): Promise<string> {
   return new Promise((resolve) => {

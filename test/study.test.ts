@@ -1,21 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StudyConfigInput } from '../src/shared/study-config.js';
 import { formatStudyTable } from '../src/shared/study-format.js';
 import type { StudyProgress } from '../src/shared/lethe-api.js';
-import { EngineClient, forkTransport } from '../src/main/app/engine-client.js';
-import { LetheService } from '../src/main/app/lethe-service.js';
-import { Catalog } from '../src/main/catalog/catalog.js';
-import { makeTempDir } from './helpers.js';
+import { serviceForTests } from './helpers.js';
 
-const dataDir = makeTempDir('study');
-const catalog = Catalog.open(dataDir);
-const engine = new EngineClient(() => forkTransport(undefined, { ...process.env, LETHE_BACKEND: 'wasm' }));
-const service = new LetheService({ catalog, engine, appVersion: 'test' });
-
-afterAll(async () => {
-  await engine.shutdown();
-  catalog.close();
-});
+const { catalog, engine, service } = serviceForTests('study');
 
 const base: StudyConfigInput = {
   name: 'mnist-small',

@@ -18,7 +18,7 @@ import { unlearnMethod } from '../src/main/engine/unlearn/method-registry.js';
 import { saliencyMasks } from '../src/main/engine/unlearn/methods/salun.js';
 import { boundaryItems, confusedClassItems } from '../src/main/engine/unlearn/boundary.js';
 import { makeStepper } from '../src/main/engine/unlearn/method.js';
-import { syntheticDataset } from './helpers.js';
+import { copyOf, syntheticDataset } from './helpers.js';
 
 const dataset = syntheticDataset(600, 4, 8, 1, 21);
 const split = computeSplit(dataset, { seed: 0, testFraction: 0.2, heldOutFraction: 0.1 });
@@ -28,11 +28,6 @@ let base: Classifier;
 /** Trained briefly: on a saturated model (forget loss exactly 0 in float32) gradient ascent has no gradient at all. */
 let soft: Classifier;
 
-function copyOf(model: Classifier): Classifier {
-  const copy = Classifier.create(model.spec);
-  copy.tensors().forEach((t, i) => t.variable.assign(model.tensors()[i]!.variable));
-  return copy;
-}
 
 async function unlearn(
   method: string,
