@@ -20,7 +20,7 @@ describe('lethe CLI input checks', () => {
 
   it.each([
     [['--dataset', 'cifar-11'], /unknown dataset 'cifar-11'; available: fashion-mnist, mnist/],
-    [['--model', 'vgg'], /unknown model 'vgg'; available: mlp, cnn, resnet18/],
+    [['--model', 'vgg'], /unknown model 'vgg'; available: mlp, cnn, cnn3, resnet18/],
     [['--epochs', '0'], /epochs must be a positive integer/],
     [['--epochs', '2.5'], /epochs must be a positive integer/],
     [['--batch-size', 'abc'], /--batch-size must be a finite number, got 'abc'/],

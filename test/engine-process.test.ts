@@ -109,7 +109,7 @@ describe('engine process', () => {
     await expect(job.result).rejects.toBeInstanceOf(JobFailedError);
     await expect(job.result).rejects.toThrow(/the engine process exited \(signal SIGKILL\) while the job was running/);
     const next = engine.submit({ kind: 'train', config: config({ model: 'nope' }), dataDir });
-    await expect(next.result).rejects.toThrow(/unknown model 'nope'; available: mlp, cnn, resnet18/);
+    await expect(next.result).rejects.toThrow(/unknown model 'nope'; available: mlp, cnn, cnn3, resnet18/);
     expect(engine.pid).not.toBe(firstPid);
   });
 });

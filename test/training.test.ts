@@ -33,7 +33,7 @@ function model(architecture: ModelArchitecture, seed = 0): Classifier {
 }
 
 describe('models', () => {
-  it.each(['mlp', 'cnn', 'resnet18'] as const)('%s gives one logit per class and seeded initial weights', (architecture) => {
+  it.each(['mlp', 'cnn', 'cnn3', 'resnet18'] as const)('%s gives one logit per class and seeded initial weights', (architecture) => {
     const a = model(architecture, 1);
     const b = model(architecture, 1);
     const c = model(architecture, 2);

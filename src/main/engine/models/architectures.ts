@@ -31,6 +31,16 @@ const cnn: Forward = (layers, x, spec) => {
   return layers.dense('fc2', f, spec.numClasses);
 };
 
+/** Three 3x3 conv + ReLU + 2x2 max-pool stages (32, 64, 128 filters), then one dense layer to the classes. */
+const cnn3: Forward = (layers, x, spec) => {
+  let h: tf.Tensor4D = layers.normalizeInput(x, spec.normalization);
+  for (const [k, filters] of [32, 64, 128].entries()) {
+    h = layers.conv2d(`conv${k + 1}`, h, { filters, kernelSize: 3, bias: true, activation: 'relu' });
+    h = tf.maxPool(h, 2, 2, 'valid');
+  }
+  return layers.dense('fc', flatten(h), spec.numClasses);
+};
+
 function basicBlock(layers: Layers, name: string, x: tf.Tensor4D, filters: number, strides: number): tf.Tensor4D {
   let h = layers.conv2d(`${name}/conv1`, x, { filters, kernelSize: 3, strides });
   h = layers.batchNorm(`${name}/bn1`, h, 'relu');
@@ -61,4 +71,4 @@ const resnet18: Forward = (layers, x, spec) => {
   return layers.dense('fc', pooled, spec.numClasses);
 };
 
-export const ARCHITECTURES: Record<ModelArchitecture, Forward> = { mlp, cnn, resnet18 };
+export const ARCHITECTURES: Record<ModelArchitecture, Forward> = { mlp, cnn, cnn3, resnet18 };

@@ -1,4 +1,4 @@
-export const MODEL_ARCHITECTURES = ['mlp', 'cnn', 'resnet18'] as const;
+export const MODEL_ARCHITECTURES = ['mlp', 'cnn', 'cnn3', 'resnet18'] as const;
 export type ModelArchitecture = (typeof MODEL_ARCHITECTURES)[number];
 
 /** Everything needed to rebuild a model's graph; stored in every checkpoint. */

@@ -1,0 +1,82 @@
+/**
+ * Training-step throughput: a full step (forward, backward, SGD momentum + weight decay
+ * update) of each benchmark model at batch 64 and 256, one JSON line per case with
+ * samples/s, the tensor count and resident memory before and after, and (with
+ * --kernels) where the time goes by kernel. Compare with bench/pytorch-train-step.py,
+ * which runs the same models in PyTorch. Run: npm run bench, or
+ *   node --import tsx bench/train-step.ts [--cases mlp,cnn] [--batches 64] [--steps 200] [--kernels]
+ */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/main/engine/backend.js';
+import { Classifier } from '../src/main/engine/models/classifier.js';
+import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
+import { Random } from '../src/main/engine/random.js';
+import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';
+import { trainingStep } from '../src/main/engine/train/trainer.js';
+
+const CASES: { name: string; architecture: ModelArchitecture; input: [number, number, number] }[] = [
+  { name: 'mlp', architecture: 'mlp', input: [28, 28, 1] },
+  { name: 'cnn', architecture: 'cnn', input: [28, 28, 1] },
+  { name: 'cnn3', architecture: 'cnn3', input: [32, 32, 3] },
+  { name: 'resnet18', architecture: 'resnet18', input: [32, 32, 3] },
+];
+
+const { values } = parseArgs({
+  options: { cases: { type: 'string' }, batches: { type: 'string' }, steps: { type: 'string' }, seconds: { type: 'string' }, kernels: { type: 'boolean' } },
+});
+const chosen = values.cases ? values.cases.split(',') : CASES.map((c) => c.name);
+const batches = (values.batches ?? '64,256').split(',').map(Number);
+/** Timed steps: at least this many seconds' worth, and at least `steps` when given. */
+const minSeconds = Number(values.seconds ?? 5);
+const minSteps = Number(values.steps ?? 3);
+
+const backend = await initBackend();
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+for (const c of CASES.filter((c) => chosen.includes(c.name))) {
+  for (const batch of batches) {
+    const random = new Random(0);
+    const model = Classifier.create({ architecture: c.architecture, inputShape: c.input, numClasses: 10, normalization: { mean: c.input[2] === 1 ? [0.5] : [0.5, 0.5, 0.5], std: c.input[2] === 1 ? [0.25] : [0.25, 0.25, 0.25] }, seed: 0 });
+    const optimizer = new SgdOptimizer(0.9, 5e-4);
+    const x = tf.tensor4d(Float32Array.from({ length: batch * c.input[0] * c.input[1] * c.input[2] }, () => random.next()), [batch, ...c.input]);
+    const y = tf.tensor1d(Int32Array.from({ length: batch }, () => random.int(10)), 'int32');
+    const step = () => trainingStep(model, optimizer, x, y, 0.01);
+    for (let i = 0; i < 2; i++) step(); // warm-up: kernels compiled, optimizer state made
+    const tensorsBefore = tf.memory().numTensors;
+    const rssBefore = process.memoryUsage().rss;
+    let steps = 0;
+    const start = performance.now();
+    while (steps < minSteps || performance.now() - start < minSeconds * 1000) {
+      step();
+      steps += 1;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    const line: Record<string, unknown> = {
+      bench: 'train-step',
+      case: c.name,
+      batch,
+      backend: backend.name,
+      samplesPerSecond: Math.round((steps * batch) / seconds),
+      msPerStep: Math.round((seconds / steps) * 1000 * 10) / 10,
+      steps,
+      tensors: { before: tensorsBefore, after: tf.memory().numTensors },
+      rssMiB: { before: mib(rssBefore), after: mib(process.memoryUsage().rss), peak: mib(process.resourceUsage().maxRSS * 1024) },
+    };
+    if (values.kernels) {
+      const profile = await tf.profile(() => {
+        step();
+      });
+      const byKernel = new Map<string, number>();
+      for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+      const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+      line.kernels = Object.fromEntries(
+        [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, ms]) => [name, `${ms.toFixed(1)} ms (${((100 * ms) / total).toFixed(0)}%)`]),
+      );
+    }
+    console.log(JSON.stringify(line));
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
