@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../../shared/backend.js';
 import { registerWasmTrainingKernels } from './kernels/wasm-conv2d-backprop-filter.js';
+import { registerWasmConv2DBackpropInput } from './kernels/wasm-conv2d-backprop-input.js';
 import { registerWasmMatMulTransposeA } from './kernels/wasm-matmul-transpose-a.js';
 
 // Not named `require`: electron-vite injects a top-level `require` into the bundled entries.
@@ -84,6 +85,7 @@ async function useWasm(): Promise<string | undefined> {
   try {
     registerWasmTrainingKernels();
     registerWasmMatMulTransposeA();
+    registerWasmConv2DBackpropInput();
     setWasmPaths(wasmDirectory());
     if (await tf.setBackend('wasm')) return undefined;
     return 'the wasm backend did not initialise';
