@@ -14,6 +14,7 @@ import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../../shared/
 import { registerWasmTrainingKernels } from './kernels/wasm-conv2d-backprop-filter.js';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm-conv2d-backprop-input.js';
 import { registerWasmMatMulTransposeA } from './kernels/wasm-matmul-transpose-a.js';
+import { registerWasmMaxPoolGrad } from './kernels/wasm-max-pool-grad.js';
 
 // Not named `require`: electron-vite injects a top-level `require` into the bundled entries.
 const requireFromHere = createRequire(import.meta.url);
@@ -86,6 +87,7 @@ async function useWasm(): Promise<string | undefined> {
     registerWasmTrainingKernels();
     registerWasmMatMulTransposeA();
     registerWasmConv2DBackpropInput();
+    registerWasmMaxPoolGrad();
     setWasmPaths(wasmDirectory());
     if (await tf.setBackend('wasm')) return undefined;
     return 'the wasm backend did not initialise';
