@@ -102,10 +102,9 @@ def main():
                 optimizer.step()
                 return loss.item()
 
-            for _ in range(2):
-                step()
+            step()  # warm-up, as bench/train-step.ts
             steps, start = 0, time.perf_counter()
-            while steps < 3 or time.perf_counter() - start < args.seconds:
+            while steps < 2 or time.perf_counter() - start < args.seconds:
                 step()
                 steps += 1
             seconds = time.perf_counter() - start

@@ -29,7 +29,7 @@ const chosen = values.cases ? values.cases.split(',') : CASES.map((c) => c.name)
 const batches = (values.batches ?? '64,256').split(',').map(Number);
 /** Timed steps: at least this many seconds' worth, and at least `steps` when given. */
 const minSeconds = Number(values.seconds ?? 5);
-const minSteps = Number(values.steps ?? 3);
+const minSteps = Number(values.steps ?? 2);
 
 const backend = await initBackend();
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -42,7 +42,7 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
     const x = tf.tensor4d(Float32Array.from({ length: batch * c.input[0] * c.input[1] * c.input[2] }, () => random.next()), [batch, ...c.input]);
     const y = tf.tensor1d(Int32Array.from({ length: batch }, () => random.int(10)), 'int32');
     const step = () => trainingStep(model, optimizer, x, y, 0.01);
-    for (let i = 0; i < 2; i++) step(); // warm-up: kernels compiled, optimizer state made
+    step(); // warm-up: kernels compiled, optimizer state made
     const tensorsBefore = tf.memory().numTensors;
     const rssBefore = process.memoryUsage().rss;
     let steps = 0;
