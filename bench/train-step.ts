@@ -6,6 +6,8 @@
  * which runs the same models in PyTorch. Run: npm run bench, or
  *   node --import tsx bench/train-step.ts [--cases mlp,cnn] [--batches 64] [--steps 200] [--kernels]
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/main/engine/backend.js';
@@ -23,13 +25,46 @@ const CASES: { name: string; architecture: ModelArchitecture; input: [number, nu
 ];
 
 const { values } = parseArgs({
-  options: { cases: { type: 'string' }, batches: { type: 'string' }, steps: { type: 'string' }, seconds: { type: 'string' }, kernels: { type: 'boolean' } },
+  options: {
+    cases: { type: 'string' },
+    batches: { type: 'string' },
+    steps: { type: 'string' },
+    seconds: { type: 'string' },
+    kernels: { type: 'boolean' },
+    /** Internal: run one case in this process (each case gets its own, for its own peak memory and crashes). */
+    only: { type: 'boolean' },
+  },
 });
 const chosen = values.cases ? values.cases.split(',') : CASES.map((c) => c.name);
 const batches = (values.batches ?? '64,256').split(',').map(Number);
 /** Timed steps: at least this many seconds' worth, and at least `steps` when given. */
 const minSeconds = Number(values.seconds ?? 5);
 const minSteps = Number(values.steps ?? 2);
+
+if (!values.only) {
+  // One process per case: peak memory is the case's own, and a case that aborts (the wasm
+  // heap is limited to 4 GiB) is reported instead of ending the benchmark.
+  const forwarded = [
+    ...(values.steps ? ['--steps', values.steps] : []),
+    ...(values.seconds ? ['--seconds', values.seconds] : []),
+    ...(values.kernels ? ['--kernels'] : []),
+  ];
+  for (const c of CASES.filter((c) => chosen.includes(c.name))) {
+    for (const batch of batches) {
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...forwarded, '--only', '--cases', c.name, '--batches', String(batch)], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 2 ** 20,
+      });
+      const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+      if (child.status === 0 && line) console.log(line);
+      else {
+        const reason = child.stderr.split('\n').filter((l) => /Error|Aborted/.test(l)).slice(-1)[0]?.trim().slice(0, 300) ?? `exit ${child.status}`;
+        console.log(JSON.stringify({ bench: 'train-step', case: c.name, batch, failed: reason }));
+      }
+    }
+  }
+  process.exit(0);
+}
 
 const backend = await initBackend();
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
