@@ -6,62 +6,43 @@
  *   W'[kh, kw, co, ci] = W[K - 1 - kh, K - 1 - kw, ci, co],
  * which the backend's Conv2D runs fast. Strided or dilated cases keep the stock kernel.
  */
-import {
-  backend_util,
-  getKernel,
-  registerKernel,
-  unregisterKernel,
-  type Conv2DBackpropInputAttrs,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs';
+import { backend_util, getKernel, type Conv2DBackpropInputAttrs, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { disposeIntermediate, replaceWasmKernel } from './replace-wasm-kernel.js';
 
-interface DisposingBackend {
-  disposeData(dataId: object): boolean;
-}
+const byConvolution =
+  (stock: KernelFunc): KernelFunc =>
+  (args) => {
+    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+    const strides = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
+    if (strides[0] !== 1 || strides[1] !== 1 || attrs.dataFormat === 'NCHW') return stock(args);
+    const info = backend_util.computeConv2DInfo(
+      attrs.inputShape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      1,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const { top, bottom, left, right } = info.padInfo;
+    const [kh, kw] = filter.shape as [number, number, number, number];
+    const run = (name: string, inputs: Record<string, TensorInfo>, kernelAttrs: object) =>
+      getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: args.backend, attrs: kernelAttrs as never }) as TensorInfo;
+    const flipped = run('Reverse', { x: filter }, { dims: [0, 1] });
+    const swapped = run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
+    disposeIntermediate(args.backend, flipped);
+    try {
+      return run('Conv2D', { x: dy, filter: swapped }, {
+        strides: [1, 1],
+        pad: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+      });
+    } finally {
+      disposeIntermediate(args.backend, swapped);
+    }
+  };
 
-let stock: KernelFunc | undefined;
-
-const backpropInputByConvolution: KernelFunc = (args) => {
-  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-  const strides = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
-  if (strides[0] !== 1 || strides[1] !== 1 || attrs.dataFormat === 'NCHW') return stock!(args);
-  const info = backend_util.computeConv2DInfo(
-    attrs.inputShape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    1,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
-  const { top, bottom, left, right } = info.padInfo;
-  const [kh, kw] = filter.shape as [number, number, number, number];
-  const run = (name: string, inputs: Record<string, TensorInfo>, kernelAttrs: object) =>
-    getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: args.backend, attrs: kernelAttrs as never }) as TensorInfo;
-  const backend = args.backend as unknown as DisposingBackend;
-  const flipped = run('Reverse', { x: filter }, { dims: [0, 1] });
-  const swapped = run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
-  backend.disposeData(flipped.dataId);
-  try {
-    return run('Conv2D', { x: dy, filter: swapped }, {
-      strides: [1, 1],
-      pad: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-    });
-  } finally {
-    backend.disposeData(swapped.dataId);
-  }
-};
-
-/** Wraps the stock wasm Conv2DBackpropInput once; safe to call repeatedly. */
 export function registerWasmConv2DBackpropInput(): void {
-  if (stock) return;
-  const config = getKernel('Conv2DBackpropInput', 'wasm');
-  if (!config) return;
-  stock = config.kernelFunc;
-  unregisterKernel('Conv2DBackpropInput', 'wasm');
-  registerKernel({ ...config, kernelFunc: backpropInputByConvolution } as KernelConfig);
+  replaceWasmKernel('Conv2DBackpropInput', byConvolution);
 }

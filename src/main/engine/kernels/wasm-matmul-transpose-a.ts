@@ -5,35 +5,25 @@
  * dW = x^T dy, takes that path. Transposing A first with the backend's own Transpose
  * kernel and multiplying untransposed gives the same product at the fast rate.
  */
-import { getKernel, registerKernel, unregisterKernel, type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { getKernel, type BatchMatMulAttrs, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { disposeIntermediate, replaceWasmKernel } from './replace-wasm-kernel.js';
 
-interface DisposingBackend {
-  disposeData(dataId: object): boolean;
-}
+const transposingA =
+  (stock: KernelFunc): KernelFunc =>
+  (args) => {
+    const attrs = args.attrs as unknown as BatchMatMulAttrs;
+    if (!attrs.transposeA) return stock(args);
+    const a = args.inputs.a as TensorInfo;
+    const rank = a.shape.length;
+    const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+    const aT = getKernel('Transpose', 'wasm')!.kernelFunc({ inputs: { x: a }, backend: args.backend, attrs: { perm } }) as TensorInfo;
+    try {
+      return stock({ ...args, inputs: { ...args.inputs, a: aT }, attrs: { ...args.attrs, transposeA: false } });
+    } finally {
+      disposeIntermediate(args.backend, aT);
+    }
+  };
 
-let stock: KernelFunc | undefined;
-
-const batchMatMulTransposingA: KernelFunc = (args) => {
-  const attrs = args.attrs as unknown as BatchMatMulAttrs;
-  if (!attrs.transposeA) return stock!(args);
-  const a = args.inputs.a as TensorInfo;
-  const rank = a.shape.length;
-  const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
-  const transpose = getKernel('Transpose', 'wasm')!.kernelFunc;
-  const aT = transpose({ inputs: { x: a }, backend: args.backend, attrs: { perm } }) as TensorInfo;
-  try {
-    return stock!({ ...args, inputs: { ...args.inputs, a: aT }, attrs: { ...args.attrs, transposeA: false } });
-  } finally {
-    (args.backend as unknown as DisposingBackend).disposeData(aT.dataId);
-  }
-};
-
-/** Wraps the stock wasm BatchMatMul once; safe to call repeatedly. */
 export function registerWasmMatMulTransposeA(): void {
-  if (stock) return;
-  const config = getKernel('BatchMatMul', 'wasm');
-  if (!config) return; // the wasm backend is not loaded in this process
-  stock = config.kernelFunc;
-  unregisterKernel('BatchMatMul', 'wasm');
-  registerKernel({ ...config, kernelFunc: batchMatMulTransposingA } as KernelConfig);
+  replaceWasmKernel('BatchMatMul', transposingA);
 }

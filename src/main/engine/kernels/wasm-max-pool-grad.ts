@@ -4,7 +4,8 @@
  * first maximum of its window (the cpu backend's rule), so the work is one pass over
  * the windows, O(output x window), with no tensors made on the way.
  */
-import { backend_util, getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
+import { replaceWasmKernel } from './replace-wasm-kernel.js';
 
 interface WasmHeapBackend {
   wasm: { HEAPF32: Float32Array };
@@ -57,10 +58,6 @@ const maxPoolGradOnHeap: KernelFunc = (args) => {
   return dx;
 };
 
-/** Replaces the stock wasm MaxPoolGrad once; safe to call repeatedly. */
 export function registerWasmMaxPoolGrad(): void {
-  const config = getKernel('MaxPoolGrad', 'wasm');
-  if (!config || config.kernelFunc === maxPoolGradOnHeap) return;
-  unregisterKernel('MaxPoolGrad', 'wasm');
-  registerKernel({ ...config, kernelFunc: maxPoolGradOnHeap } as KernelConfig);
+  replaceWasmKernel('MaxPoolGrad', () => maxPoolGradOnHeap);
 }
