@@ -13,7 +13,7 @@ import type { Classifier } from '../models/classifier.js';
 import { mean } from '../moo/mean.js';
 import { multiObjectiveStep } from '../moo/multi-objective-step.js';
 import { Random } from '../random.js';
-import { countCorrect, crossEntropy } from '../train/evaluate.js';
+import { countCorrect, crossEntropy, evaluate } from '../train/evaluate.js';
 import { AdamWOptimizer } from '../train/optimizers.js';
 import { CancelledError } from '../train/trainer.js';
 import { boundaryItems, confusedClassItems } from '../unlearn/boundary.js';
@@ -64,10 +64,6 @@ function accuracyOf(probs: Float32Array, labels: Int32Array, classes: number): n
   return labels.length ? correct / labels.length : NaN;
 }
 
-function accuracy(model: Classifier, dataset: ImageDataset, indices: Int32Array, batchSize: number): number {
-  return accuracyOf(probabilities(model, dataset, indices, batchSize), labelsOf(dataset, indices), dataset.classNames.length);
-}
-
 /**
  * Accuracy on the samples after an L-infinity PGD attack that lowers the cross-entropy
  * of their true (forgotten) label: steps of size 2.5 eps / steps on the gradient's sign,
@@ -111,11 +107,11 @@ export async function relearnAttack(input: AssessmentInput): Promise<RelearnOutc
   // With a forget set no larger than the attack sample, recovery is measured on the attack sample itself.
   const rest = shuffled.subarray(attack.length);
   const probe = rest.length > 0 ? rest.subarray(0, 2048) : attack;
-  const target = checks.relearnTarget * accuracy(input.original, dataset, probe, batchSize);
+  const target = checks.relearnTarget * evaluate(input.original, dataset, probe, batchSize).accuracy;
   const model = input.loadCopy();
   const optimizer = new AdamWOptimizer(0);
   try {
-    const before = accuracy(model, dataset, probe, batchSize);
+    const before = evaluate(model, dataset, probe, batchSize).accuracy;
     let now = before;
     let steps = 0;
     const next = cycled(attack, checks.relearnBatchSize, new Random(0, 'relearn-batches'));
@@ -123,7 +119,7 @@ export async function relearnAttack(input: AssessmentInput): Promise<RelearnOutc
       if (input.signal?.aborted) throw new CancelledError();
       multiObjectiveStep(model.trainableVariables(), [crossEntropyObjective(model, dataset, next())], mean(), optimizer, checks.relearnLr);
       steps += 1;
-      now = accuracy(model, dataset, probe, batchSize);
+      now = evaluate(model, dataset, probe, batchSize).accuracy;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const recovered = now >= target;
@@ -177,7 +173,7 @@ export async function assess(input: AssessmentInput): Promise<AssessmentOutcome>
     phase('boundary accuracy');
     const rule = forgottenClasses.length > 0 ? 'confused' : 'nearest';
     const items = rule === 'confused' ? confusedClassItems(input.original, dataset, forget, retain) : boundaryItems(input.original, dataset, forget, retain);
-    assessment.boundary = { accuracy: 100 * accuracy(model, dataset, items, batchSize), items: items.length, rule };
+    assessment.boundary = { accuracy: 100 * evaluate(model, dataset, items, batchSize).accuracy, items: items.length, rule };
   }
   if (checks.pgd) {
     phase('PGD toward the forgotten label');
