@@ -21,7 +21,7 @@ import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-pr
 import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlearn-config.js';
 import { parseEvaluationRequest, type EvaluationRequestInput } from '../../shared/evaluation.js';
 import { createAggregator } from '../engine/moo/registry.js';
-import { methodInfo } from '../engine/unlearn/method-info.js';
+import { methodInfo, type MethodInfo } from '../engine/unlearn/method-info.js';
 import type { DatasetOption, ForgetSetOutcome, ImportOutcome, LetheEvent, LetheRequests, ModelOption, StudyRunOutcome } from '../../shared/lethe-api.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../shared/train-config.js';
 import { processAlive, type Catalog } from '../catalog/catalog.js';
@@ -99,6 +99,11 @@ export class LetheService implements LetheRequests {
     return [...builtin, ...imported];
   }
 
+  private async checkDataset(name: string): Promise<void> {
+    const datasets = await this.listDatasets();
+    if (!datasets.some((d) => d.name === name)) throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+  }
+
   async listModels(): Promise<ModelOption[]> {
     return Object.entries(ARCHITECTURE_DESCRIPTIONS).map(([name, description]) => ({ name, description }));
   }
@@ -128,10 +133,7 @@ export class LetheService implements LetheRequests {
 
   async startTraining(input: TrainConfigInput): Promise<RunSummary> {
     const config = parseTrainConfig(input);
-    const datasets = await this.listDatasets();
-    if (!datasets.some((d) => d.name === config.dataset)) {
-      throw new InvalidRequestError(`unknown dataset '${config.dataset}'; available: ${datasets.map((d) => d.name).join(', ')}`);
-    }
+    await this.checkDataset(config.dataset);
     if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
       throw new InvalidRequestError(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
     }
@@ -213,16 +215,7 @@ export class LetheService implements LetheRequests {
 
   async startUnlearning(input: UnlearnConfigInput): Promise<RunSummary> {
     const config = parseUnlearnConfig(input);
-    let info;
-    try {
-      info = methodInfo(config.method);
-      if (info.multiObjective) createAggregator(config.aggregator, { weights: config.weights });
-    } catch (error) {
-      throw new InvalidRequestError((error as Error).message);
-    }
-    if (config.weights && config.weights.length !== info.objectives.length) {
-      throw new InvalidRequestError(`${config.method} has ${info.objectives.length} objectives (${info.objectives.join(', ')}); ${config.weights.length} weights were given`);
-    }
+    const info = checkMethodChoice(config);
     const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === config.forgetSet);
     if (!forgetSet) throw new NotFoundError(`no forget set with id ${config.forgetSet} (see lethe forget list)`);
     const dataset = this.catalog.datasets.list().find((d) => d.id === forgetSet.datasetId);
@@ -347,12 +340,10 @@ export class LetheService implements LetheRequests {
 
   async runStudy(input: StudyConfigInput): Promise<StudyRunOutcome> {
     const config = parseStudyConfig(input);
-    const datasets = await this.listDatasets();
-    if (!datasets.some((d) => d.name === config.dataset)) throw new InvalidRequestError(`unknown dataset '${config.dataset}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+    await this.checkDataset(config.dataset);
     for (const [i, entry] of config.methods.entries()) {
       try {
-        const info = methodInfo(entry.method);
-        if (info.multiObjective) createAggregator(entry.aggregator, { weights: entry.weights });
+        checkMethodChoice(entry);
       } catch (error) {
         throw new InvalidRequestError(`study config: methods.${i} (${entry.label}): ${(error as Error).message}`);
       }
@@ -498,6 +489,21 @@ export class LetheService implements LetheRequests {
     this.catalog.runs.softDelete(run.id);
     this.publishRun(run.id);
   }
+}
+
+/** A method's metadata once its name, aggregator and weights are known to fit together. */
+function checkMethodChoice(choice: { method: string; aggregator: string; weights?: number[] }): MethodInfo {
+  let info: MethodInfo;
+  try {
+    info = methodInfo(choice.method);
+    if (info.multiObjective) createAggregator(choice.aggregator, { weights: choice.weights });
+  } catch (error) {
+    throw new InvalidRequestError((error as Error).message);
+  }
+  if (choice.weights && choice.weights.length !== info.objectives.length) {
+    throw new InvalidRequestError(`${choice.method} has ${info.objectives.length} objectives (${info.objectives.join(', ')}); ${choice.weights.length} weights were given`);
+  }
+  return info;
 }
 
 /** Config fields as write-once params (arrays as comma lists). */

@@ -48,18 +48,21 @@ export interface PlannedRun {
   config: UnlearnConfig;
 }
 
+/** The (learning rate, seed) pairs an entry is repeated over; lr null = the method's default. */
+export function entryRepeats(study: StudyConfig, entry: StudyEntry): { lr: number | null; seed: number }[] {
+  const rates = entry.lr === undefined ? [null] : Array.isArray(entry.lr) ? entry.lr : [entry.lr];
+  return rates.flatMap((lr) => (entry.seeds ?? study.seeds).map((seed) => ({ lr, seed })));
+}
+
 /** One run per (learning rate, seed) of an entry. */
 export function entryRuns(study: StudyConfig, entry: StudyEntry, original: string, forgetSet: number): PlannedRun[] {
-  const { label, seeds, lr, ...settings } = entry;
-  const rates = lr === undefined ? [undefined] : Array.isArray(lr) ? lr : [lr];
-  return rates.flatMap((rate) =>
-    (seeds ?? study.seeds).map((seed) => ({
-      label,
-      seed,
-      lr: rate ?? null,
-      config: parseUnlearnConfig({ ...settings, lr: rate, seed, checkpoint: original, forgetSet }),
-    })),
-  );
+  const { label, seeds: _seeds, lr: _lr, ...settings } = entry;
+  return entryRepeats(study, entry).map(({ lr, seed }) => ({
+    label,
+    seed,
+    lr,
+    config: parseUnlearnConfig({ ...settings, lr: lr ?? undefined, seed, checkpoint: original, forgetSet }),
+  }));
 }
 
 export function evaluationRequest(study: StudyConfig, checkpoint: string, forgetSet: number): EvaluationRequest {

@@ -10,7 +10,7 @@ import type { RunSummary } from '../../shared/catalog-types.js';
 import type { StudyProgress } from '../../shared/lethe-api.js';
 import type { StudyConfig } from '../../shared/study-config.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
+import { entryRepeats, entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
 
 /** The parts of the service a study drives. */
 export interface StudyService {
@@ -33,7 +33,7 @@ export class StudyFailedStep extends Error {}
 export async function runStudy(service: StudyService, catalog: Catalog, config: StudyConfig, report: (progress: StudyProgress) => void): Promise<StudyOutcome> {
   const study = catalog.studies.byName(config.name) ?? catalog.studies.create(config.name, config.description);
   const outcome: StudyOutcome = { study, created: 0, skipped: 0, failed: [] };
-  const planned = 2 + config.methods.reduce((n, entry) => n + (entry.lr === undefined ? 1 : Array.isArray(entry.lr) ? entry.lr.length : 1) * (entry.seeds ?? config.seeds).length, 0);
+  const planned = 2 + config.methods.reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
   const total = 2 * planned;
   let done = 0;
 

@@ -75,6 +75,9 @@ function collectRows(catalog: Catalog, study: StudyRecord): { config: StudyConfi
   return { config, rows, backend };
 }
 
+/** Mean and std without the count, as a table cell holds them. */
+const pick = ({ mean, std }: { mean: number; std: number }) => ({ mean, std });
+
 const rowMean = (repeats: Repeat[], key: string): number | null => {
   const values = repeats.map((r) => r.metrics[key]).filter((v): v is number => v !== undefined);
   return values.length ? meanStd(values).mean : null;
@@ -88,7 +91,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
     const stats = STUDY_METRICS.map((m) => meanStd(row.repeats.map((r) => r.metrics[m]).filter((v): v is number => v !== undefined)));
     const metrics = row.repeats.length
       ? (Object.fromEntries(
-          STUDY_METRICS.map((m, k) => [m, { mean: stats[k]!.mean, std: stats[k]!.std, gap: retrainMean[m] === null ? null : Math.abs(stats[k]!.mean - retrainMean[m]) }]),
+          STUDY_METRICS.map((m, k) => [m, { ...pick(stats[k]!), gap: retrainMean[m] === null ? null : Math.abs(stats[k]!.mean - retrainMean[m]) }]),
         ) as Record<StudyMetric, StudyCell>)
       : null;
     const gaps = metrics ? STUDY_METRICS.map((m) => metrics[m].gap) : [];
@@ -102,7 +105,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
       planned: row.planned,
       metrics,
       avgGap: gaps.length && gaps.every((g) => g !== null) ? (gaps as number[]).reduce((a, b) => a + b, 0) / gaps.length : null,
-      rte: seconds.length ? { mean: meanStd(seconds).mean, std: meanStd(seconds).std } : null,
+      rte: seconds.length ? pick(meanStd(seconds)) : null,
       boundary: rowMean(row.repeats, 'boundary_accuracy'),
       pgd: rowMean(row.repeats, 'pgd_forget_accuracy'),
       relearnSteps: rowMean(row.repeats, 'relearn_steps'),
