@@ -13,4 +13,6 @@ export interface BackendInfo {
   device: string;
   /** Why a faster backend was not used; empty when the first choice ran. */
   fallbacks: string[];
+  /** wasm only: whether its convolutions run natively (oneDNN) or in wasm, and why. */
+  kernels?: string;
 }

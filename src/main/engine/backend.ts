@@ -14,7 +14,11 @@ import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../../shared/
 import { registerWasmTrainingKernels } from './kernels/wasm-conv2d-backprop-filter.js';
 import { registerWasmConv2DBackpropInput } from './kernels/wasm-conv2d-backprop-input.js';
 import { registerWasmMatMulTransposeA } from './kernels/wasm-matmul-transpose-a.js';
+import { registerWasmIdentity } from './kernels/wasm-identity.js';
 import { registerWasmMaxPoolGrad } from './kernels/wasm-max-pool-grad.js';
+import { loadNativeAddon } from './kernels/native-addon.js';
+import { registerNativeTrainingOps } from './kernels/native-training-ops.js';
+import { registerWasmNativeKernels } from './kernels/wasm-native-kernels.js';
 
 // Not named `require`: electron-vite injects a top-level `require` into the bundled entries.
 const requireFromHere = createRequire(import.meta.url);
@@ -82,12 +86,24 @@ function wasmDirectory(): string {
   return path.dirname(requireFromHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep;
 }
 
+/** Which kernels the wasm backend runs its convolutions with, in words. */
+let wasmKernels = '';
+
 async function useWasm(): Promise<string | undefined> {
   try {
     registerWasmTrainingKernels();
     registerWasmMatMulTransposeA();
     registerWasmConv2DBackpropInput();
     registerWasmMaxPoolGrad();
+    registerWasmIdentity();
+    const native = loadNativeAddon();
+    if (native.addon) {
+      registerWasmNativeKernels(native.addon);
+      registerNativeTrainingOps(native.addon);
+      wasmKernels = `native convolutions (oneDNN ${native.addon.version()}, ${native.addon.threads()} threads)`;
+    } else {
+      wasmKernels = `wasm's own, single-threaded (native kernels unused: ${native.reason})`;
+    }
     setWasmPaths(wasmDirectory());
     if (await tf.setBackend('wasm')) return undefined;
     return 'the wasm backend did not initialise';
@@ -148,5 +164,5 @@ function report(
   device: string,
   fallbacks: string[],
 ): BackendInfo {
-  return { requested, name, tfjsBackend: tf.getBackend(), device, fallbacks };
+  return { requested, name, tfjsBackend: tf.getBackend(), device, fallbacks, ...(name === 'wasm' ? { kernels: wasmKernels } : {}) };
 }

@@ -44,5 +44,5 @@ const byConvolution =
   };
 
 export function registerWasmConv2DBackpropInput(): void {
-  replaceWasmKernel('Conv2DBackpropInput', byConvolution);
+  replaceWasmKernel('heap', 'Conv2DBackpropInput', byConvolution);
 }

@@ -25,5 +25,5 @@ const transposingA =
   };
 
 export function registerWasmMatMulTransposeA(): void {
-  replaceWasmKernel('BatchMatMul', transposingA);
+  replaceWasmKernel('heap', 'BatchMatMul', transposingA);
 }

@@ -59,5 +59,5 @@ const maxPoolGradOnHeap: KernelFunc = (args) => {
 };
 
 export function registerWasmMaxPoolGrad(): void {
-  replaceWasmKernel('MaxPoolGrad', () => maxPoolGradOnHeap);
+  replaceWasmKernel('heap', 'MaxPoolGrad', () => maxPoolGradOnHeap);
 }

@@ -45,13 +45,12 @@ function basicBlock(layers: Layers, name: string, x: tf.Tensor4D, filters: numbe
   let h = layers.conv2d(`${name}/conv1`, x, { filters, kernelSize: 3, strides });
   h = layers.batchNorm(`${name}/bn1`, h, 'relu');
   h = layers.conv2d(`${name}/conv2`, h, { filters, kernelSize: 3 });
-  h = layers.batchNorm(`${name}/bn2`, h);
   let shortcut = x;
   if (strides !== 1 || x.shape[3] !== filters) {
     shortcut = layers.conv2d(`${name}/shortcut/conv`, x, { filters, kernelSize: 1, strides });
     shortcut = layers.batchNorm(`${name}/shortcut/bn`, shortcut);
   }
-  return tf.relu(tf.add(h, shortcut)) as tf.Tensor4D;
+  return layers.batchNorm(`${name}/bn2`, h, 'relu', shortcut);
 }
 
 /**

@@ -5,6 +5,7 @@
  * update of its running statistics (PyTorch semantics: momentum 0.1, unbiased variance).
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d } from '../kernels/native-training-ops.js';
 import type { ParameterStore } from './parameter-store.js';
 
 export type Activation = 'linear' | 'relu';
@@ -43,30 +44,43 @@ export class Layers {
     const biasVar = bias
       ? this.store.get(`${name}/bias`, [filters], { kind: 'uniform', bound: 1 / Math.sqrt(kernelSize * kernelSize * inChannels) })
       : undefined;
-    return tf.fused.conv2d({ x, filter: kernel as tf.Tensor4D, strides, pad: p === 0 ? 'valid' : pad, bias: biasVar, activation });
+    const padding = p === 0 ? 'valid' : pad;
+    if (hasNativeTrainingOps()) return nativeConv2d(x, kernel as tf.Tensor4D, biasVar as tf.Tensor1D | undefined, strides, padding, activation);
+    return tf.fused.conv2d({ x, filter: kernel as tf.Tensor4D, strides, pad: padding, bias: biasVar, activation });
   }
 
-  batchNorm(name: string, x: tf.Tensor4D, activation: Activation = 'linear'): tf.Tensor4D {
+  /** act(batchNorm(x) + residual): the residual (a block's shortcut) is added before the activation. */
+  batchNorm(name: string, x: tf.Tensor4D, activation: Activation = 'linear', residual?: tf.Tensor4D): tf.Tensor4D {
     const channels = x.shape[3];
     const gamma = this.store.get(`${name}/gamma`, [channels], { kind: 'ones' }) as tf.Tensor1D;
     const beta = this.store.get(`${name}/beta`, [channels], { kind: 'zeros' }) as tf.Tensor1D;
     const runningMean = this.store.get(`${name}/running_mean`, [channels], { kind: 'zeros' }, false);
     const runningVar = this.store.get(`${name}/running_var`, [channels], { kind: 'ones' }, false);
+    if (this.training && hasNativeTrainingOps()) {
+      const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, BN_EPSILON, activation, residual);
+      this.recordRunningStatistics(runningMean, runningVar, mean, variance, x.size / channels);
+      return y;
+    }
     let y: tf.Tensor4D;
     if (this.training) {
       const { mean, variance } = tf.moments(x, [0, 1, 2]);
       y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
-      const n = x.size / channels;
-      const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
-      // Only the returned loss is differentiated, so these updates carry no gradient.
-      this.bufferUpdates.push(
-        { variable: runningMean, value: tf.keep(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM))) },
-        { variable: runningVar, value: tf.keep(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM))) },
-      );
+      this.recordRunningStatistics(runningMean, runningVar, mean, variance, x.size / channels);
     } else {
       y = tf.batchNorm4d(x, runningMean as tf.Tensor1D, runningVar as tf.Tensor1D, beta, gamma, BN_EPSILON);
     }
+    if (residual) y = tf.add(y, residual);
     return activation === 'relu' ? tf.relu(y) : y;
+  }
+
+  /** PyTorch's running statistics: momentum 0.1, unbiased variance over n values per channel. */
+  private recordRunningStatistics(runningMean: tf.Variable, runningVar: tf.Variable, mean: tf.Tensor, variance: tf.Tensor, n: number): void {
+    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+    // Only the returned loss is differentiated, so these updates carry no gradient.
+    this.bufferUpdates.push(
+      { variable: runningMean, value: tf.keep(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM))) },
+      { variable: runningVar, value: tf.keep(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM))) },
+    );
   }
 
   /** Fully connected layer with PyTorch's default uniform initialisation. */

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "lethe_native",
+      "sources": ["src/lethe_native.cc"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-ldnnl"]
+    }
+  ]
+}

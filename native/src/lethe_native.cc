@@ -1,0 +1,627 @@
+// Lethe's native kernels: the convolution passes of a training step through oneDNN (the
+// library PyTorch's CPU convolutions run on) and max-pool's gradient, computed in place
+// on the wasm backend's heap. The caller passes the heap's ArrayBuffer and byte offsets
+// of each tensor, so nothing is copied in or out; every offset is bounds-checked here.
+//
+// Layouts are tfjs's: activations NHWC, filters [kh, kw, in, out] (oneDNN's hwio).
+// Primitives are made once per geometry and kept; oneDNN picks its own weight layout
+// (format any) and the filter is reordered to and from it on each call.
+#include <node_api.h>
+#include <omp.h>
+
+#include <dnnl.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& cpu() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpu());
+  return stream;
+}
+
+/** A convolution's (or pooling window's) geometry, in the order the JS side writes it. */
+struct Geometry {
+  int64_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  static constexpr size_t kFields = 17;
+
+  std::string key(const char* kind, int64_t extra) const {
+    std::string k(kind);
+    for (int64_t v : {n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, extra}) {
+      k += ',';
+      k += std::to_string(v);
+    }
+    return k;
+  }
+  memory::desc input() const { return {{n, ic, ih, iw}, dt::f32, tag::nhwc}; }
+  memory::desc output() const { return {{n, oc, oh, ow}, dt::f32, tag::nhwc}; }
+  memory::desc filter(tag layout) const { return {{oc, ic, kh, kw}, dt::f32, layout}; }
+  memory::dims strides() const { return {sh, sw}; }
+  // oneDNN counts dilation from 0 (no gaps), tfjs from 1.
+  memory::dims dilations() const { return {dh - 1, dw - 1}; }
+  memory::dims padBefore() const { return {pt, pl}; }
+  memory::dims padAfter() const { return {pb, pr}; }
+  size_t inputSize() const { return n * ih * iw * ic; }
+  size_t outputSize() const { return n * oh * ow * oc; }
+  size_t filterSize() const { return kh * kw * ic * oc; }
+};
+
+/** Thrown for bad arguments; becomes a JS Error. */
+struct ArgumentError {
+  std::string message;
+};
+
+struct Call {
+  napi_env env;
+  static constexpr size_t kMaxArguments = 16;
+  size_t argc = kMaxArguments;
+  napi_value argv[kMaxArguments];
+  uint8_t* heap = nullptr;
+  size_t heapBytes = 0;
+  Geometry g{};
+
+  Call(napi_env env, napi_callback_info info, size_t expected) : env(env) {
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (argc < expected) throw ArgumentError{"expected " + std::to_string(expected) + " arguments"};
+    void* data = nullptr;
+    if (napi_get_arraybuffer_info(env, argv[0], &data, &heapBytes) != napi_ok) {
+      throw ArgumentError{"argument 1 must be the heap's ArrayBuffer"};
+    }
+    heap = static_cast<uint8_t*>(data);
+    bool isTyped = false;
+    napi_is_typedarray(env, argv[1], &isTyped);
+    if (!isTyped) throw ArgumentError{"argument 2 must be an Int32Array geometry"};
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* values = nullptr;
+    napi_get_typedarray_info(env, argv[1], &type, &length, &values, nullptr, nullptr);
+    if (type != napi_int32_array || length != Geometry::kFields) {
+      throw ArgumentError{"geometry must be an Int32Array of " + std::to_string(Geometry::kFields)};
+    }
+    const int32_t* v = static_cast<const int32_t*>(values);
+    g = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]};
+    for (size_t i = 0; i < Geometry::kFields; ++i) {
+      const bool mayBeZeroOrNegative = i >= 13;  // paddings
+      if (!mayBeZeroOrNegative && v[i] <= 0) throw ArgumentError{"geometry field " + std::to_string(i) + " must be positive"};
+    }
+  }
+
+  int64_t integer(size_t index) const {
+    int64_t value = 0;
+    if (napi_get_value_int64(env, argv[index], &value) != napi_ok) {
+      throw ArgumentError{"argument " + std::to_string(index + 1) + " must be a number"};
+    }
+    return value;
+  }
+
+  /** A float32 tensor of `elements` at the byte offset in argument `index`, inside the heap. */
+  float* tensor(size_t index, size_t elements) const {
+    const int64_t offset = integer(index);
+    if (offset < 0 || offset % 4 != 0 || static_cast<size_t>(offset) + elements * 4 > heapBytes) {
+      throw ArgumentError{"tensor at argument " + std::to_string(index + 1) + " lies outside the heap"};
+    }
+    return reinterpret_cast<float*>(heap + offset);
+  }
+};
+
+/** Moves the filter between tfjs's hwio layout and the one a primitive chose. */
+struct FilterLayout {
+  memory::desc user, chosen;
+  std::unique_ptr<dnnl::reorder> toChosen, toUser;
+  std::vector<float> buffer;
+
+  FilterLayout(const memory::desc& user, const memory::desc& chosen, bool intoChosen) : user(user), chosen(chosen) {
+    if (user == chosen) return;
+    buffer.resize(chosen.get_size() / sizeof(float));
+    if (intoChosen) toChosen = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(cpu(), user, cpu(), chosen));
+    else toUser = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(cpu(), chosen, cpu(), user));
+  }
+
+  /** The filter as the primitive reads it. */
+  memory in(float* hwio) {
+    memory source(user, cpu(), hwio);
+    if (!toChosen) return source;
+    memory target(chosen, cpu(), buffer.data());
+    toChosen->execute(cpuStream(), source, target);
+    return target;
+  }
+  /** Where the primitive writes the filter's gradient. */
+  memory out(float* hwio) { return toUser ? memory(chosen, cpu(), buffer.data()) : memory(user, cpu(), hwio); }
+  /** Copies the gradient back into tfjs's layout when it was written elsewhere. */
+  void finish(float* hwio) {
+    if (!toUser) return;
+    memory source(chosen, cpu(), buffer.data());
+    memory target(user, cpu(), hwio);
+    toUser->execute(cpuStream(), source, target);
+  }
+};
+
+dnnl::convolution_forward::desc forwardDesc(const Geometry& g, bool bias) {
+  const memory::desc anyFilter = g.filter(tag::any);
+  if (bias) {
+    return {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, g.input(), anyFilter,
+            memory::desc({g.oc}, dt::f32, tag::x), g.output(), g.strides(), g.dilations(), g.padBefore(), g.padAfter()};
+  }
+  return {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, g.input(), anyFilter, g.output(),
+          g.strides(), g.dilations(), g.padBefore(), g.padAfter()};
+}
+
+struct Forward {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward primitive;
+  FilterLayout filter;
+  Forward(const Geometry& g, bool bias, bool relu)
+      : pd(makePd(g, bias, relu)), primitive(pd), filter(g.filter(tag::hwio), pd.weights_desc(), true) {}
+  static dnnl::convolution_forward::primitive_desc makePd(const Geometry& g, bool bias, bool relu) {
+    dnnl::primitive_attr attr;
+    if (relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      attr.set_post_ops(ops);
+    }
+    return {forwardDesc(g, bias), attr, cpu()};
+  }
+};
+
+struct BackwardInput {
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data primitive;
+  FilterLayout filter;
+  explicit BackwardInput(const Geometry& g)
+      : pd(dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, g.input(), g.filter(tag::any), g.output(),
+                                                 g.strides(), g.dilations(), g.padBefore(), g.padAfter()),
+           cpu(), dnnl::convolution_forward::primitive_desc(forwardDesc(g, false), cpu())),
+        primitive(pd),
+        filter(g.filter(tag::hwio), pd.weights_desc(), true) {}
+};
+
+struct BackwardFilter {
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights primitive;
+  FilterLayout filter;
+  explicit BackwardFilter(const Geometry& g)
+      : pd(dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, g.input(), g.filter(tag::any), g.output(),
+                                                    g.strides(), g.dilations(), g.padBefore(), g.padAfter()),
+           cpu(), dnnl::convolution_forward::primitive_desc(forwardDesc(g, false), cpu())),
+        primitive(pd),
+        filter(g.filter(tag::hwio), pd.diff_weights_desc(), false) {}
+};
+
+template <typename T>
+T& cached(std::unordered_map<std::string, std::unique_ptr<T>>& cache, const std::string& key, const std::function<T*()>& make) {
+  auto found = cache.find(key);
+  if (found != cache.end()) return *found->second;
+  return *cache.emplace(key, std::unique_ptr<T>(make())).first->second;
+}
+
+std::unordered_map<std::string, std::unique_ptr<Forward>> forwards;
+std::unordered_map<std::string, std::unique_ptr<BackwardInput>> backwardInputs;
+std::unordered_map<std::string, std::unique_ptr<BackwardFilter>> backwardFilters;
+std::vector<std::string> implementations;
+
+template <typename T>
+void note(const std::string& key, const T& made) {
+  implementations.push_back(key + " " + made.pd.impl_info_str());
+}
+
+napi_value undefinedValue(napi_env env) {
+  napi_value result;
+  napi_get_undefined(env, &result);
+  return result;
+}
+
+/** Runs a kernel body, turning argument and oneDNN errors into JS exceptions. */
+template <typename Body>
+napi_value guarded(napi_env env, Body body) {
+  // The caches and scratch buffers are shared by every JS thread that loads the addon.
+  static std::mutex lock;
+  std::lock_guard<std::mutex> held(lock);
+  try {
+    body();
+  } catch (const ArgumentError& error) {
+    napi_throw_type_error(env, "LETHE_NATIVE_ARGUMENT", error.message.c_str());
+  } catch (const dnnl::error& error) {
+    napi_throw_error(env, "LETHE_NATIVE_UNSUPPORTED", (std::string("oneDNN: ") + error.what()).c_str());
+  } catch (const std::exception& error) {
+    napi_throw_error(env, "LETHE_NATIVE_FAILED", error.what());
+  }
+  return undefinedValue(env);
+}
+
+// conv2d(heap, geometry, x, filter, bias or -1, y, relu 0|1)
+napi_value Conv2D(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 7);
+    const Geometry& g = call.g;
+    float* x = call.tensor(2, g.inputSize());
+    float* w = call.tensor(3, g.filterSize());
+    const bool hasBias = call.integer(4) >= 0;
+    float* bias = hasBias ? call.tensor(4, g.oc) : nullptr;
+    float* y = call.tensor(5, g.outputSize());
+    const bool relu = call.integer(6) != 0;
+    const std::string key = g.key(hasBias ? "conv2d+bias" : "conv2d", relu);
+    Forward& conv = cached<Forward>(forwards, key, [&] {
+      auto* made = new Forward(g, hasBias, relu);
+      note(key, *made);
+      return made;
+    });
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(conv.pd.src_desc(), cpu(), x)},
+        {DNNL_ARG_WEIGHTS, conv.filter.in(w)},
+        {DNNL_ARG_DST, memory(conv.pd.dst_desc(), cpu(), y)},
+    };
+    if (hasBias) args.emplace(DNNL_ARG_BIAS, memory(conv.pd.bias_desc(), cpu(), bias));
+    conv.primitive.execute(cpuStream(), args);
+    cpuStream().wait();
+  });
+}
+
+// The elementwise and reduction loops below are memory-bound only once vectorised; the
+// build targets no particular CPU, so each is compiled for AVX-512, AVX2 and the baseline
+// and the loader picks the best the machine has (GCC function multiversioning).
+#define LETHE_VECTORIZED __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/** Calls body(begin, end) with each thread's share of [0, count). */
+template <typename Body>
+void inParallel(int64_t count, Body body) {
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+    body(count * id / threads, count * (id + 1) / threads);
+  }
+}
+
+/**
+ * Per-channel sums over the rows of a rows x channels matrix: each thread adds its rows
+ * into its own double accumulators (add(begin, end, sums)), then the threads' sums are
+ * added in thread order, so the result does not vary from run to run.
+ */
+template <typename Add>
+std::vector<double> channelSums(int64_t rows, int64_t channels, Add add) {
+  const int threads = omp_get_max_threads();
+  std::vector<double> partial(static_cast<size_t>(threads) * channels, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t count = omp_get_num_threads(), id = omp_get_thread_num();
+    add(rows * id / count, rows * (id + 1) / count, partial.data() + id * channels);
+  }
+  std::vector<double> total(channels, 0.0);
+  for (int t = 0; t < threads; ++t) {
+    for (int64_t c = 0; c < channels; ++c) total[c] += partial[static_cast<size_t>(t) * channels + c];
+  }
+  return total;
+}
+
+LETHE_VECTORIZED void addRows(const float* x, int64_t channels, int64_t begin, int64_t end, double* sums) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* row = x + r * channels;
+    for (int64_t c = 0; c < channels; ++c) sums[c] += row[c];
+  }
+}
+
+LETHE_VECTORIZED void addCenteredSquares(const float* x, const double* mean, int64_t channels, int64_t begin, int64_t end, double* sums) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* row = x + r * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const double d = row[c] - mean[c];
+      sums[c] += d * d;
+    }
+  }
+}
+
+/** sums[c] += dz * (x - mean), over rows. */
+LETHE_VECTORIZED void addCenteredProducts(const float* dz, const float* x, const double* mean, int64_t channels, int64_t begin, int64_t end, double* sums) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* g = dz + r * channels;
+    const float* row = x + r * channels;
+    for (int64_t c = 0; c < channels; ++c) sums[c] += static_cast<double>(g[c]) * (row[c] - mean[c]);
+  }
+}
+
+/** dz = dy where the relu passed (y > 0), else 0. */
+LETHE_VECTORIZED void reluMask(const float* dy, const float* y, float* dz, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) dz[i] = y[i] > 0.f ? dy[i] : 0.f;
+}
+
+/** y = act(x * scale + shift + residual) per row. */
+LETHE_VECTORIZED void scaleRows(const float* x, const float* scale, const float* shift, const float* residual, bool relu, float* y, int64_t channels, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t at = r * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      float v = x[at + c] * scale[c] + shift[c];
+      if (residual) v += residual[at + c];
+      y[at + c] = relu ? (v > 0.f ? v : 0.f) : v;
+    }
+  }
+}
+
+/** dx = k * (dz - meanDz - (x - mean) * invstd * meanDzXhat) per row; dresidual = dz. */
+LETHE_VECTORIZED void normGradientRows(const float* dz, const float* x, const float* k, const float* mean, const float* invstd, const float* meanDz,
+                                       const float* meanDzXhat, float* dx, float* dresidual, int64_t channels, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t at = r * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float xhat = (x[at + c] - mean[c]) * invstd[c];
+      dx[at + c] = k[c] * (dz[at + c] - meanDz[c] - xhat * meanDzXhat[c]);
+    }
+    if (dresidual) std::copy(dz + at, dz + at + channels, dresidual + at);
+  }
+}
+
+/**
+ * One image of maxPoolGrad, each window over all channels at once (contiguous in NHWC):
+ * first each channel's maximum, then the gradient goes to the first position holding it
+ * (the tfjs cpu backend's rule), which keeps both passes free of per-channel branches.
+ */
+LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* x, const float* dy, float* dx, float* best, float* open) {
+  const int64_t C = g.ic;
+  std::fill(dx, dx + g.ih * g.iw * C, 0.f);
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      const int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
+      bool any = false;
+      for (int64_t fy = 0; fy < g.kh; ++fy) {
+        const int64_t y = y0 + fy * g.dh;
+        if (y < 0 || y >= g.ih) continue;
+        for (int64_t fx = 0; fx < g.kw; ++fx) {
+          const int64_t xx = x0 + fx * g.dw;
+          if (xx < 0 || xx >= g.iw) continue;
+          const float* values = x + (y * g.iw + xx) * C;
+          if (!any) std::copy(values, values + C, best);
+          for (int64_t c = 0; c < C; ++c) best[c] = values[c] > best[c] ? values[c] : best[c];
+          any = true;
+        }
+      }
+      if (!any) continue;  // a window entirely in the padding
+      std::fill(open, open + C, 1.f);
+      const float* gradient = dy + (oy * g.ow + ox) * C;
+      for (int64_t fy = 0; fy < g.kh; ++fy) {
+        const int64_t y = y0 + fy * g.dh;
+        if (y < 0 || y >= g.ih) continue;
+        for (int64_t fx = 0; fx < g.kw; ++fx) {
+          const int64_t xx = x0 + fx * g.dw;
+          if (xx < 0 || xx >= g.iw) continue;
+          const int64_t cell = (y * g.iw + xx) * C;
+          for (int64_t c = 0; c < C; ++c) {
+            const bool take = open[c] != 0.f && x[cell + c] == best[c];
+            dx[cell + c] += take ? gradient[c] : 0.f;
+            open[c] = take ? 0.f : open[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+// maxPoolGrad(heap, geometry, x, dy, dx): each output cell's gradient goes to the first
+// maximum of its window; kh/kw are the window, oc = ic.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 5);
+    const Geometry& g = call.g;
+    if (g.oc != g.ic) throw ArgumentError{"max-pool keeps the channel count"};
+    const float* x = call.tensor(2, g.inputSize());
+    const float* dy = call.tensor(3, g.outputSize());
+    float* dx = call.tensor(4, g.inputSize());
+    const int64_t image = g.ih * g.iw * g.ic, pooled = g.oh * g.ow * g.ic;
+    inParallel(g.n, [&](int64_t begin, int64_t end) {
+      std::vector<float> best(g.ic), open(g.ic);
+      for (int64_t b = begin; b < end; ++b) maxPoolGradImage(g, x + b * image, dy + b * pooled, dx + b * image, best.data(), open.data());
+    });
+  });
+}
+
+/** The gradient that reaches the pre-activation: dy where the relu passed, else 0. */
+const float* maskedGradient(const float* dy, const float* y, size_t elements, std::vector<float>& buffer) {
+  if (!y) return dy;
+  buffer.resize(elements);
+  float* dz = buffer.data();
+  inParallel(static_cast<int64_t>(elements), [&](int64_t begin, int64_t end) { reluMask(dy, y, dz, begin, end); });
+  return dz;
+}
+
+// conv2dBackward(heap, geometry, dy, x, filter, y or -1, dx or -1, dw or -1, db or -1): the
+// gradients of y = act(conv(x, filter) + bias) that are asked for (offset >= 0), act = relu
+// when y is given, else identity. x is read only for dw, filter only for dx.
+napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 9);
+    const Geometry& g = call.g;
+    const float* dy = call.tensor(2, g.outputSize());
+    const float* y = call.integer(5) >= 0 ? call.tensor(5, g.outputSize()) : nullptr;
+    float* dx = call.integer(6) >= 0 ? call.tensor(6, g.inputSize()) : nullptr;
+    float* dw = call.integer(7) >= 0 ? call.tensor(7, g.filterSize()) : nullptr;
+    float* db = call.integer(8) >= 0 ? call.tensor(8, g.oc) : nullptr;
+    static std::vector<float> masked;
+    float* dz = const_cast<float*>(maskedGradient(dy, y, g.outputSize(), masked));
+    if (db) {
+      const std::vector<double> sums = channelSums(g.n * g.oh * g.ow, g.oc, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, g.oc, begin, end, partial); });
+      for (int64_t c = 0; c < g.oc; ++c) db[c] = static_cast<float>(sums[c]);
+    }
+    if (dx) {
+      float* w = call.tensor(4, g.filterSize());
+      const std::string key = g.key("conv2d-backprop-input", 0);
+      BackwardInput& conv = cached<BackwardInput>(backwardInputs, key, [&] {
+        auto* made = new BackwardInput(g);
+        note(key, *made);
+        return made;
+      });
+      conv.primitive.execute(cpuStream(), {
+                                              {DNNL_ARG_DIFF_DST, memory(conv.pd.diff_dst_desc(), cpu(), dz)},
+                                              {DNNL_ARG_WEIGHTS, conv.filter.in(w)},
+                                              {DNNL_ARG_DIFF_SRC, memory(conv.pd.diff_src_desc(), cpu(), dx)},
+                                          });
+    }
+    if (dw) {
+      float* x = call.tensor(3, g.inputSize());
+      const std::string key = g.key("conv2d-backprop-filter", 0);
+      BackwardFilter& conv = cached<BackwardFilter>(backwardFilters, key, [&] {
+        auto* made = new BackwardFilter(g);
+        note(key, *made);
+        return made;
+      });
+      conv.primitive.execute(cpuStream(), {
+                                              {DNNL_ARG_SRC, memory(conv.pd.src_desc(), cpu(), x)},
+                                              {DNNL_ARG_DIFF_DST, memory(conv.pd.diff_dst_desc(), cpu(), dz)},
+                                              {DNNL_ARG_DIFF_WEIGHTS, conv.filter.out(dw)},
+                                          });
+      conv.filter.finish(dw);
+    }
+    cpuStream().wait();
+  });
+}
+
+/** Batch norm's shape: rows (n*h*w) x channels, and its epsilon, from (rows, channels, epsilon). */
+struct Norm {
+  int64_t rows, channels;
+  double epsilon;
+};
+
+Norm normOf(const Call& call) {
+  const Geometry& g = call.g;  // n = rows, ic = channels; the other fields are unused (1)
+  double epsilon = 0;
+  napi_get_value_double(call.env, call.argv[2], &epsilon);
+  if (!(epsilon >= 0)) throw ArgumentError{"epsilon must be a number >= 0"};
+  return {g.n, g.ic, epsilon};
+}
+
+// batchNormForward(heap, geometry, epsilon, x, gamma, beta, residual or -1, relu, y, mean, variance):
+// y = act(gamma * (x - mean) / sqrt(variance + epsilon) + beta + residual) with the batch's own
+// per-channel mean and (biased) variance, which are written out too.
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 11);
+    const Norm norm = normOf(call);
+    const int64_t R = norm.rows, C = norm.channels;
+    const size_t elements = static_cast<size_t>(R * C);
+    const float* x = call.tensor(3, elements);
+    const float* gamma = call.tensor(4, C);
+    const float* beta = call.tensor(5, C);
+    const float* residual = call.integer(6) >= 0 ? call.tensor(6, elements) : nullptr;
+    const bool relu = call.integer(7) != 0;
+    float* y = call.tensor(8, elements);
+    float* mean = call.tensor(9, C);
+    float* variance = call.tensor(10, C);
+    const std::vector<double> sums = channelSums(R, C, [&](int64_t begin, int64_t end, double* partial) { addRows(x, C, begin, end, partial); });
+    std::vector<double> mu(C);
+    for (int64_t c = 0; c < C; ++c) mu[c] = sums[c] / R;
+    const std::vector<double> squares = channelSums(R, C, [&](int64_t begin, int64_t end, double* partial) { addCenteredSquares(x, mu.data(), C, begin, end, partial); });
+    std::vector<float> scale(C), shift(C);
+    for (int64_t c = 0; c < C; ++c) {
+      const double var = squares[c] / R;
+      mean[c] = static_cast<float>(mu[c]);
+      variance[c] = static_cast<float>(var);
+      const double s = gamma[c] / std::sqrt(var + norm.epsilon);
+      scale[c] = static_cast<float>(s);
+      shift[c] = static_cast<float>(beta[c] - mu[c] * s);
+    }
+    inParallel(R, [&](int64_t begin, int64_t end) { scaleRows(x, scale.data(), shift.data(), residual, relu, y, C, begin, end); });
+  });
+}
+
+// batchNormBackward(heap, geometry, epsilon, dy, x, gamma, y or -1, mean, variance, dx, dgamma, dbeta,
+// dresidual or -1): the gradients of batchNormForward (y given when it applied relu).
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 13);
+    const Norm norm = normOf(call);
+    const int64_t R = norm.rows, C = norm.channels;
+    const size_t elements = static_cast<size_t>(R * C);
+    const float* dy = call.tensor(3, elements);
+    const float* x = call.tensor(4, elements);
+    const float* gamma = call.tensor(5, C);
+    const float* y = call.integer(6) >= 0 ? call.tensor(6, elements) : nullptr;
+    const float* mean = call.tensor(7, C);
+    const float* variance = call.tensor(8, C);
+    float* dx = call.tensor(9, elements);
+    float* dgamma = call.tensor(10, C);
+    float* dbeta = call.tensor(11, C);
+    float* dresidual = call.integer(12) >= 0 ? call.tensor(12, elements) : nullptr;
+    static std::vector<float> masked;
+    const float* dz = maskedGradient(dy, y, elements, masked);
+    std::vector<double> invstd(C);
+    for (int64_t c = 0; c < C; ++c) invstd[c] = 1.0 / std::sqrt(static_cast<double>(variance[c]) + norm.epsilon);
+    std::vector<double> mu(C);
+    for (int64_t c = 0; c < C; ++c) mu[c] = mean[c];
+    const std::vector<double> sumDz = channelSums(R, C, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, C, begin, end, partial); });
+    std::vector<double> sumDzXhat = channelSums(R, C, [&](int64_t begin, int64_t end, double* partial) { addCenteredProducts(dz, x, mu.data(), C, begin, end, partial); });
+    for (int64_t c = 0; c < C; ++c) sumDzXhat[c] *= invstd[c];
+    // dx = gamma * invstd * (dz - mean(dz) - xhat * mean(dz * xhat))
+    std::vector<float> k(C), meanDz(C), meanDzXhat(C), inv(C);
+    for (int64_t c = 0; c < C; ++c) {
+      dbeta[c] = static_cast<float>(sumDz[c]);
+      dgamma[c] = static_cast<float>(sumDzXhat[c]);
+      k[c] = static_cast<float>(gamma[c] * invstd[c]);
+      meanDz[c] = static_cast<float>(sumDz[c] / R);
+      meanDzXhat[c] = static_cast<float>(sumDzXhat[c] / R);
+      inv[c] = static_cast<float>(invstd[c]);
+    }
+    inParallel(R, [&](int64_t begin, int64_t end) {
+      normGradientRows(dz, x, k.data(), mean, inv.data(), meanDz.data(), meanDzXhat.data(), dx, dresidual, C, begin, end);
+    });
+  });
+}
+
+// implementations(): "kind,geometry implementation" for every primitive made so far.
+napi_value Implementations(napi_env env, napi_callback_info) {
+  napi_value list;
+  napi_create_array_with_length(env, implementations.size(), &list);
+  for (size_t i = 0; i < implementations.size(); ++i) {
+    napi_value text;
+    napi_create_string_utf8(env, implementations[i].c_str(), implementations[i].size(), &text);
+    napi_set_element(env, list, i, text);
+  }
+  return list;
+}
+
+// threads(): how many threads the kernels use (OMP_NUM_THREADS, else the cores).
+napi_value Threads(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_create_int32(env, omp_get_max_threads(), &result);
+  return result;
+}
+
+// version(): oneDNN's version as "major.minor.patch".
+napi_value Version(napi_env env, napi_callback_info) {
+  const dnnl_version_t* v = dnnl_version();
+  const std::string text = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  napi_value result;
+  napi_create_string_utf8(env, text.c_str(), text.size(), &result);
+  return result;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor properties[] = {
+      {"conv2d", nullptr, Conv2D, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackward", nullptr, Conv2DBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"implementations", nullptr, Implementations, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

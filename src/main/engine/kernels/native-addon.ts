@@ -1,0 +1,65 @@
+/**
+ * Finds and loads Lethe's native kernels (native/, built at install time against Debian's
+ * oneDNN when libdnnl-dev is present; see scripts/build-native.mjs). They are optional:
+ * without them the wasm backend keeps its own kernels, and why is reported.
+ * LETHE_NATIVE=off leaves them unused (to compare, or to rule them out).
+ */
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions; tensors are byte offsets into the wasm heap's ArrayBuffer. */
+export interface NativeAddon {
+  conv2d(heap: ArrayBuffer, geometry: Int32Array, x: number, filter: number, bias: number, y: number, relu: number): void;
+  /** The gradients asked for (offset >= 0) of act(conv(x, filter) + bias); act is relu when y is given. */
+  conv2dBackward(heap: ArrayBuffer, geometry: Int32Array, dy: number, x: number, filter: number, y: number, dx: number, dw: number, db: number): void;
+  maxPoolGrad(heap: ArrayBuffer, geometry: Int32Array, x: number, dy: number, dx: number): void;
+  /** Training-mode batch norm over rows x channels (geometry n = rows, ic = channels), + residual, relu. */
+  batchNormForward(heap: ArrayBuffer, geometry: Int32Array, epsilon: number, x: number, gamma: number, beta: number, residual: number, relu: number, y: number, mean: number, variance: number): void;
+  batchNormBackward(heap: ArrayBuffer, geometry: Int32Array, epsilon: number, dy: number, x: number, gamma: number, y: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number, dresidual: number): void;
+  /** "kind,geometry implementation" of every oneDNN primitive made so far. */
+  implementations(): string[];
+  threads(): number;
+  version(): string;
+}
+
+export const ADDON_PATH = path.join('native', 'build', 'Release', 'lethe_native.node');
+
+// Not named `require`: electron-vite injects a top-level `require` into the bundled entries.
+const requireFromHere = createRequire(import.meta.url);
+
+/** The addon built in the package this module belongs to, searched upward from here. */
+function findAddon(): string | undefined {
+  let directory = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(directory, ADDON_PATH);
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(directory);
+    if (parent === directory) return undefined;
+    directory = parent;
+  }
+}
+
+export type NativeLoad = { addon: NativeAddon; path: string } | { addon: undefined; reason: string };
+
+let loaded: NativeLoad | undefined;
+
+export function loadNativeAddon(setting: string | undefined = process.env.LETHE_NATIVE): NativeLoad {
+  if (setting === 'off') return { addon: undefined, reason: 'LETHE_NATIVE=off' };
+  if (setting !== undefined && setting !== '' && setting !== 'auto') {
+    throw new Error(`LETHE_NATIVE must be auto or off; got '${setting}'`);
+  }
+  if (loaded) return loaded;
+  const file = findAddon();
+  if (!file) {
+    loaded = { addon: undefined, reason: `${ADDON_PATH} was not built (it needs libdnnl-dev and a C++ compiler; run npm run build:native)` };
+  } else {
+    try {
+      loaded = { addon: requireFromHere(file) as NativeAddon, path: file };
+    } catch (error) {
+      loaded = { addon: undefined, reason: `${file} did not load (${error instanceof Error ? error.message.split('\n')[0] : String(error)})` };
+    }
+  }
+  return loaded;
+}

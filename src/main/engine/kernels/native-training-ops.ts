@@ -1,0 +1,182 @@
+/**
+ * Training ops that run as one native call each, forward and backward, where the wasm
+ * backend has Lethe's native kernels: convolution + bias + relu, and training-mode batch
+ * norm (+ a residual, + relu). tfjs composes these from elementwise and reduction kernels
+ * (the batch-norm gradient alone tiles and sums whole activations several times), and on
+ * wasm those cost more than the convolutions. Layers use these ops when
+ * `hasNativeTrainingOps()` and compose the same maths from tfjs ops otherwise.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { backend_util, getKernel, registerGradient, registerKernel, type KernelFunc, type NamedTensorMap, type TensorInfo } from '@tensorflow/tfjs';
+import type { NativeAddon } from './native-addon.js';
+import { geometryOf } from './wasm-native-kernels.js';
+
+const CONV = 'LetheConv2D';
+const CONV_BACKPROP_INPUT = 'LetheConv2DBackpropInput';
+const CONV_BACKPROP_FILTER_BIAS = 'LetheConv2DBackpropFilterBias';
+const BATCH_NORM = 'LetheBatchNorm';
+const BATCH_NORM_BACKWARD = 'LetheBatchNormBackward';
+
+export type ConvPadding = 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+export type Activation = 'linear' | 'relu';
+
+interface ConvAttrs {
+  strides: number;
+  pad: ConvPadding;
+  activation: Activation;
+  hasBias: boolean;
+}
+
+interface WasmHeapBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+}
+
+export function hasNativeTrainingOps(): boolean {
+  return tf.getBackend() === 'wasm' && getKernel(CONV, 'wasm') !== undefined;
+}
+
+/** act(conv(x, filter) + bias), NHWC, one dilation. */
+export function nativeConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, strides: number, pad: ConvPadding, activation: Activation): tf.Tensor4D {
+  const inputs: NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
+  const attrs: ConvAttrs = { strides, pad, activation, hasBias: bias !== undefined };
+  return tf.engine().runKernel(CONV, inputs, attrs as never) as tf.Tensor4D;
+}
+
+/**
+ * act(gamma * (x - mean) / sqrt(variance + epsilon) + beta + residual) with the batch's
+ * per-channel mean and biased variance, which come back too (for the running statistics).
+ */
+export function nativeBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, activation: Activation, residual?: tf.Tensor4D): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const inputs: NamedTensorMap = residual ? { x, gamma, beta, residual } : { x, gamma, beta };
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM, inputs, { epsilon, activation, residual: residual !== undefined } as never) as tf.Tensor[];
+  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1, attrs.pad, undefined, false, 'channelsLast');
+}
+
+/** The addon's geometry for batch norm: n = rows, ic = oc = channels. */
+function rowsByChannels(rows: number, channels: number): Int32Array {
+  return Int32Array.from([rows, 1, 1, channels, 1, 1, channels, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+}
+
+function kernels(addon: NativeAddon): Record<string, KernelFunc> {
+  const heapOf = (backend: WasmHeapBackend) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
+  /** Byte offsets, taken after every output is made (making one may grow the heap). */
+  const at = (backend: WasmHeapBackend, t: TensorInfo | undefined) => (t ? backend.dataIdMap.get(t.dataId).memoryOffset : -1);
+  return {
+    [CONV]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { x, filter, bias } = inputs as Record<string, TensorInfo | undefined>;
+      const a = attrs as unknown as ConvAttrs;
+      const info = convInfo(x!.shape, filter!.shape, a);
+      const y = backend.makeOutput(info.outShape, 'float32');
+      addon.conv2d(heapOf(backend), geometryOf(info), at(backend, x), at(backend, filter), at(backend, bias), at(backend, y), a.activation === 'relu' ? 1 : 0);
+      return y;
+    },
+    [CONV_BACKPROP_INPUT]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, filter, y } = inputs as Record<string, TensorInfo | undefined>;
+      const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
+      const info = convInfo(a.inputShape, filter!.shape, a);
+      const dx = backend.makeOutput([...a.inputShape], 'float32');
+      addon.conv2dBackward(heapOf(backend), geometryOf(info), at(backend, dy), -1, at(backend, filter), at(backend, y), at(backend, dx), -1, -1);
+      return dx;
+    },
+    [CONV_BACKPROP_FILTER_BIAS]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, x, y } = inputs as Record<string, TensorInfo | undefined>;
+      const a = attrs as unknown as ConvAttrs & { filterShape: number[] };
+      const info = convInfo(x!.shape, a.filterShape, a);
+      const dw = backend.makeOutput([...a.filterShape], 'float32');
+      const db = a.hasBias ? backend.makeOutput([info.outChannels], 'float32') : undefined;
+      addon.conv2dBackward(heapOf(backend), geometryOf(info), at(backend, dy), at(backend, x), -1, at(backend, y), -1, at(backend, dw), at(backend, db));
+      return db ? [dw, db] : [dw];
+    },
+    [BATCH_NORM]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { x, gamma, beta, residual } = inputs as Record<string, TensorInfo | undefined>;
+      const { epsilon, activation } = attrs as unknown as { epsilon: number; activation: Activation };
+      const channels = x!.shape[x!.shape.length - 1]!;
+      const rows = x!.shape.reduce((p, d) => p * d, 1) / channels;
+      const y = backend.makeOutput([...x!.shape], 'float32');
+      const mean = backend.makeOutput([channels], 'float32');
+      const variance = backend.makeOutput([channels], 'float32');
+      addon.batchNormForward(heapOf(backend), rowsByChannels(rows, channels), epsilon, at(backend, x), at(backend, gamma), at(backend, beta), at(backend, residual), activation === 'relu' ? 1 : 0, at(backend, y), at(backend, mean), at(backend, variance));
+      return [y, mean, variance];
+    },
+    [BATCH_NORM_BACKWARD]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, x, gamma, y, mean, variance } = inputs as Record<string, TensorInfo | undefined>;
+      const { epsilon, residual } = attrs as unknown as { epsilon: number; residual: boolean };
+      const channels = x!.shape[x!.shape.length - 1]!;
+      const rows = x!.shape.reduce((p, d) => p * d, 1) / channels;
+      const dx = backend.makeOutput([...x!.shape], 'float32');
+      const dgamma = backend.makeOutput([channels], 'float32');
+      const dbeta = backend.makeOutput([channels], 'float32');
+      const dresidual = residual ? backend.makeOutput([...x!.shape], 'float32') : undefined;
+      addon.batchNormBackward(heapOf(backend), rowsByChannels(rows, channels), epsilon, at(backend, dy), at(backend, x), at(backend, gamma), at(backend, y), at(backend, mean), at(backend, variance), at(backend, dx), at(backend, dgamma), at(backend, dbeta), at(backend, dresidual));
+      return dresidual ? [dx, dgamma, dbeta, dresidual] : [dx, dgamma, dbeta];
+    },
+  };
+}
+
+function run(name: string, inputs: NamedTensorMap, attrs: object): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs, attrs as never);
+  return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+}
+
+let gradientsRegistered = false;
+
+function registerGradients(): void {
+  if (gradientsRegistered) return;
+  gradientsRegistered = true;
+  registerGradient({
+    kernelName: CONV,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      const a = attrs as unknown as ConvAttrs;
+      // The relu's mask is read from y; without relu the kernels take dy as it is.
+      const masked: NamedTensorMap = a.activation === 'relu' ? { y } : {};
+      // The filter's and bias' gradients now, x's only if the tape asks (not for the first layer).
+      const [dw, db] = run(CONV_BACKPROP_FILTER_BIAS, { dy: dy as tf.Tensor, x, ...masked }, { ...a, filterShape: filter.shape });
+      return {
+        x: () => run(CONV_BACKPROP_INPUT, { dy: dy as tf.Tensor, filter, ...masked }, { ...a, inputShape: x.shape })[0]!,
+        filter: () => dw!,
+        ...(db ? { bias: () => db } : {}),
+      };
+    },
+  });
+  registerGradient({
+    kernelName: BATCH_NORM,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [true, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      // Only y reaches a loss: the mean and variance feed the running statistics.
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+      const [x, gamma, y, mean, variance] = saved as tf.Tensor[];
+      const { activation, residual } = attrs as unknown as { activation: Activation; residual: boolean };
+      const masked: NamedTensorMap = activation === 'relu' ? { y: y! } : {};
+      const [dx, dgamma, dbeta, dresidual] = run(BATCH_NORM_BACKWARD, { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance!, ...masked }, attrs);
+      return {
+        x: () => dx!,
+        gamma: () => dgamma!,
+        beta: () => dbeta!,
+        ...(residual ? { residual: () => dresidual! } : {}),
+      };
+    },
+  });
+}
+
+/** Registers the ops' kernels on the wasm backend and their gradients (once per process). */
+export function registerNativeTrainingOps(addon: NativeAddon): void {
+  for (const [kernelName, kernelFunc] of Object.entries(kernels(addon))) {
+    if (!getKernel(kernelName, 'wasm')) registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  }
+  registerGradients();
+}

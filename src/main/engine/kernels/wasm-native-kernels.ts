@@ -1,0 +1,160 @@
+/**
+ * The convolution passes of a training step (Conv2D, FusedConv2D with bias and relu,
+ * both gradients) and MaxPoolGrad for the wasm backend, run by the native addon on the
+ * wasm heap itself: oneDNN's multi-threaded convolutions (those PyTorch's CPU path uses)
+ * instead of single-threaded wasm. A case the addon cannot take (another data format,
+ * activation or dtype, or a geometry oneDNN refuses) goes to the kernel underneath.
+ */
+import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import type { NativeAddon } from './native-addon.js';
+import { disposeIntermediate, replaceWasmKernel } from './replace-wasm-kernel.js';
+
+interface WasmHeapBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+}
+
+type Conv2DInfo = backend_util.Conv2DInfo;
+type Pair = [number, number] | number;
+type Padding = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil';
+/** The attributes the convolution kernels share (tfjs types them per kernel). */
+interface ConvAttrs {
+  strides: Pair;
+  pad: Padding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: Rounding;
+}
+type Shape4 = [number, number, number, number];
+
+/** The addon's geometry: n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pad top, left, bottom, right. */
+export function geometryOf(info: Conv2DInfo): Int32Array {
+  const effectiveHeight = (info.filterHeight - 1) * info.dilationHeight + 1;
+  const effectiveWidth = (info.filterWidth - 1) * info.dilationWidth + 1;
+  const { top, left } = info.padInfo;
+  // tfjs may pad more than the last window reads ('same' with a remainder); oneDNN wants
+  // exactly the padding the output size implies (and never less than none: a 'valid'
+  // stride that leaves a remainder just stops early).
+  const bottom = Math.max(0, (info.outHeight - 1) * info.strideHeight + effectiveHeight - info.inHeight - top);
+  const right = Math.max(0, (info.outWidth - 1) * info.strideWidth + effectiveWidth - info.inWidth - left);
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.dilationHeight, info.dilationWidth, top, left, bottom, right,
+  ]);
+}
+
+/** Runs `body` with the heap and each tensor's byte offset, after the output is made. */
+function onHeap(backend: WasmHeapBackend, output: TensorInfo, tensors: (TensorInfo | undefined)[], body: (heap: ArrayBuffer, offsets: number[]) => void): TensorInfo {
+  // Offsets are taken after the output is allocated: allocation may grow (and replace) the heap.
+  const offsets = tensors.map((t) => (t ? backend.dataIdMap.get(t.dataId).memoryOffset : -1));
+  body(backend.wasm.HEAPU8.buffer as ArrayBuffer, offsets);
+  return output;
+}
+
+function isUnsupported(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === 'LETHE_NATIVE_UNSUPPORTED';
+}
+
+/**
+ * A native kernel with its fallback: geometries oneDNN refused once go straight to the
+ * kernel underneath afterwards.
+ */
+function withFallback(previous: KernelFunc, run: (args: Parameters<KernelFunc>[0], refused: Set<string>) => TensorInfo | undefined): KernelFunc {
+  const refused = new Set<string>();
+  return (args) => run(args, refused) ?? previous(args);
+}
+
+function attempt(backend: WasmHeapBackend, output: TensorInfo, key: string, refused: Set<string>, call: () => void): TensorInfo | undefined {
+  try {
+    call();
+    return output;
+  } catch (error) {
+    disposeIntermediate(backend, output);
+    if (!isUnsupported(error)) throw error;
+    refused.add(key);
+    return undefined;
+  }
+}
+
+function conv2DKernel(addon: NativeAddon, fused: boolean) {
+  return (previous: KernelFunc) =>
+    withFallback(previous, (args, refused) => {
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+      const attrs = args.attrs as unknown as ConvAttrs & { dilations: Pair; activation?: string };
+      const activation = fused ? (attrs.activation ?? 'linear') : 'linear';
+      if (!x || !filter || x.dtype !== 'float32' || filter.dtype !== 'float32' || attrs.dataFormat !== 'NHWC') return undefined;
+      if (preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return undefined;
+      const info = backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+      if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels)) return undefined;
+      const geometry = geometryOf(info);
+      const key = `${geometry.join(',')},${bias ? 1 : 0},${activation}`;
+      if (refused.has(key)) return undefined;
+      const y = backend.makeOutput(info.outShape, 'float32');
+      return attempt(backend, y, key, refused, () =>
+        onHeap(backend, y, [x, filter, bias, y], (heap, [xAt, filterAt, biasAt, yAt]) =>
+          addon.conv2d(heap, geometry, xAt!, filterAt!, biasAt!, yAt!, activation === 'relu' ? 1 : 0)));
+    });
+}
+
+function conv2DBackpropInputKernel(addon: NativeAddon) {
+  return (previous: KernelFunc) =>
+    withFallback(previous, (args, refused) => {
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const { dy, filter } = args.inputs as Record<string, TensorInfo>;
+      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as ConvAttrs & { inputShape: Shape4 };
+      if (dy!.dtype !== 'float32' || filter!.dtype !== 'float32' || dataFormat !== 'NHWC') return undefined;
+      const info = backend_util.computeConv2DInfo(inputShape, filter!.shape as Shape4, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      const geometry = geometryOf(info);
+      const key = geometry.join(',');
+      if (refused.has(key)) return undefined;
+      const dx = backend.makeOutput([...inputShape], 'float32');
+      return attempt(backend, dx, key, refused, () =>
+        onHeap(backend, dx, [dy, filter, dx], (heap, [dyAt, filterAt, dxAt]) =>
+          addon.conv2dBackward(heap, geometry, dyAt!, -1, filterAt!, -1, dxAt!, -1, -1)));
+    });
+}
+
+function conv2DBackpropFilterKernel(addon: NativeAddon) {
+  return (previous: KernelFunc) =>
+    withFallback(previous, (args, refused) => {
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const { x, dy } = args.inputs as Record<string, TensorInfo>;
+      const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as ConvAttrs & { filterShape: Shape4 };
+      if (x!.dtype !== 'float32' || dy!.dtype !== 'float32' || dataFormat !== 'NHWC') return undefined;
+      const info = backend_util.computeConv2DInfo(x!.shape as Shape4, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      const geometry = geometryOf(info);
+      const key = geometry.join(',');
+      if (refused.has(key)) return undefined;
+      const dw = backend.makeOutput([...filterShape], 'float32');
+      return attempt(backend, dw, key, refused, () =>
+        onHeap(backend, dw, [x, dy, dw], (heap, [xAt, dyAt, dwAt]) =>
+          addon.conv2dBackward(heap, geometry, dyAt!, xAt!, -1, -1, -1, dwAt!, -1)));
+    });
+}
+
+function maxPoolGradKernel(addon: NativeAddon) {
+  return (previous: KernelFunc) =>
+    withFallback(previous, (args) => {
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const { dy, input } = args.inputs as Record<string, TensorInfo>;
+      const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as Omit<ConvAttrs, 'dataFormat'> & { filterSize: Pair };
+      if (dy!.dtype !== 'float32' || input!.dtype !== 'float32') return undefined;
+      const info = backend_util.computePool2DInfo(input!.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+      const dx = backend.makeOutput([...input!.shape], 'float32');
+      return onHeap(backend, dx, [input, dy, dx], (heap, [xAt, dyAt, dxAt]) =>
+        addon.maxPoolGrad(heap, geometryOf(info), xAt!, dyAt!, dxAt!));
+    });
+}
+
+/** Puts the native kernels over the wasm backend's (call after the wasm-heap kernels). */
+export function registerWasmNativeKernels(addon: NativeAddon): void {
+  replaceWasmKernel('native', 'Conv2D', conv2DKernel(addon, false));
+  replaceWasmKernel('native', 'FusedConv2D', conv2DKernel(addon, true));
+  replaceWasmKernel('native', 'Conv2DBackpropInput', conv2DBackpropInputKernel(addon));
+  replaceWasmKernel('native', 'Conv2DBackpropFilter', conv2DBackpropFilterKernel(addon));
+  replaceWasmKernel('native', 'MaxPoolGrad', maxPoolGradKernel(addon));
+}

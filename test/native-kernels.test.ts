@@ -1,0 +1,172 @@
+/**
+ * The native training kernels (native/, oneDNN) against the cpu backend: the fused
+ * convolution and batch-norm ops forward and backward, whole training steps of the conv
+ * nets, and the addon's refusal of tensors outside the heap. Where the addon is not
+ * built these tests are skipped, except under LETHE_REQUIRE_NATIVE=1 (CI), where its
+ * absence fails.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/main/engine/backend.js';
+import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
+import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d, type Activation, type ConvPadding } from '../src/main/engine/kernels/native-training-ops.js';
+import { Classifier } from '../src/main/engine/models/classifier.js';
+import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
+import { Random } from '../src/main/engine/random.js';
+import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';
+import { trainingStep } from '../src/main/engine/train/trainer.js';
+
+const native = loadNativeAddon();
+
+it('the native kernels are built where they are required', () => {
+  if (process.env.LETHE_REQUIRE_NATIVE === '1') expect(native.addon ? 'built' : native.reason).toBe('built');
+});
+
+function randomArray(length: number, seed: number): Float32Array {
+  const random = new Random(seed);
+  return Float32Array.from({ length }, () => random.normal());
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, tolerance: number, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  let [scale, worst] = [1, 0];
+  expected.forEach((v, i) => {
+    scale = Math.max(scale, Math.abs(v));
+    worst = Math.max(worst, Math.abs(actual[i]! - v));
+  });
+  expect(worst / scale, what).toBeLessThan(tolerance);
+}
+
+describe.skipIf(!native.addon)('native training kernels', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('are in use on the wasm backend', () => {
+    tf.setBackend('wasm');
+    expect(hasNativeTrainingOps()).toBe(true);
+  });
+
+  const same = (k: number): ConvPadding => [[0, 0], [(k - 1) / 2, (k - 1) / 2], [(k - 1) / 2, (k - 1) / 2], [0, 0]];
+  it.each([
+    [[2, 8, 8, 3], [3, 3, 3, 8], 1, same(3), true, 'relu'],
+    [[2, 9, 7, 4], [3, 3, 4, 6], 2, same(3), false, 'linear'],
+    [[3, 8, 8, 5], [1, 1, 5, 7], 2, 'valid', false, 'linear'],
+    [[1, 7, 7, 2], [5, 5, 2, 3], 1, 'valid', true, 'relu'],
+    [[2, 6, 6, 16], [3, 3, 16, 16], 1, same(3), true, 'linear'],
+  ] as [number[], number[], number, ConvPadding, boolean, Activation][])(
+    'conv x %j filter %j stride %i pad %j bias %s %s: output and gradients equal the cpu backend',
+    (xShape, wShape, strides, pad, withBias, activation) => {
+      const x = randomArray(xShape.reduce((a, b) => a * b), 1);
+      const w = randomArray(wShape.reduce((a, b) => a * b), 2).map((v) => v * 0.3);
+      const b = randomArray(wShape[3]!, 3);
+      const run = (backend: string) => {
+        tf.setBackend(backend);
+        return tf.tidy(() => {
+          const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
+          const wt = tf.tensor4d(w, wShape as [number, number, number, number]);
+          const bt = tf.tensor1d(b);
+          const conv = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
+            backend === 'wasm'
+              ? nativeConv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, withBias ? (bi as tf.Tensor1D) : undefined, strides, pad, activation)
+              : tf.fused.conv2d({ x: xi as tf.Tensor4D, filter: wi as tf.Tensor4D, strides, pad, bias: withBias ? bi : undefined, activation });
+          const y = conv(xt, wt, bt);
+          const dy = tf.tensor(randomArray(y.size, 4), y.shape);
+          const grads = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi?: tf.Tensor) => tf.sum(tf.mul(conv(xi, wi, bi ?? bt), dy)))(withBias ? [xt, wt, bt] : [xt, wt]);
+          return [y, ...grads].map((t) => t.dataSync() as Float32Array);
+        });
+      };
+      const expected = run('cpu');
+      tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      const actual = run('wasm');
+      expect(tf.memory().numTensors).toBe(before);
+      ['y', 'dx', 'dfilter', 'dbias'].forEach((what, i) => {
+        if (what === 'dbias' && !withBias) return;
+        expectClose(actual[i]!, expected[i]!, 1e-4, what);
+      });
+    },
+  );
+
+  it.each([
+    [[4, 5, 5, 8], 'relu', true],
+    [[3, 4, 6, 3], 'linear', false],
+    [[2, 3, 3, 16], 'relu', false],
+  ] as [number[], Activation, boolean][])('batch norm %j %s residual %s: output, statistics and gradients equal the cpu backend', (shape, activation, withResidual) => {
+    const size = shape.reduce((a, b) => a * b);
+    const channels = shape[3]!;
+    const x = randomArray(size, 5).map((v, i) => v * 2 + (i % channels));
+    const gamma = randomArray(channels, 6).map((v) => 1 + 0.2 * v);
+    const beta = randomArray(channels, 7);
+    const residual = randomArray(size, 8);
+    const epsilon = 1e-5;
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const [xt, rt] = [tf.tensor4d(x, shape as [number, number, number, number]), tf.tensor4d(residual, shape as [number, number, number, number])];
+        const [gt, bt] = [tf.tensor1d(gamma), tf.tensor1d(beta)];
+        const norm = (xi: tf.Tensor4D, gi: tf.Tensor1D, bi: tf.Tensor1D, ri: tf.Tensor4D) => {
+          if (backend === 'wasm') return nativeBatchNormTraining(xi, gi, bi, epsilon, activation, withResidual ? ri : undefined);
+          const { mean, variance } = tf.moments(xi, [0, 1, 2]);
+          let y: tf.Tensor4D = tf.batchNorm4d(xi, mean as tf.Tensor1D, variance as tf.Tensor1D, bi, gi, epsilon);
+          if (withResidual) y = tf.add(y, ri);
+          return { y: activation === 'relu' ? tf.relu(y) : y, mean, variance };
+        };
+        const { y, mean, variance } = norm(xt, gt, bt, rt);
+        const dy = tf.tensor(randomArray(size, 9), shape);
+        const grads = tf.grads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor, ri?: tf.Tensor) =>
+          tf.sum(tf.mul(norm(xi as tf.Tensor4D, gi as tf.Tensor1D, bi as tf.Tensor1D, (ri ?? rt) as tf.Tensor4D).y, dy)),
+        )(withResidual ? [xt, gt, bt, rt] : [xt, gt, bt]);
+        return [y, mean, variance, ...grads].map((t) => t.dataSync() as Float32Array);
+      });
+    };
+    const expected = run('cpu');
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const actual = run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta', 'dresidual'].forEach((what, i) => {
+      if (what === 'dresidual' && !withResidual) return;
+      expectClose(actual[i]!, expected[i]!, 1e-4, what);
+    });
+  });
+
+  // Small images keep the cpu backend's side of ResNet-18 to seconds. Its last stages
+  // normalise over 4 samples, which amplifies rounding step after step (after two, the
+  // wasm backend without native kernels is itself 2e-3 off the cpu backend), so one step.
+  it.each([
+    ['cnn3', 16, 2],
+    ['resnet18', 8, 1],
+  ] as [ModelArchitecture, number, number][])('%s on %i-pixel images: %i training steps give the cpu backend\'s losses and parameters', (architecture, side, steps) => {
+    const input: [number, number, number] = [side, side, 3];
+    const random = new Random(3);
+    const xs = Float32Array.from({ length: 4 * side * side * 3 }, () => random.next());
+    const ys = Int32Array.from({ length: 4 }, (_, i) => i % 10);
+    const step = (backend: string) => {
+      tf.setBackend(backend);
+      const model = Classifier.create({ architecture, inputShape: input, numClasses: 10, normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }, seed: 1 });
+      const optimizer = new SgdOptimizer(0.9, 5e-4);
+      const [x, y] = [tf.tensor4d(xs, [4, ...input]), tf.tensor1d(ys, 'int32')];
+      const before = tf.memory().numTensors;
+      const losses = Array.from({ length: steps }, () => trainingStep(model, optimizer, x, y, 0.05).loss);
+      const tensorsGrew = tf.memory().numTensors - before;
+      const parameters = model.tensors().map((t) => t.variable.dataSync() as Float32Array);
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      model.dispose();
+      return { losses, parameters, tensorsGrew };
+    };
+    const expected = step('cpu');
+    const actual = step('wasm');
+    expect(actual.tensorsGrew).toBe(expected.tensorsGrew);
+    actual.losses.forEach((loss, i) => expect(Math.abs(loss - expected.losses[i]!)).toBeLessThan(1e-4));
+    actual.parameters.forEach((p, i) => expectClose(p, expected.parameters[i]!, 1e-4, `parameter ${i}`));
+  });
+
+  it('refuses a tensor that lies outside the heap, naming it', () => {
+    const heap = new ArrayBuffer(1024);
+    const geometry = Int32Array.from([1, 4, 4, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(() => native.addon!.conv2d(heap, geometry, 0, 64, -1, 4096, 0)).toThrow(/argument 6 lies outside the heap/);
+    expect(() => native.addon!.conv2d(heap, geometry.subarray(0, 5), 0, 64, -1, 128, 0)).toThrow(/geometry must be an Int32Array of 17/);
+  });
+});
