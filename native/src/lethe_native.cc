@@ -75,7 +75,6 @@ struct Call {
   napi_value argv[kMaxArguments];
   uint8_t* heap = nullptr;
   size_t heapBytes = 0;
-  Geometry g{};
 
   Call(napi_env env, napi_callback_info info, size_t expected) : env(env) {
     napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
@@ -85,22 +84,41 @@ struct Call {
       throw ArgumentError{"argument 1 must be the heap's ArrayBuffer"};
     }
     heap = static_cast<uint8_t*>(data);
+  }
+
+  /** The Int32Array geometry in argument `index`. */
+  Geometry geometry(size_t index) const {
     bool isTyped = false;
-    napi_is_typedarray(env, argv[1], &isTyped);
-    if (!isTyped) throw ArgumentError{"argument 2 must be an Int32Array geometry"};
+    napi_is_typedarray(env, argv[index], &isTyped);
+    if (!isTyped) throw ArgumentError{"argument " + std::to_string(index + 1) + " must be an Int32Array geometry"};
     napi_typedarray_type type;
     size_t length = 0;
     void* values = nullptr;
-    napi_get_typedarray_info(env, argv[1], &type, &length, &values, nullptr, nullptr);
+    napi_get_typedarray_info(env, argv[index], &type, &length, &values, nullptr, nullptr);
     if (type != napi_int32_array || length != Geometry::kFields) {
       throw ArgumentError{"geometry must be an Int32Array of " + std::to_string(Geometry::kFields)};
     }
     const int32_t* v = static_cast<const int32_t*>(values);
-    g = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]};
     for (size_t i = 0; i < Geometry::kFields; ++i) {
       const bool mayBeZeroOrNegative = i >= 13;  // paddings
       if (!mayBeZeroOrNegative && v[i] <= 0) throw ArgumentError{"geometry field " + std::to_string(i) + " must be positive"};
     }
+    return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]};
+  }
+
+  double number(size_t index) const {
+    double value = 0;
+    if (napi_get_value_double(env, argv[index], &value) != napi_ok || !std::isfinite(value)) {
+      throw ArgumentError{"argument " + std::to_string(index + 1) + " must be a finite number"};
+    }
+    return value;
+  }
+
+  /** A count in argument `index`, at least 1. */
+  int64_t count(size_t index) const {
+    const int64_t value = integer(index);
+    if (value < 1) throw ArgumentError{"argument " + std::to_string(index + 1) + " must be a count >= 1"};
+    return value;
   }
 
   int64_t integer(size_t index) const {
@@ -249,7 +267,7 @@ napi_value guarded(napi_env env, Body body) {
 napi_value Conv2D(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call call(env, info, 7);
-    const Geometry& g = call.g;
+    const Geometry g = call.geometry(1);
     float* x = call.tensor(2, g.inputSize());
     float* w = call.tensor(3, g.filterSize());
     const bool hasBias = call.integer(4) >= 0;
@@ -275,7 +293,9 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
 
 // The elementwise and reduction loops below are memory-bound only once vectorised; the
 // build targets no particular CPU, so each is compiled for AVX-512, AVX2 and the baseline
-// and the loader picks the best the machine has (GCC function multiversioning).
+// and the loader picks the best the machine has (GCC function multiversioning). Their
+// pointers never alias (outputs are fresh tensors), and saying so (__restrict__) is what
+// lets GCC vectorise the loops with several outputs.
 #define LETHE_VECTORIZED __attribute__((target_clones("avx512f", "avx2", "default")))
 
 /** Calls body(begin, end) with each thread's share of [0, count). */
@@ -289,22 +309,24 @@ void inParallel(int64_t count, Body body) {
 }
 
 /**
- * Per-channel sums over the rows of a rows x channels matrix: each thread adds its rows
- * into its own double accumulators (add(begin, end, sums)), then the threads' sums are
- * added in thread order, so the result does not vary from run to run.
+ * Per-channel sums over the rows of a rows x channels matrix, `sets` of them at once:
+ * each thread adds its rows into its own double accumulators (add(begin, end, sums), sums
+ * holding sets x channels), then the threads' sums are added in thread order, so the
+ * result does not vary from run to run.
  */
 template <typename Add>
-std::vector<double> channelSums(int64_t rows, int64_t channels, Add add) {
+std::vector<double> channelSums(int64_t rows, int64_t channels, int sets, Add add) {
   const int threads = omp_get_max_threads();
-  std::vector<double> partial(static_cast<size_t>(threads) * channels, 0.0);
+  const size_t width = static_cast<size_t>(sets) * channels;
+  std::vector<double> partial(threads * width, 0.0);
 #pragma omp parallel num_threads(threads)
   {
     const int64_t count = omp_get_num_threads(), id = omp_get_thread_num();
-    add(rows * id / count, rows * (id + 1) / count, partial.data() + id * channels);
+    add(rows * id / count, rows * (id + 1) / count, partial.data() + id * width);
   }
-  std::vector<double> total(channels, 0.0);
+  std::vector<double> total(width, 0.0);
   for (int t = 0; t < threads; ++t) {
-    for (int64_t c = 0; c < channels; ++c) total[c] += partial[static_cast<size_t>(t) * channels + c];
+    for (size_t i = 0; i < width; ++i) total[i] += partial[t * width + i];
   }
   return total;
 }
@@ -316,52 +338,107 @@ LETHE_VECTORIZED void addRows(const float* x, int64_t channels, int64_t begin, i
   }
 }
 
-LETHE_VECTORIZED void addCenteredSquares(const float* x, const double* mean, int64_t channels, int64_t begin, int64_t end, double* sums) {
+/** sums[c] += x and squares[c] += x * x, over rows. */
+LETHE_VECTORIZED void addMoments(const float* x, int64_t channels, int64_t begin, int64_t end, double* sums, double* squares) {
   for (int64_t r = begin; r < end; ++r) {
     const float* row = x + r * channels;
     for (int64_t c = 0; c < channels; ++c) {
-      const double d = row[c] - mean[c];
-      sums[c] += d * d;
+      sums[c] += row[c];
+      squares[c] += static_cast<double>(row[c]) * row[c];
     }
   }
 }
 
-/** sums[c] += dz * (x - mean), over rows. */
-LETHE_VECTORIZED void addCenteredProducts(const float* dz, const float* x, const double* mean, int64_t channels, int64_t begin, int64_t end, double* sums) {
+/** dz = dy where the relu passed (y > 0), or dy itself when there was no relu. */
+template <bool Masked>
+__attribute__((always_inline)) inline float throughRelu(const float* dy, const float* y, int64_t i) {
+  // A product, not a select: GCC vectorises it (a select here is "control flow"), and it
+  // is tfjs' own relu gradient, dy * step(y), NaN included.
+  if constexpr (Masked) return dy[i] * static_cast<float>(y[i] > 0.f);
+  return dy[i];
+}
+
+template <bool Masked>
+__attribute__((always_inline)) inline void addGradientSumsOf(const float* dy, const float* y, const float* x, int64_t channels, int64_t begin, int64_t end,
+                                                             double* sumDz, double* sumDzX) {
   for (int64_t r = begin; r < end; ++r) {
-    const float* g = dz + r * channels;
-    const float* row = x + r * channels;
-    for (int64_t c = 0; c < channels; ++c) sums[c] += static_cast<double>(g[c]) * (row[c] - mean[c]);
+    const int64_t at = r * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const float dz = throughRelu<Masked>(dy, y, at + c);
+      sumDz[c] += dz;
+      sumDzX[c] += static_cast<double>(dz) * x[at + c];
+    }
   }
+}
+
+/** sumDz[c] += dz and sumDzX[c] += dz * x, over rows (y: the relu's output, or null). */
+LETHE_VECTORIZED void addGradientSums(const float* dy, const float* y, const float* x, int64_t channels, int64_t begin, int64_t end, double* sumDz, double* sumDzX) {
+  if (y) addGradientSumsOf<true>(dy, y, x, channels, begin, end, sumDz, sumDzX);
+  else addGradientSumsOf<false>(dy, y, x, channels, begin, end, sumDz, sumDzX);
 }
 
 /** dz = dy where the relu passed (y > 0), else 0. */
 LETHE_VECTORIZED void reluMask(const float* dy, const float* y, float* dz, int64_t begin, int64_t end) {
-  for (int64_t i = begin; i < end; ++i) dz[i] = y[i] > 0.f ? dy[i] : 0.f;
+  for (int64_t i = begin; i < end; ++i) dz[i] = throughRelu<true>(dy, y, i);
 }
 
-/** y = act(x * scale + shift + residual) per row. */
-LETHE_VECTORIZED void scaleRows(const float* x, const float* scale, const float* shift, const float* residual, bool relu, float* y, int64_t channels, int64_t begin, int64_t end) {
+template <bool Residual, bool Relu>
+__attribute__((always_inline)) inline void scaleRowsOf(const float* __restrict__ x, const float* __restrict__ scale, const float* __restrict__ shift,
+                                                       const float* __restrict__ residual, float* __restrict__ y, int64_t channels, int64_t begin, int64_t end) {
   for (int64_t r = begin; r < end; ++r) {
     const int64_t at = r * channels;
     for (int64_t c = 0; c < channels; ++c) {
       float v = x[at + c] * scale[c] + shift[c];
-      if (residual) v += residual[at + c];
-      y[at + c] = relu ? (v > 0.f ? v : 0.f) : v;
+      if constexpr (Residual) v += residual[at + c];
+      if constexpr (Relu) v = v > 0.f ? v : 0.f;
+      y[at + c] = v;
     }
   }
 }
 
-/** dx = k * (dz - meanDz - (x - mean) * invstd * meanDzXhat) per row; dresidual = dz. */
-LETHE_VECTORIZED void normGradientRows(const float* dz, const float* x, const float* k, const float* mean, const float* invstd, const float* meanDz,
-                                       const float* meanDzXhat, float* dx, float* dresidual, int64_t channels, int64_t begin, int64_t end) {
+/** y = act(x * scale + shift + residual) per row. */
+LETHE_VECTORIZED void scaleRows(const float* x, const float* scale, const float* shift, const float* residual, bool relu, float* y, int64_t channels, int64_t begin, int64_t end) {
+  if (residual && relu) scaleRowsOf<true, true>(x, scale, shift, residual, y, channels, begin, end);
+  else if (residual) scaleRowsOf<true, false>(x, scale, shift, residual, y, channels, begin, end);
+  else if (relu) scaleRowsOf<false, true>(x, scale, shift, residual, y, channels, begin, end);
+  else scaleRowsOf<false, false>(x, scale, shift, residual, y, channels, begin, end);
+}
+
+template <bool Masked, bool Residual>
+__attribute__((always_inline)) inline void normGradientRowsOf(const float* __restrict__ dy, const float* __restrict__ y, const float* __restrict__ x,
+                                                              const float* __restrict__ k, const float* __restrict__ mean, const float* __restrict__ invstd,
+                                                              const float* __restrict__ meanDz, const float* __restrict__ meanDzXhat, float* __restrict__ dx,
+                                                              float* __restrict__ dresidual, int64_t channels, int64_t begin, int64_t end) {
   for (int64_t r = begin; r < end; ++r) {
     const int64_t at = r * channels;
     for (int64_t c = 0; c < channels; ++c) {
+      const float dz = throughRelu<Masked>(dy, y, at + c);
       const float xhat = (x[at + c] - mean[c]) * invstd[c];
-      dx[at + c] = k[c] * (dz[at + c] - meanDz[c] - xhat * meanDzXhat[c]);
+      dx[at + c] = k[c] * (dz - meanDz[c] - xhat * meanDzXhat[c]);
+      if constexpr (Residual) dresidual[at + c] = dz;
     }
-    if (dresidual) std::copy(dz + at, dz + at + channels, dresidual + at);
+  }
+}
+
+/** dx = k * (dz - meanDz - (x - mean) * invstd * meanDzXhat) per row; dresidual = dz when asked. */
+LETHE_VECTORIZED void normGradientRows(const float* dy, const float* y, const float* x, const float* k, const float* mean, const float* invstd,
+                                       const float* meanDz, const float* meanDzXhat, float* dx, float* dresidual, int64_t channels, int64_t begin,
+                                       int64_t end) {
+  if (y && dresidual) normGradientRowsOf<true, true>(dy, y, x, k, mean, invstd, meanDz, meanDzXhat, dx, dresidual, channels, begin, end);
+  else if (y) normGradientRowsOf<true, false>(dy, y, x, k, mean, invstd, meanDz, meanDzXhat, dx, dresidual, channels, begin, end);
+  else if (dresidual) normGradientRowsOf<false, true>(dy, y, x, k, mean, invstd, meanDz, meanDzXhat, dx, dresidual, channels, begin, end);
+  else normGradientRowsOf<false, false>(dy, y, x, k, mean, invstd, meanDz, meanDzXhat, dx, dresidual, channels, begin, end);
+}
+
+LETHE_VECTORIZED void sgdRange(const float* __restrict__ theta, const float* __restrict__ grad, const float* __restrict__ velocity, float lr, float momentum,
+                               float weightDecay, float* __restrict__ thetaOut, float* __restrict__ velocityOut, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    float d = grad[i] + theta[i] * weightDecay;
+    if (velocityOut) {
+      d = velocity ? velocity[i] * momentum + d : d;
+      velocityOut[i] = d;
+    }
+    thetaOut[i] = theta[i] - d * lr;
   }
 }
 
@@ -415,7 +492,7 @@ LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* x, const 
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call call(env, info, 5);
-    const Geometry& g = call.g;
+    const Geometry g = call.geometry(1);
     if (g.oc != g.ic) throw ArgumentError{"max-pool keeps the channel count"};
     const float* x = call.tensor(2, g.inputSize());
     const float* dy = call.tensor(3, g.outputSize());
@@ -443,7 +520,7 @@ const float* maskedGradient(const float* dy, const float* y, size_t elements, st
 napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call call(env, info, 9);
-    const Geometry& g = call.g;
+    const Geometry g = call.geometry(1);
     const float* dy = call.tensor(2, g.outputSize());
     const float* y = call.integer(5) >= 0 ? call.tensor(5, g.outputSize()) : nullptr;
     float* dx = call.integer(6) >= 0 ? call.tensor(6, g.inputSize()) : nullptr;
@@ -452,7 +529,7 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     static std::vector<float> masked;
     float* dz = const_cast<float*>(maskedGradient(dy, y, g.outputSize(), masked));
     if (db) {
-      const std::vector<double> sums = channelSums(g.n * g.oh * g.ow, g.oc, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, g.oc, begin, end, partial); });
+      const std::vector<double> sums = channelSums(g.n * g.oh * g.ow, g.oc, 1, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, g.oc, begin, end, partial); });
       for (int64_t c = 0; c < g.oc; ++c) db[c] = static_cast<float>(sums[c]);
     }
     if (dx) {
@@ -488,93 +565,100 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
   });
 }
 
-/** Batch norm's shape: rows (n*h*w) x channels, and its epsilon, from (rows, channels, epsilon). */
-struct Norm {
-  int64_t rows, channels;
-  double epsilon;
-};
-
-Norm normOf(const Call& call) {
-  const Geometry& g = call.g;  // n = rows, ic = channels; the other fields are unused (1)
-  double epsilon = 0;
-  napi_get_value_double(call.env, call.argv[2], &epsilon);
-  if (!(epsilon >= 0)) throw ArgumentError{"epsilon must be a number >= 0"};
-  return {g.n, g.ic, epsilon};
-}
-
-// batchNormForward(heap, geometry, epsilon, x, gamma, beta, residual or -1, relu, y, mean, variance):
-// y = act(gamma * (x - mean) / sqrt(variance + epsilon) + beta + residual) with the batch's own
-// per-channel mean and (biased) variance, which are written out too.
+// batchNormForward(heap, rows, channels, epsilon, x, gamma, beta, residual or -1, relu, y, mean, variance):
+// y = act(gamma * (x - mean) / sqrt(variance + epsilon) + beta + residual) over a rows x channels
+// matrix, with the batch's own per-channel mean and (biased) variance, which are written out too.
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Call call(env, info, 11);
-    const Norm norm = normOf(call);
-    const int64_t R = norm.rows, C = norm.channels;
+    Call call(env, info, 12);
+    const int64_t R = call.count(1), C = call.count(2);
+    const double epsilon = call.number(3);
+    if (epsilon < 0) throw ArgumentError{"epsilon must be >= 0"};
     const size_t elements = static_cast<size_t>(R * C);
-    const float* x = call.tensor(3, elements);
-    const float* gamma = call.tensor(4, C);
-    const float* beta = call.tensor(5, C);
-    const float* residual = call.integer(6) >= 0 ? call.tensor(6, elements) : nullptr;
-    const bool relu = call.integer(7) != 0;
-    float* y = call.tensor(8, elements);
-    float* mean = call.tensor(9, C);
-    float* variance = call.tensor(10, C);
-    const std::vector<double> sums = channelSums(R, C, [&](int64_t begin, int64_t end, double* partial) { addRows(x, C, begin, end, partial); });
-    std::vector<double> mu(C);
-    for (int64_t c = 0; c < C; ++c) mu[c] = sums[c] / R;
-    const std::vector<double> squares = channelSums(R, C, [&](int64_t begin, int64_t end, double* partial) { addCenteredSquares(x, mu.data(), C, begin, end, partial); });
+    const float* x = call.tensor(4, elements);
+    const float* gamma = call.tensor(5, C);
+    const float* beta = call.tensor(6, C);
+    const float* residual = call.integer(7) >= 0 ? call.tensor(7, elements) : nullptr;
+    const bool relu = call.integer(8) != 0;
+    float* y = call.tensor(9, elements);
+    float* mean = call.tensor(10, C);
+    float* variance = call.tensor(11, C);
+    // One pass for both moments: in double, E[x^2] - E[x]^2 loses nothing that matters here.
+    const std::vector<double> moments = channelSums(R, C, 2, [&](int64_t begin, int64_t end, double* partial) { addMoments(x, C, begin, end, partial, partial + C); });
+    const double* sums = moments.data();
+    const double* squares = moments.data() + C;
     std::vector<float> scale(C), shift(C);
     for (int64_t c = 0; c < C; ++c) {
-      const double var = squares[c] / R;
-      mean[c] = static_cast<float>(mu[c]);
+      const double mu = sums[c] / R;
+      const double var = std::max(0.0, squares[c] / R - mu * mu);
+      mean[c] = static_cast<float>(mu);
       variance[c] = static_cast<float>(var);
-      const double s = gamma[c] / std::sqrt(var + norm.epsilon);
+      const double s = gamma[c] / std::sqrt(var + epsilon);
       scale[c] = static_cast<float>(s);
-      shift[c] = static_cast<float>(beta[c] - mu[c] * s);
+      shift[c] = static_cast<float>(beta[c] - mu * s);
     }
     inParallel(R, [&](int64_t begin, int64_t end) { scaleRows(x, scale.data(), shift.data(), residual, relu, y, C, begin, end); });
   });
 }
 
-// batchNormBackward(heap, geometry, epsilon, dy, x, gamma, y or -1, mean, variance, dx, dgamma, dbeta,
-// dresidual or -1): the gradients of batchNormForward (y given when it applied relu).
+// batchNormBackward(heap, rows, channels, epsilon, dy, x, gamma, y or -1, mean, variance, dx, dgamma,
+// dbeta, dresidual or -1): the gradients of batchNormForward (y given when it applied relu).
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Call call(env, info, 13);
-    const Norm norm = normOf(call);
-    const int64_t R = norm.rows, C = norm.channels;
+    Call call(env, info, 14);
+    const int64_t R = call.count(1), C = call.count(2);
+    const double epsilon = call.number(3);
+    if (epsilon < 0) throw ArgumentError{"epsilon must be >= 0"};
     const size_t elements = static_cast<size_t>(R * C);
-    const float* dy = call.tensor(3, elements);
-    const float* x = call.tensor(4, elements);
-    const float* gamma = call.tensor(5, C);
-    const float* y = call.integer(6) >= 0 ? call.tensor(6, elements) : nullptr;
-    const float* mean = call.tensor(7, C);
-    const float* variance = call.tensor(8, C);
-    float* dx = call.tensor(9, elements);
-    float* dgamma = call.tensor(10, C);
-    float* dbeta = call.tensor(11, C);
-    float* dresidual = call.integer(12) >= 0 ? call.tensor(12, elements) : nullptr;
-    static std::vector<float> masked;
-    const float* dz = maskedGradient(dy, y, elements, masked);
-    std::vector<double> invstd(C);
-    for (int64_t c = 0; c < C; ++c) invstd[c] = 1.0 / std::sqrt(static_cast<double>(variance[c]) + norm.epsilon);
-    std::vector<double> mu(C);
-    for (int64_t c = 0; c < C; ++c) mu[c] = mean[c];
-    const std::vector<double> sumDz = channelSums(R, C, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, C, begin, end, partial); });
-    std::vector<double> sumDzXhat = channelSums(R, C, [&](int64_t begin, int64_t end, double* partial) { addCenteredProducts(dz, x, mu.data(), C, begin, end, partial); });
-    for (int64_t c = 0; c < C; ++c) sumDzXhat[c] *= invstd[c];
-    // dx = gamma * invstd * (dz - mean(dz) - xhat * mean(dz * xhat))
+    const float* dy = call.tensor(4, elements);
+    const float* x = call.tensor(5, elements);
+    const float* gamma = call.tensor(6, C);
+    const float* y = call.integer(7) >= 0 ? call.tensor(7, elements) : nullptr;
+    const float* mean = call.tensor(8, C);
+    const float* variance = call.tensor(9, C);
+    float* dx = call.tensor(10, elements);
+    float* dgamma = call.tensor(11, C);
+    float* dbeta = call.tensor(12, C);
+    float* dresidual = call.integer(13) >= 0 ? call.tensor(13, elements) : nullptr;
+    // Sums of dz and dz * x in one pass (dz: dy through the relu's mask, read on the fly).
+    const std::vector<double> sums = channelSums(R, C, 2, [&](int64_t begin, int64_t end, double* partial) { addGradientSums(dy, y, x, C, begin, end, partial, partial + C); });
+    const double* sumDz = sums.data();
+    const double* sumDzX = sums.data() + C;
+    // dx = gamma * invstd * (dz - mean(dz) - xhat * mean(dz * xhat)), xhat = (x - mean) * invstd
     std::vector<float> k(C), meanDz(C), meanDzXhat(C), inv(C);
     for (int64_t c = 0; c < C; ++c) {
+      const double invstd = 1.0 / std::sqrt(static_cast<double>(variance[c]) + epsilon);
+      const double dzXhat = (sumDzX[c] - mean[c] * sumDz[c]) * invstd;
       dbeta[c] = static_cast<float>(sumDz[c]);
-      dgamma[c] = static_cast<float>(sumDzXhat[c]);
-      k[c] = static_cast<float>(gamma[c] * invstd[c]);
+      dgamma[c] = static_cast<float>(dzXhat);
+      k[c] = static_cast<float>(gamma[c] * invstd);
       meanDz[c] = static_cast<float>(sumDz[c] / R);
-      meanDzXhat[c] = static_cast<float>(sumDzXhat[c] / R);
-      inv[c] = static_cast<float>(invstd[c]);
+      meanDzXhat[c] = static_cast<float>(dzXhat / R);
+      inv[c] = static_cast<float>(invstd);
     }
     inParallel(R, [&](int64_t begin, int64_t end) {
-      normGradientRows(dz, x, k.data(), mean, inv.data(), meanDz.data(), meanDzXhat.data(), dx, dresidual, C, begin, end);
+      normGradientRows(dy, y, x, k.data(), mean, inv.data(), meanDz.data(), meanDzXhat.data(), dx, dresidual, C, begin, end);
+    });
+  });
+}
+
+// sgdUpdate(heap, count, theta, grad, velocity or -1, lr, momentum, weightDecay, thetaOut, velocityOut or -1):
+// PyTorch's SGD: d = grad + weightDecay * theta; with momentum v = momentum * v + d (v = d at
+// the first step, when there is no velocity yet) and d = v; theta -= lr * d.
+napi_value SgdUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 10);
+    const int64_t n = call.count(1);
+    const float* theta = call.tensor(2, n);
+    const float* grad = call.tensor(3, n);
+    const float* velocity = call.integer(4) >= 0 ? call.tensor(4, n) : nullptr;
+    const float lr = static_cast<float>(call.number(5));
+    const float momentum = static_cast<float>(call.number(6));
+    const float weightDecay = static_cast<float>(call.number(7));
+    float* thetaOut = call.tensor(8, n);
+    float* velocityOut = call.integer(9) >= 0 ? call.tensor(9, n) : nullptr;
+    inParallel(n, [&](int64_t begin, int64_t end) {
+      sgdRange(theta, grad, velocity, lr, momentum, weightDecay, thetaOut, velocityOut, begin, end);
     });
   });
 }
@@ -614,6 +698,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackward", nullptr, Conv2DBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implementations", nullptr, Implementations, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},

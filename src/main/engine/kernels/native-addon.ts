@@ -15,9 +15,11 @@ export interface NativeAddon {
   /** The gradients asked for (offset >= 0) of act(conv(x, filter) + bias); act is relu when y is given. */
   conv2dBackward(heap: ArrayBuffer, geometry: Int32Array, dy: number, x: number, filter: number, y: number, dx: number, dw: number, db: number): void;
   maxPoolGrad(heap: ArrayBuffer, geometry: Int32Array, x: number, dy: number, dx: number): void;
-  /** Training-mode batch norm over rows x channels (geometry n = rows, ic = channels), + residual, relu. */
-  batchNormForward(heap: ArrayBuffer, geometry: Int32Array, epsilon: number, x: number, gamma: number, beta: number, residual: number, relu: number, y: number, mean: number, variance: number): void;
-  batchNormBackward(heap: ArrayBuffer, geometry: Int32Array, epsilon: number, dy: number, x: number, gamma: number, y: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number, dresidual: number): void;
+  /** Training-mode batch norm over a rows x channels matrix, + residual, relu. */
+  batchNormForward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, x: number, gamma: number, beta: number, residual: number, relu: number, y: number, mean: number, variance: number): void;
+  batchNormBackward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, dy: number, x: number, gamma: number, y: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number, dresidual: number): void;
+  /** PyTorch's SGD step with momentum (velocity -1 at the first step) and weight decay. */
+  sgdUpdate(heap: ArrayBuffer, count: number, theta: number, grad: number, velocity: number, lr: number, momentum: number, weightDecay: number, thetaOut: number, velocityOut: number): void;
   /** "kind,geometry implementation" of every oneDNN primitive made so far. */
   implementations(): string[];
   threads(): number;

@@ -1,7 +1,7 @@
 /**
  * Training ops that run as one native call each, forward and backward, where the wasm
- * backend has Lethe's native kernels: convolution + bias + relu, and training-mode batch
- * norm (+ a residual, + relu). tfjs composes these from elementwise and reduction kernels
+ * backend has Lethe's native kernels: convolution + bias + relu, training-mode batch
+ * norm (+ a residual, + relu), and the SGD update of one parameter. tfjs composes these from elementwise and reduction kernels
  * (the batch-norm gradient alone tiles and sums whole activations several times), and on
  * wasm those cost more than the convolutions. Layers use these ops when
  * `hasNativeTrainingOps()` and compose the same maths from tfjs ops otherwise.
@@ -16,6 +16,7 @@ const CONV_BACKPROP_INPUT = 'LetheConv2DBackpropInput';
 const CONV_BACKPROP_FILTER_BIAS = 'LetheConv2DBackpropFilterBias';
 const BATCH_NORM = 'LetheBatchNorm';
 const BATCH_NORM_BACKWARD = 'LetheBatchNormBackward';
+const SGD_UPDATE = 'LetheSgdUpdate';
 
 export type ConvPadding = 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 export type Activation = 'linear' | 'relu';
@@ -54,13 +55,19 @@ export function nativeBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
-function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
-  return backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1, attrs.pad, undefined, false, 'channelsLast');
+/**
+ * PyTorch's SGD step for one parameter: d = grad + weightDecay * theta; with momentum,
+ * velocity = momentum * velocity + d (d itself at the first step) and d = velocity;
+ * theta - lr * d. Returns the new parameter and (with momentum) the new velocity.
+ */
+export function nativeSgdUpdate(theta: tf.Tensor, grad: tf.Tensor, velocity: tf.Tensor | undefined, lr: number, momentum: number, weightDecay: number): { theta: tf.Tensor; velocity?: tf.Tensor } {
+  const inputs: NamedTensorMap = velocity ? { theta, grad, velocity } : { theta, grad };
+  const [next, nextVelocity] = run(SGD_UPDATE, inputs, { lr, momentum, weightDecay });
+  return { theta: next!, ...(nextVelocity ? { velocity: nextVelocity } : {}) };
 }
 
-/** The addon's geometry for batch norm: n = rows, ic = oc = channels. */
-function rowsByChannels(rows: number, channels: number): Int32Array {
-  return Int32Array.from([rows, 1, 1, channels, 1, 1, channels, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1, attrs.pad, undefined, false, 'channelsLast');
 }
 
 function kernels(addon: NativeAddon): Record<string, KernelFunc> {
@@ -105,7 +112,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const y = backend.makeOutput([...x!.shape], 'float32');
       const mean = backend.makeOutput([channels], 'float32');
       const variance = backend.makeOutput([channels], 'float32');
-      addon.batchNormForward(heapOf(backend), rowsByChannels(rows, channels), epsilon, at(backend, x), at(backend, gamma), at(backend, beta), at(backend, residual), activation === 'relu' ? 1 : 0, at(backend, y), at(backend, mean), at(backend, variance));
+      addon.batchNormForward(heapOf(backend), rows, channels, epsilon, at(backend, x), at(backend, gamma), at(backend, beta), at(backend, residual), activation === 'relu' ? 1 : 0, at(backend, y), at(backend, mean), at(backend, variance));
       return [y, mean, variance];
     },
     [BATCH_NORM_BACKWARD]: ({ inputs, backend: b, attrs }) => {
@@ -118,8 +125,18 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const dgamma = backend.makeOutput([channels], 'float32');
       const dbeta = backend.makeOutput([channels], 'float32');
       const dresidual = residual ? backend.makeOutput([...x!.shape], 'float32') : undefined;
-      addon.batchNormBackward(heapOf(backend), rowsByChannels(rows, channels), epsilon, at(backend, dy), at(backend, x), at(backend, gamma), at(backend, y), at(backend, mean), at(backend, variance), at(backend, dx), at(backend, dgamma), at(backend, dbeta), at(backend, dresidual));
+      addon.batchNormBackward(heapOf(backend), rows, channels, epsilon, at(backend, dy), at(backend, x), at(backend, gamma), at(backend, y), at(backend, mean), at(backend, variance), at(backend, dx), at(backend, dgamma), at(backend, dbeta), at(backend, dresidual));
       return dresidual ? [dx, dgamma, dbeta, dresidual] : [dx, dgamma, dbeta];
+    },
+    [SGD_UPDATE]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { theta, grad, velocity } = inputs as Record<string, TensorInfo | undefined>;
+      const { lr, momentum, weightDecay } = attrs as unknown as { lr: number; momentum: number; weightDecay: number };
+      const next = backend.makeOutput([...theta!.shape], 'float32');
+      const nextVelocity = momentum !== 0 ? backend.makeOutput([...theta!.shape], 'float32') : undefined;
+      const count = theta!.shape.reduce((p, d) => p * d, 1);
+      addon.sgdUpdate(heapOf(backend), count, at(backend, theta), at(backend, grad), at(backend, velocity), lr, momentum, weightDecay, at(backend, next), at(backend, nextVelocity));
+      return nextVelocity ? [next, nextVelocity] : [next];
     },
   };
 }

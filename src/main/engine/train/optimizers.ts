@@ -6,6 +6,7 @@
  *   theta -= lr * m_hat / (sqrt(v_hat) + eps).
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasNativeTrainingOps, nativeSgdUpdate } from '../kernels/native-training-ops.js';
 
 export interface Optimizer {
   /** Applies one update; `grads[i]` belongs to `params[i]`. */
@@ -22,6 +23,10 @@ export class SgdOptimizer implements Optimizer {
   ) {}
 
   step(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
+    if (hasNativeTrainingOps()) {
+      this.stepNatively(params, grads, lr);
+      return;
+    }
     tf.tidy(() => {
       params.forEach((theta, i) => {
         let d = grads[i]!;
@@ -36,6 +41,21 @@ export class SgdOptimizer implements Optimizer {
           d = this.buffers.get(theta)!;
         }
         theta.assign(tf.sub(theta, tf.mul(d, lr)));
+      });
+    });
+  }
+
+  /** The same update as one native pass per parameter instead of six elementwise ops. */
+  private stepNatively(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
+    tf.tidy(() => {
+      params.forEach((theta, i) => {
+        const buf = this.buffers.get(theta);
+        const next = nativeSgdUpdate(theta, grads[i]!, buf, lr, this.momentum, this.weightDecay);
+        if (next.velocity) {
+          if (buf) buf.assign(next.velocity);
+          else this.buffers.set(theta, tf.variable(next.velocity, false));
+        }
+        theta.assign(next.theta);
       });
     });
   }
