@@ -92,9 +92,16 @@ export class Layers {
     return tf.fused.matMul({ a: x, b: kernel as tf.Tensor2D, bias, activation }) as tf.Tensor2D;
   }
 
-  /** (x - mean) / std per channel, with the statistics baked into the model. */
+  /**
+   * (x - mean) / std per channel, with the statistics baked into the model: one batch-norm
+   * kernel (variance std^2, no epsilon) rather than two broadcasting ops, 5 times slower on
+   * wasm (4.0 vs 0.7 ms for 64 CIFAR images). Scale 1 and offset 0 are explicit: tfjs'
+   * gradient tape cannot record a batch norm with either missing.
+   */
   normalizeInput(x: tf.Tensor4D, normalization: { mean: number[]; std: number[] }): tf.Tensor4D {
-    return tf.div(tf.sub(x, tf.tensor1d(normalization.mean)), tf.tensor1d(normalization.std)) as tf.Tensor4D;
+    const channels = normalization.std.length;
+    const variance = tf.tensor1d(normalization.std.map((s) => s * s));
+    return tf.batchNorm4d(x, tf.tensor1d(normalization.mean), variance, tf.zeros([channels]) as tf.Tensor1D, tf.ones([channels]) as tf.Tensor1D, 0);
   }
 }
 
