@@ -20,6 +20,8 @@ export interface NativeAddon {
   batchNormBackward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, dy: number, x: number, gamma: number, y: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number, dresidual: number): void;
   /** PyTorch's SGD step with momentum (velocity -1 at the first step) and weight decay. */
   sgdUpdate(heap: ArrayBuffer, count: number, theta: number, grad: number, velocity: number, lr: number, momentum: number, weightDecay: number, thetaOut: number, velocityOut: number): void;
+  /** c[i] = op(a[i]) op(b[i]), row-major, a batch of 1 shared (oneDNN's sgemm). */
+  batchMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, transposeA: number, transposeB: number, a: number, b: number, c: number): void;
   /** "kind,geometry implementation" of every oneDNN primitive made so far. */
   implementations(): string[];
   threads(): number;

@@ -1,11 +1,11 @@
 /**
  * The convolution passes of a training step (Conv2D, FusedConv2D with bias and relu,
- * both gradients) and MaxPoolGrad for the wasm backend, run by the native addon on the
+ * both gradients), MaxPoolGrad and BatchMatMul for the wasm backend, run by the native addon on the
  * wasm heap itself: oneDNN's multi-threaded convolutions (those PyTorch's CPU path uses)
  * instead of single-threaded wasm. A case the addon cannot take (another data format,
  * activation or dtype, or a geometry oneDNN refuses) goes to the kernel underneath.
  */
-import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
 import { disposeIntermediate, replaceWasmKernel } from './replace-wasm-kernel.js';
 
@@ -150,6 +150,28 @@ function maxPoolGradKernel(addon: NativeAddon) {
     });
 }
 
+function batchMatMulKernel(addon: NativeAddon) {
+  return (previous: KernelFunc) =>
+    withFallback(previous, (args) => {
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const { a, b } = args.inputs as Record<string, TensorInfo>;
+      const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      if (a!.dtype !== 'float32' || b!.dtype !== 'float32' || a!.shape.length < 2 || b!.shape.length < 2) return undefined;
+      // Leading dimensions are batches: equal on both sides, or one side's a single matrix.
+      const leadA = a!.shape.slice(0, -2), leadB = b!.shape.slice(0, -2);
+      const [batchA, batchB] = [leadA, leadB].map((lead) => lead.reduce((p, d) => p * d, 1)) as [number, number];
+      if (batchA !== 1 && batchB !== 1 && !util.arraysEqual(leadA, leadB)) return undefined;
+      const [rowsA, columnsA] = a!.shape.slice(-2) as [number, number];
+      const [rowsB, columnsB] = b!.shape.slice(-2) as [number, number];
+      const [m, k] = transposeA ? [columnsA, rowsA] : [rowsA, columnsA];
+      const n = transposeB ? rowsB : columnsB;
+      if (m * n * k === 0) return undefined;
+      const c = backend.makeOutput([...backend_util.assertAndGetBroadcastShape(leadA, leadB), m, n], 'float32');
+      return onHeap(backend, c, [a, b, c], (heap, [aAt, bAt, cAt]) =>
+        addon.batchMatMul(heap, batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, aAt!, bAt!, cAt!));
+    });
+}
+
 /** Puts the native kernels over the wasm backend's (call after the wasm-heap kernels). */
 export function registerWasmNativeKernels(addon: NativeAddon): void {
   replaceWasmKernel('native', 'Conv2D', conv2DKernel(addon, false));
@@ -157,4 +179,5 @@ export function registerWasmNativeKernels(addon: NativeAddon): void {
   replaceWasmKernel('native', 'Conv2DBackpropInput', conv2DBackpropInputKernel(addon));
   replaceWasmKernel('native', 'Conv2DBackpropFilter', conv2DBackpropFilterKernel(addon));
   replaceWasmKernel('native', 'MaxPoolGrad', maxPoolGradKernel(addon));
+  replaceWasmKernel('native', 'BatchMatMul', batchMatMulKernel(addon));
 }
