@@ -3,8 +3,11 @@
  * update) of each benchmark model at batch 64 and 256, one JSON line per case with
  * samples/s, the tensor count and resident memory before and after, and (with
  * --kernels) where the time goes by kernel. Compare with bench/pytorch-train-step.py,
- * which runs the same models in PyTorch. Run: npm run bench, or
+ * which runs the same models in PyTorch; with --pytorch PYTHON each case is followed by
+ * the PyTorch reference on the same machine in the same run, and a line comparing them.
+ * Run: npm run bench, or
  *   node --import tsx bench/train-step.ts [--cases mlp,cnn] [--batches 64] [--steps 200] [--kernels]
+ *     [--pytorch /usr/bin/python3]
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +34,8 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     seconds: { type: 'string' },
     kernels: { type: 'boolean' },
+    /** A Python with torch: run bench/pytorch-train-step.py (2 threads) after each case. */
+    pytorch: { type: 'string' },
     /** Internal: run one case in this process (each case gets its own, for its own peak memory and crashes). */
     only: { type: 'boolean' },
   },
@@ -51,7 +56,7 @@ if (!values.only) {
   ];
   for (const c of CASES.filter((c) => chosen.includes(c.name))) {
     for (const batch of batches) {
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...forwarded, '--only', '--cases', c.name, '--batches', String(batch)], {
+      const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), ...forwarded, '--only', '--cases', c.name, '--batches', String(batch)], {
         encoding: 'utf8',
         maxBuffer: 64 * 2 ** 20,
       });
@@ -61,9 +66,27 @@ if (!values.only) {
         const reason = child.stderr.split('\n').filter((l) => /Error|Aborted/.test(l)).slice(-1)[0]?.trim().slice(0, 300) ?? `exit ${child.status}`;
         console.log(JSON.stringify({ bench: 'train-step', case: c.name, batch, failed: reason }));
       }
+      if (values.pytorch) compareWithPytorch(values.pytorch, c.name, batch, line && child.status === 0 ? (JSON.parse(line) as { samplesPerSecond: number }) : undefined);
     }
   }
   process.exit(0);
+}
+
+/** Runs the PyTorch reference for one case and prints it and how Lethe compares. */
+function compareWithPytorch(python: string, name: string, batch: number, lethe: { samplesPerSecond: number } | undefined): void {
+  const script = fileURLToPath(new URL('./pytorch-train-step.py', import.meta.url));
+  const child = spawnSync(python, [script, '--threads', '2', '--cases', name, '--batches', String(batch), '--seconds', String(minSeconds)], { encoding: 'utf8' });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (child.status !== 0 || !line) {
+    console.log(JSON.stringify({ bench: 'train-step-pytorch', case: name, batch, failed: child.stderr.trim().split('\n').slice(-1)[0] ?? `exit ${child.status}` }));
+    return;
+  }
+  console.log(line);
+  const pytorch = JSON.parse(line) as { samplesPerSecond: number };
+  if (lethe) {
+    const ratio = Math.round((lethe.samplesPerSecond / pytorch.samplesPerSecond) * 100) / 100;
+    console.log(JSON.stringify({ bench: 'train-step-vs-pytorch', case: name, batch, lethe: lethe.samplesPerSecond, pytorch: pytorch.samplesPerSecond, ratio }));
+  }
 }
 
 const backend = await initBackend();
@@ -81,10 +104,19 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
     const tensorsBefore = tf.memory().numTensors;
     const rssBefore = process.memoryUsage().rss;
     let steps = 0;
+    // With --steps, resident memory and tensors at each quarter of the run, after a full
+    // garbage collection (what is retained, not garbage V8 has yet to collect): flat means
+    // no growth after the first quarter.
+    const quarters = values.steps ? [1, 2, 3, 4].map((q) => Math.max(1, Math.round((minSteps * q) / 4))) : [];
+    const memoryAtStep: Record<number, { rssMiB: number; tensors: number }> = {};
     const start = performance.now();
     while (steps < minSteps || performance.now() - start < minSeconds * 1000) {
       step();
       steps += 1;
+      if (quarters.includes(steps)) {
+        (globalThis as { gc?: () => void }).gc?.();
+        memoryAtStep[steps] = { rssMiB: mib(process.memoryUsage().rss), tensors: tf.memory().numTensors };
+      }
     }
     const seconds = (performance.now() - start) / 1000;
     const line: Record<string, unknown> = {
@@ -92,11 +124,13 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
       case: c.name,
       batch,
       backend: backend.name,
+      ...(backend.kernels ? { kernels: backend.kernels } : {}),
       samplesPerSecond: Math.round((steps * batch) / seconds),
       msPerStep: Math.round((seconds / steps) * 1000 * 10) / 10,
       steps,
       tensors: { before: tensorsBefore, after: tf.memory().numTensors },
       rssMiB: { before: mib(rssBefore), after: mib(process.memoryUsage().rss), peak: mib(process.resourceUsage().maxRSS * 1024) },
+      ...(quarters.length ? { memoryAtStep } : {}),
     };
     if (values.kernels) {
       const profile = await tf.profile(() => {

@@ -433,7 +433,7 @@ async function trainCommand(values: Values, io: Output): Promise<number> {
         const started = await service.startTraining(config);
         if (!quiet) {
           const backend = await service.engineInfo();
-          io.err(`backend: ${backend.name} on ${backend.device}`);
+          io.err(`backend: ${backend.name} on ${backend.device}${backend.kernels ? `, ${backend.kernels}` : ''}`);
           for (const reason of backend.fallbacks) io.err(`  (${reason})`);
         }
         return started;
@@ -935,6 +935,7 @@ async function infoCommand(values: Values, io: Output): Promise<number> {
     if (values.json) io.out(JSON.stringify(backend, null, 2));
     else {
       io.out(`backend: ${backend.name} (tfjs '${backend.tfjsBackend}')\ndevice:  ${backend.device}`);
+      if (backend.kernels) io.out(`kernels: ${backend.kernels}`);
       for (const reason of backend.fallbacks) io.out(`  not used: ${reason}`);
     }
     return 0;

@@ -100,7 +100,7 @@ async function useWasm(): Promise<string | undefined> {
     if (native.addon) {
       registerWasmNativeKernels(native.addon);
       registerNativeTrainingOps(native.addon);
-      wasmKernels = `native convolutions (oneDNN ${native.addon.version()}, ${native.addon.threads()} threads)`;
+      wasmKernels = `native kernels (oneDNN ${native.addon.version()}, ${native.addon.threads()} threads)`;
     } else {
       wasmKernels = `wasm's own, single-threaded (native kernels unused: ${native.reason})`;
     }
