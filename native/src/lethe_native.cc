@@ -16,7 +16,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -260,19 +259,20 @@ struct Forward {
         output(g.output(), pd.dst_desc(), kOutputSlot) {}
 };
 
+/** A backward pass of kind Op (data or weights), with the same algorithm's forward as its hint. */
+template <typename Op>
+typename Op::primitive_desc backwardPd(const Geometry& g, const Algorithm& a) {
+  return {typename Op::desc(a.kind, g.input(a.activations), g.filter(tag::any), g.output(a.activations), g.strides(), g.dilations(), g.padBefore(),
+                            g.padAfter()),
+          cpu(), forwardPd(g, a, false, false)};
+}
+
 struct BackwardInput {
   dnnl::convolution_backward_data::primitive_desc pd;
   dnnl::convolution_backward_data primitive;
   Layout gradient, filter, inputGradient;
   explicit BackwardInput(const Geometry& g)
-      : pd(withBestAlgorithm(g, [&](const Algorithm& a) {
-          const dnnl::convolution_forward::primitive_desc hint = forwardPd(g, a, false, false);
-          return dnnl::convolution_backward_data::primitive_desc(
-              dnnl::convolution_backward_data::desc(a.kind, g.input(a.activations), g.filter(tag::any),
-                                                    g.output(a.activations), g.strides(), g.dilations(),
-                                                    g.padBefore(), g.padAfter()),
-              cpu(), hint);
-        })),
+      : pd(withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_data>(g, a); })),
         primitive(pd),
         gradient(g.output(), pd.diff_dst_desc(), kOutputSlot),
         filter(g.filter(tag::hwio), pd.weights_desc(), kFilterSlot),
@@ -284,35 +284,27 @@ struct BackwardFilter {
   dnnl::convolution_backward_weights primitive;
   Layout input, gradient, filterGradient;
   explicit BackwardFilter(const Geometry& g)
-      : pd(withBestAlgorithm(g, [&](const Algorithm& a) {
-          const dnnl::convolution_forward::primitive_desc hint = forwardPd(g, a, false, false);
-          return dnnl::convolution_backward_weights::primitive_desc(
-              dnnl::convolution_backward_weights::desc(a.kind, g.input(a.activations), g.filter(tag::any),
-                                                       g.output(a.activations), g.strides(), g.dilations(),
-                                                       g.padBefore(), g.padAfter()),
-              cpu(), hint);
-        })),
+      : pd(withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_weights>(g, a); })),
         primitive(pd),
         input(g.input(), pd.src_desc(), kInputSlot),
         gradient(g.output(), pd.diff_dst_desc(), kOutputSlot),
         filterGradient(g.filter(tag::hwio), pd.diff_weights_desc(), kFilterSlot) {}
 };
 
-template <typename T>
-T& cached(std::unordered_map<std::string, std::unique_ptr<T>>& cache, const std::string& key, const std::function<T*()>& make) {
-  auto found = cache.find(key);
-  if (found != cache.end()) return *found->second;
-  return *cache.emplace(key, std::unique_ptr<T>(make())).first->second;
-}
-
-std::unordered_map<std::string, std::unique_ptr<Forward>> forwards;
-std::unordered_map<std::string, std::unique_ptr<BackwardInput>> backwardInputs;
-std::unordered_map<std::string, std::unique_ptr<BackwardFilter>> backwardFilters;
 std::vector<std::string> implementations;
 
-template <typename T>
-void note(const std::string& key, const T& made) {
+/**
+ * The primitive of kind T for this geometry (key), made on first use and kept: making one
+ * generates its code. Each made is noted with the implementation oneDNN chose.
+ */
+template <typename T, typename... Args>
+T& primitiveFor(const std::string& key, Args&&... args) {
+  static std::unordered_map<std::string, std::unique_ptr<T>> cache;
+  auto found = cache.find(key);
+  if (found != cache.end()) return *found->second;
+  T& made = *cache.emplace(key, std::make_unique<T>(std::forward<Args>(args)...)).first->second;
   implementations.push_back(key + " " + made.pd.impl_info_str());
+  return made;
 }
 
 napi_value undefinedValue(napi_env env) {
@@ -351,11 +343,7 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
     float* y = call.tensor(5, g.outputSize());
     const bool relu = call.integer(6) != 0;
     const std::string key = g.key(hasBias ? "conv2d+bias" : "conv2d", relu);
-    Forward& conv = cached<Forward>(forwards, key, [&] {
-      auto* made = new Forward(g, hasBias, relu);
-      note(key, *made);
-      return made;
-    });
+    Forward& conv = primitiveFor<Forward>(key, g, hasBias, relu);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, conv.input.in(x)},
         {DNNL_ARG_WEIGHTS, conv.filter.in(w)},
@@ -611,12 +599,7 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     }
     if (dx) {
       float* w = call.tensor(4, g.filterSize());
-      const std::string key = g.key("conv2d-backprop-input", 0);
-      BackwardInput& conv = cached<BackwardInput>(backwardInputs, key, [&] {
-        auto* made = new BackwardInput(g);
-        note(key, *made);
-        return made;
-      });
+      BackwardInput& conv = primitiveFor<BackwardInput>(g.key("conv2d-backprop-input", 0), g);
       conv.primitive.execute(cpuStream(), {
                                               {DNNL_ARG_DIFF_DST, conv.gradient.in(dz)},
                                               {DNNL_ARG_WEIGHTS, conv.filter.in(w)},
@@ -626,12 +609,7 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     }
     if (dw) {
       float* x = call.tensor(3, g.inputSize());
-      const std::string key = g.key("conv2d-backprop-filter", 0);
-      BackwardFilter& conv = cached<BackwardFilter>(backwardFilters, key, [&] {
-        auto* made = new BackwardFilter(g);
-        note(key, *made);
-        return made;
-      });
+      BackwardFilter& conv = primitiveFor<BackwardFilter>(g.key("conv2d-backprop-filter", 0), g);
       conv.primitive.execute(cpuStream(), {
                                               {DNNL_ARG_SRC, conv.input.in(x)},
                                               {DNNL_ARG_DIFF_DST, conv.gradient.in(dz)},

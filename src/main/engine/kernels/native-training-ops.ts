@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backend_util, getKernel, registerGradient, registerKernel, type KernelFunc, type NamedTensorMap, type TensorInfo } from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
+import { heapOffset, type WasmHeapBackend } from './replace-wasm-kernel.js';
 import { geometryOf } from './wasm-native-kernels.js';
 
 const CONV = 'LetheConv2D';
@@ -26,12 +27,6 @@ interface ConvAttrs {
   pad: ConvPadding;
   activation: Activation;
   hasBias: boolean;
-}
-
-interface WasmHeapBackend {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
 
 export function hasNativeTrainingOps(): boolean {
@@ -72,8 +67,6 @@ function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): ba
 
 function kernels(addon: NativeAddon): Record<string, KernelFunc> {
   const heapOf = (backend: WasmHeapBackend) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
-  /** Byte offsets, taken after every output is made (making one may grow the heap). */
-  const at = (backend: WasmHeapBackend, t: TensorInfo | undefined) => (t ? backend.dataIdMap.get(t.dataId).memoryOffset : -1);
   return {
     [CONV]: ({ inputs, backend: b, attrs }) => {
       const backend = b as unknown as WasmHeapBackend;
@@ -81,7 +74,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const a = attrs as unknown as ConvAttrs;
       const info = convInfo(x!.shape, filter!.shape, a);
       const y = backend.makeOutput(info.outShape, 'float32');
-      addon.conv2d(heapOf(backend), geometryOf(info), at(backend, x), at(backend, filter), at(backend, bias), at(backend, y), a.activation === 'relu' ? 1 : 0);
+      addon.conv2d(heapOf(backend), geometryOf(info), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, bias), heapOffset(backend, y), a.activation === 'relu' ? 1 : 0);
       return y;
     },
     [CONV_BACKPROP_INPUT]: ({ inputs, backend: b, attrs }) => {
@@ -90,7 +83,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
       const info = convInfo(a.inputShape, filter!.shape, a);
       const dx = backend.makeOutput([...a.inputShape], 'float32');
-      addon.conv2dBackward(heapOf(backend), geometryOf(info), at(backend, dy), -1, at(backend, filter), at(backend, y), at(backend, dx), -1, -1);
+      addon.conv2dBackward(heapOf(backend), geometryOf(info), heapOffset(backend, dy), -1, heapOffset(backend, filter), heapOffset(backend, y), heapOffset(backend, dx), -1, -1);
       return dx;
     },
     [CONV_BACKPROP_FILTER_BIAS]: ({ inputs, backend: b, attrs }) => {
@@ -100,7 +93,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const info = convInfo(x!.shape, a.filterShape, a);
       const dw = backend.makeOutput([...a.filterShape], 'float32');
       const db = a.hasBias ? backend.makeOutput([info.outChannels], 'float32') : undefined;
-      addon.conv2dBackward(heapOf(backend), geometryOf(info), at(backend, dy), at(backend, x), -1, at(backend, y), -1, at(backend, dw), at(backend, db));
+      addon.conv2dBackward(heapOf(backend), geometryOf(info), heapOffset(backend, dy), heapOffset(backend, x), -1, heapOffset(backend, y), -1, heapOffset(backend, dw), heapOffset(backend, db));
       return db ? [dw, db] : [dw];
     },
     [BATCH_NORM]: ({ inputs, backend: b, attrs }) => {
@@ -112,7 +105,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const y = backend.makeOutput([...x!.shape], 'float32');
       const mean = backend.makeOutput([channels], 'float32');
       const variance = backend.makeOutput([channels], 'float32');
-      addon.batchNormForward(heapOf(backend), rows, channels, epsilon, at(backend, x), at(backend, gamma), at(backend, beta), at(backend, residual), activation === 'relu' ? 1 : 0, at(backend, y), at(backend, mean), at(backend, variance));
+      addon.batchNormForward(heapOf(backend), rows, channels, epsilon, heapOffset(backend, x), heapOffset(backend, gamma), heapOffset(backend, beta), heapOffset(backend, residual), activation === 'relu' ? 1 : 0, heapOffset(backend, y), heapOffset(backend, mean), heapOffset(backend, variance));
       return [y, mean, variance];
     },
     [BATCH_NORM_BACKWARD]: ({ inputs, backend: b, attrs }) => {
@@ -125,7 +118,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const dgamma = backend.makeOutput([channels], 'float32');
       const dbeta = backend.makeOutput([channels], 'float32');
       const dresidual = residual ? backend.makeOutput([...x!.shape], 'float32') : undefined;
-      addon.batchNormBackward(heapOf(backend), rows, channels, epsilon, at(backend, dy), at(backend, x), at(backend, gamma), at(backend, y), at(backend, mean), at(backend, variance), at(backend, dx), at(backend, dgamma), at(backend, dbeta), at(backend, dresidual));
+      addon.batchNormBackward(heapOf(backend), rows, channels, epsilon, heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, gamma), heapOffset(backend, y), heapOffset(backend, mean), heapOffset(backend, variance), heapOffset(backend, dx), heapOffset(backend, dgamma), heapOffset(backend, dbeta), heapOffset(backend, dresidual));
       return dresidual ? [dx, dgamma, dbeta, dresidual] : [dx, dgamma, dbeta];
     },
     [SGD_UPDATE]: ({ inputs, backend: b, attrs }) => {
@@ -135,7 +128,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const next = backend.makeOutput([...theta!.shape], 'float32');
       const nextVelocity = momentum !== 0 ? backend.makeOutput([...theta!.shape], 'float32') : undefined;
       const count = theta!.shape.reduce((p, d) => p * d, 1);
-      addon.sgdUpdate(heapOf(backend), count, at(backend, theta), at(backend, grad), at(backend, velocity), lr, momentum, weightDecay, at(backend, next), at(backend, nextVelocity));
+      addon.sgdUpdate(heapOf(backend), count, heapOffset(backend, theta), heapOffset(backend, grad), heapOffset(backend, velocity), lr, momentum, weightDecay, heapOffset(backend, next), heapOffset(backend, nextVelocity));
       return nextVelocity ? [next, nextVelocity] : [next];
     },
   };

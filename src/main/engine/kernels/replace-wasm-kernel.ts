@@ -20,6 +20,26 @@ export function replaceWasmKernel(layer: string, name: string, build: (previous:
   registerKernel({ ...config, kernelFunc: build(config.kernelFunc) } as KernelConfig);
 }
 
+/** The parts of the wasm backend that kernels written over its heap touch (not all are in its public typings). */
+export interface WasmHeapBackend {
+  wasm: {
+    HEAPU8: Uint8Array;
+    HEAPF32: Float32Array;
+    cwrap(name: string, returnType: null, argTypes: string[]): (...args: unknown[]) => void;
+  };
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  disposeData(dataId: object): boolean;
+}
+
+/**
+ * A tensor's byte offset in the heap, -1 for an absent one. Take offsets after making
+ * every output: making one may grow (and so replace) the heap.
+ */
+export function heapOffset(backend: WasmHeapBackend, tensor: TensorInfo | undefined): number {
+  return tensor ? backend.dataIdMap.get(tensor.dataId).memoryOffset : -1;
+}
+
 /** Frees an intermediate a kernel made on the backend. */
 export function disposeIntermediate(backend: unknown, tensor: TensorInfo): void {
   (backend as { disposeData(dataId: object): boolean }).disposeData(tensor.dataId);

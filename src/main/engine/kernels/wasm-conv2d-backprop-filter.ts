@@ -19,17 +19,7 @@ import {
   type KernelConfig,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-
-/** The parts of the wasm backend this kernel touches (not all are in its public typings). */
-interface WasmHeapBackend {
-  wasm: {
-    HEAPF32: Float32Array;
-    cwrap(name: string, returnType: null, argTypes: string[]): (...args: unknown[]) => void;
-  };
-  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  disposeData(dataId: object): boolean;
-}
+import { heapOffset, type WasmHeapBackend } from './replace-wasm-kernel.js';
 
 type BatchMatMulFn = (
   aId: number, aShape: Uint8Array, aRank: number,
@@ -58,7 +48,7 @@ function shapeBytes(shape: number[]): Uint8Array {
 }
 
 function heapIndex(backend: WasmHeapBackend, t: TensorInfo): number {
-  return backend.dataIdMap.get(t.dataId).memoryOffset >>> 2;
+  return heapOffset(backend, t) >>> 2;
 }
 
 function dataId(backend: WasmHeapBackend, t: TensorInfo): number {

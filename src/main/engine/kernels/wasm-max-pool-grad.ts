@@ -5,13 +5,7 @@
  * the windows, O(output x window), with no tensors made on the way.
  */
 import { backend_util, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
-import { replaceWasmKernel } from './replace-wasm-kernel.js';
-
-interface WasmHeapBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
+import { heapOffset, replaceWasmKernel, type WasmHeapBackend } from './replace-wasm-kernel.js';
 
 const maxPoolGradOnHeap: KernelFunc = (args) => {
   const backend = args.backend as unknown as WasmHeapBackend;
@@ -23,7 +17,7 @@ const maxPoolGradOnHeap: KernelFunc = (args) => {
   // Allocate before taking the heap view: allocation may grow (and replace) the heap.
   const dx = backend.makeOutput([...input.shape], 'float32');
   const heap = backend.wasm.HEAPF32;
-  const at = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset >>> 2;
+  const at = (t: TensorInfo) => heapOffset(backend, t) >>> 2;
   const [xBase, dyBase, dxBase] = [at(input), at(dy), at(dx)];
   heap.fill(0, dxBase, dxBase + batchSize * inHeight * inWidth * C);
   for (let b = 0; b < batchSize; b++) {

@@ -7,13 +7,7 @@
  */
 import { backend_util, util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
-import { disposeIntermediate, replaceWasmKernel } from './replace-wasm-kernel.js';
-
-interface WasmHeapBackend {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
+import { disposeIntermediate, heapOffset, replaceWasmKernel, type WasmHeapBackend } from './replace-wasm-kernel.js';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 type Pair = [number, number] | number;
@@ -48,8 +42,7 @@ export function geometryOf(info: Conv2DInfo): Int32Array {
 
 /** Runs `body` with the heap and each tensor's byte offset, after the output is made. */
 function onHeap(backend: WasmHeapBackend, output: TensorInfo, tensors: (TensorInfo | undefined)[], body: (heap: ArrayBuffer, offsets: number[]) => void): TensorInfo {
-  // Offsets are taken after the output is allocated: allocation may grow (and replace) the heap.
-  const offsets = tensors.map((t) => (t ? backend.dataIdMap.get(t.dataId).memoryOffset : -1));
+  const offsets = tensors.map((t) => heapOffset(backend, t));
   body(backend.wasm.HEAPU8.buffer as ArrayBuffer, offsets);
   return output;
 }
