@@ -621,16 +621,27 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
   });
 }
 
+/** Batch norm's rows x channels matrix and epsilon, arguments 2 to 4 of both passes. */
+struct NormShape {
+  int64_t rows, channels;
+  double epsilon;
+  size_t elements;
+};
+
+NormShape normShape(const Call& call) {
+  const int64_t rows = call.count(1), channels = call.count(2);
+  const double epsilon = call.number(3);
+  if (epsilon < 0) throw ArgumentError{"epsilon must be >= 0"};
+  return {rows, channels, epsilon, static_cast<size_t>(rows * channels)};
+}
+
 // batchNormForward(heap, rows, channels, epsilon, x, gamma, beta, residual or -1, relu, y, mean, variance):
 // y = act(gamma * (x - mean) / sqrt(variance + epsilon) + beta + residual) over a rows x channels
 // matrix, with the batch's own per-channel mean and (biased) variance, which are written out too.
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call call(env, info, 12);
-    const int64_t R = call.count(1), C = call.count(2);
-    const double epsilon = call.number(3);
-    if (epsilon < 0) throw ArgumentError{"epsilon must be >= 0"};
-    const size_t elements = static_cast<size_t>(R * C);
+    const auto [R, C, epsilon, elements] = normShape(call);
     const float* x = call.tensor(4, elements);
     const float* gamma = call.tensor(5, C);
     const float* beta = call.tensor(6, C);
@@ -662,10 +673,7 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call call(env, info, 14);
-    const int64_t R = call.count(1), C = call.count(2);
-    const double epsilon = call.number(3);
-    if (epsilon < 0) throw ArgumentError{"epsilon must be >= 0"};
-    const size_t elements = static_cast<size_t>(R * C);
+    const auto [R, C, epsilon, elements] = normShape(call);
     const float* dy = call.tensor(4, elements);
     const float* x = call.tensor(5, elements);
     const float* gamma = call.tensor(6, C);
