@@ -5,15 +5,17 @@
  * --kernels) where the time goes by kernel. Compare with bench/pytorch-train-step.py,
  * which runs the same models in PyTorch; with --pytorch PYTHON each case is followed by
  * the PyTorch reference on the same machine in the same run, and a line comparing them.
+ * Each backend of --backends (default tensorflow-gpu, tensorflow, wasm; cpu on request)
+ * is measured where it can start and reported unavailable, with why, where it cannot.
  * Run: npm run bench, or
  *   node --import tsx bench/train-step.ts [--cases mlp,cnn] [--batches 64] [--steps 200] [--kernels]
- *     [--pytorch /usr/bin/python3]
+ *     [--backends wasm,cpu] [--pytorch /usr/bin/python3]
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/main/engine/backend.js';
+import { initBackend, parseBackendRequest } from '../src/main/engine/backend.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
@@ -36,8 +38,12 @@ const { values } = parseArgs({
     kernels: { type: 'boolean' },
     /** A Python with torch: run bench/pytorch-train-step.py (2 threads) after each case. */
     pytorch: { type: 'string' },
+    /** Backends to measure, each where it can start (default: the native ones and wasm; cpu on request). */
+    backends: { type: 'string' },
     /** Internal: run one case in this process (each case gets its own, for its own peak memory and crashes). */
     only: { type: 'boolean' },
+    /** Internal: the backend that process uses. */
+    backend: { type: 'string' },
   },
 });
 const chosen = values.cases ? values.cases.split(',') : CASES.map((c) => c.name);
@@ -54,19 +60,25 @@ if (!values.only) {
     ...(values.seconds ? ['--seconds', values.seconds] : []),
     ...(values.kernels ? ['--kernels'] : []),
   ];
-  for (const c of CASES.filter((c) => chosen.includes(c.name))) {
-    for (const batch of batches) {
-      const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), ...forwarded, '--only', '--cases', c.name, '--batches', String(batch)], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 2 ** 20,
-      });
-      const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
-      if (child.status === 0 && line) console.log(line);
-      else {
-        const reason = child.stderr.split('\n').filter((l) => /Error|Aborted/.test(l)).slice(-1)[0]?.trim().slice(0, 300) ?? `exit ${child.status}`;
-        console.log(JSON.stringify({ bench: 'train-step', case: c.name, batch, failed: reason }));
+  for (const backendName of (values.backends ?? 'tensorflow-gpu,tensorflow,wasm').split(',')) {
+    let unavailable = false;
+    for (const c of CASES.filter((c) => chosen.includes(c.name))) {
+      for (const batch of batches) {
+        if (unavailable) continue;
+        const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), ...forwarded, '--only', '--backend', backendName, '--cases', c.name, '--batches', String(batch)], {
+          encoding: 'utf8',
+          maxBuffer: 64 * 2 ** 20,
+        });
+        const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+        if (child.status === 0 && line) console.log(line);
+        else {
+          const reason = child.stderr.split('\n').filter((l) => /Error|Aborted/.test(l)).slice(-1)[0]?.trim().slice(0, 300) ?? `exit ${child.status}`;
+          // A backend that cannot start here is reported once, not once per case.
+          unavailable = /no compute backend could start/.test(reason);
+          console.log(JSON.stringify(unavailable ? { bench: 'train-step', backend: backendName, unavailable: reason } : { bench: 'train-step', backend: backendName, case: c.name, batch, failed: reason }));
+        }
+        if (values.pytorch && !unavailable) compareWithPytorch(values.pytorch, c.name, batch, line && child.status === 0 ? (JSON.parse(line) as { samplesPerSecond: number }) : undefined);
       }
-      if (values.pytorch) compareWithPytorch(values.pytorch, c.name, batch, line && child.status === 0 ? (JSON.parse(line) as { samplesPerSecond: number }) : undefined);
     }
   }
   process.exit(0);
@@ -89,7 +101,7 @@ function compareWithPytorch(python: string, name: string, batch: number, lethe: 
   }
 }
 
-const backend = await initBackend();
+const backend = await initBackend(values.backend ? parseBackendRequest(values.backend) : undefined);
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 for (const c of CASES.filter((c) => chosen.includes(c.name))) {

@@ -100,7 +100,8 @@ async function useWasm(): Promise<string | undefined> {
     if (native.addon) {
       registerWasmNativeKernels(native.addon);
       registerNativeTrainingOps(native.addon);
-      wasmKernels = `native kernels (oneDNN ${native.addon.version()}, ${native.addon.threads()} threads)`;
+      const threads = native.addon.threads();
+      wasmKernels = `native kernels (oneDNN ${native.addon.version()}, ${threads} thread${threads === 1 ? '' : 's'})`;
     } else {
       wasmKernels = `wasm's own, single-threaded (native kernels unused: ${native.reason})`;
     }
