@@ -1,11 +1,14 @@
-// Lethe's native kernels: the convolution passes of a training step through oneDNN (the
-// library PyTorch's CPU convolutions run on) and max-pool's gradient, computed in place
-// on the wasm backend's heap. The caller passes the heap's ArrayBuffer and byte offsets
-// of each tensor, so nothing is copied in or out; every offset is bounds-checked here.
+// Lethe's native kernels, computed in place on the wasm backend's heap: the convolution
+// passes of a training step through oneDNN (the library PyTorch's CPU convolutions run
+// on), matrix products through its sgemm, and vectorised OpenMP loops for batch norm,
+// the relu and bias gradients, max-pool's gradient and the SGD update. The caller passes
+// the heap's ArrayBuffer and byte offsets of each tensor, so nothing is copied in or out;
+// every offset is bounds-checked here.
 //
 // Layouts are tfjs's: activations NHWC, filters [kh, kw, in, out] (oneDNN's hwio).
-// Primitives are made once per geometry and kept; oneDNN picks its own weight layout
-// (format any) and the filter is reordered to and from it on each call.
+// Primitives are made once per geometry and kept; oneDNN picks its own filter layout
+// (and, for Winograd, activation layouts), and tensors are reordered to and from those
+// through aligned scratch memory on each call.
 #include <node_api.h>
 #include <omp.h>
 
@@ -130,6 +133,9 @@ struct Call {
     return value;
   }
 
+  /** tensor(index, elements), or null where the offset is -1 (the tensor is not asked for). */
+  float* optionalTensor(size_t index, size_t elements) const { return integer(index) >= 0 ? tensor(index, elements) : nullptr; }
+
   /** A float32 tensor of `elements` at the byte offset in argument `index`, inside the heap. */
   float* tensor(size_t index, size_t elements) const {
     const int64_t offset = integer(index);
@@ -144,7 +150,7 @@ struct Call {
  * Scratch memory for tensors in a primitive's own layout, one slot per role in a call.
  * Calls are serialised (see guarded), so every primitive shares these.
  */
-enum Slot { kInputSlot, kFilterSlot, kOutputSlot, kSlots };
+enum Slot { kInputSlot, kFilterSlot, kOutputSlot, kMaskSlot, kSlots };
 
 float* scratch(Slot slot, size_t bytes) {
   // 64-byte aligned: oneDNN's Winograd kernels load whole cache lines with aligned loads.
@@ -338,8 +344,8 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
     const Geometry g = call.geometry(1);
     float* x = call.tensor(2, g.inputSize());
     float* w = call.tensor(3, g.filterSize());
-    const bool hasBias = call.integer(4) >= 0;
-    float* bias = hasBias ? call.tensor(4, g.oc) : nullptr;
+    float* bias = call.optionalTensor(4, g.oc);
+    const bool hasBias = bias != nullptr;
     float* y = call.tensor(5, g.outputSize());
     const bool relu = call.integer(6) != 0;
     const std::string key = g.key(hasBias ? "conv2d+bias" : "conv2d", relu);
@@ -570,11 +576,10 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   });
 }
 
-/** The gradient that reaches the pre-activation: dy where the relu passed, else 0. */
-const float* maskedGradient(const float* dy, const float* y, size_t elements, std::vector<float>& buffer) {
+/** The gradient that reaches the pre-activation: dy where the relu passed (y > 0), else 0; dy itself without relu. */
+float* maskedGradient(float* dy, const float* y, size_t elements) {
   if (!y) return dy;
-  buffer.resize(elements);
-  float* dz = buffer.data();
+  float* dz = scratch(kMaskSlot, elements * sizeof(float));
   inParallel(static_cast<int64_t>(elements), [&](int64_t begin, int64_t end) { reluMask(dy, y, dz, begin, end); });
   return dz;
 }
@@ -586,13 +591,12 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call call(env, info, 9);
     const Geometry g = call.geometry(1);
-    const float* dy = call.tensor(2, g.outputSize());
-    const float* y = call.integer(5) >= 0 ? call.tensor(5, g.outputSize()) : nullptr;
-    float* dx = call.integer(6) >= 0 ? call.tensor(6, g.inputSize()) : nullptr;
-    float* dw = call.integer(7) >= 0 ? call.tensor(7, g.filterSize()) : nullptr;
-    float* db = call.integer(8) >= 0 ? call.tensor(8, g.oc) : nullptr;
-    static std::vector<float> masked;
-    float* dz = const_cast<float*>(maskedGradient(dy, y, g.outputSize(), masked));
+    float* dy = call.tensor(2, g.outputSize());
+    const float* y = call.optionalTensor(5, g.outputSize());
+    float* dx = call.optionalTensor(6, g.inputSize());
+    float* dw = call.optionalTensor(7, g.filterSize());
+    float* db = call.optionalTensor(8, g.oc);
+    float* dz = maskedGradient(dy, y, g.outputSize());
     if (db) {
       const std::vector<double> sums = channelSums(g.n * g.oh * g.ow, g.oc, 1, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, g.oc, begin, end, partial); });
       for (int64_t c = 0; c < g.oc; ++c) db[c] = static_cast<float>(sums[c]);
@@ -645,7 +649,7 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
     const float* x = call.tensor(4, elements);
     const float* gamma = call.tensor(5, C);
     const float* beta = call.tensor(6, C);
-    const float* residual = call.integer(7) >= 0 ? call.tensor(7, elements) : nullptr;
+    const float* residual = call.optionalTensor(7, elements);
     const bool relu = call.integer(8) != 0;
     float* y = call.tensor(9, elements);
     float* mean = call.tensor(10, C);
@@ -677,13 +681,13 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
     const float* dy = call.tensor(4, elements);
     const float* x = call.tensor(5, elements);
     const float* gamma = call.tensor(6, C);
-    const float* y = call.integer(7) >= 0 ? call.tensor(7, elements) : nullptr;
+    const float* y = call.optionalTensor(7, elements);
     const float* mean = call.tensor(8, C);
     const float* variance = call.tensor(9, C);
     float* dx = call.tensor(10, elements);
     float* dgamma = call.tensor(11, C);
     float* dbeta = call.tensor(12, C);
-    float* dresidual = call.integer(13) >= 0 ? call.tensor(13, elements) : nullptr;
+    float* dresidual = call.optionalTensor(13, elements);
     // Sums of dz and dz * x in one pass (dz: dy through the relu's mask, read on the fly).
     const std::vector<double> sums = channelSums(R, C, 2, [&](int64_t begin, int64_t end, double* partial) { addGradientSums(dy, y, x, C, begin, end, partial, partial + C); });
     const double* sumDz = sums.data();
@@ -715,12 +719,12 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
     const int64_t n = call.count(1);
     const float* theta = call.tensor(2, n);
     const float* grad = call.tensor(3, n);
-    const float* velocity = call.integer(4) >= 0 ? call.tensor(4, n) : nullptr;
+    const float* velocity = call.optionalTensor(4, n);
     const float lr = static_cast<float>(call.number(5));
     const float momentum = static_cast<float>(call.number(6));
     const float weightDecay = static_cast<float>(call.number(7));
     float* thetaOut = call.tensor(8, n);
-    float* velocityOut = call.integer(9) >= 0 ? call.tensor(9, n) : nullptr;
+    float* velocityOut = call.optionalTensor(9, n);
     inParallel(n, [&](int64_t begin, int64_t end) {
       sgdRange(theta, grad, velocity, lr, momentum, weightDecay, thetaOut, velocityOut, begin, end);
     });

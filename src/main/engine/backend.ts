@@ -86,7 +86,7 @@ function wasmDirectory(): string {
   return path.dirname(requireFromHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep;
 }
 
-/** Which kernels the wasm backend runs its convolutions with, in words. */
+/** Which kernels the wasm backend runs with (native or its own), in words. */
 let wasmKernels = '';
 
 async function useWasm(): Promise<string | undefined> {

@@ -1,15 +1,17 @@
 /**
  * Training ops that run as one native call each, forward and backward, where the wasm
  * backend has Lethe's native kernels: convolution + bias + relu, training-mode batch
- * norm (+ a residual, + relu), and the SGD update of one parameter. tfjs composes these from elementwise and reduction kernels
- * (the batch-norm gradient alone tiles and sums whole activations several times), and on
- * wasm those cost more than the convolutions. Layers use these ops when
- * `hasNativeTrainingOps()` and compose the same maths from tfjs ops otherwise.
+ * norm (+ a residual, + relu), and the SGD update of one parameter. tfjs composes these
+ * from elementwise and reduction kernels (the batch-norm gradient alone tiles and sums
+ * whole activations several times), and on wasm those cost more than the convolutions.
+ * Layers and the SGD optimizer use these ops when `hasNativeTrainingOps()` and compose
+ * the same maths from tfjs ops otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { backend_util, getKernel, registerGradient, registerKernel, type KernelFunc, type NamedTensorMap, type TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, getKernel, registerGradient, registerKernel, util, type KernelFunc, type NamedTensorMap, type TensorInfo } from '@tensorflow/tfjs';
+import type { Activation } from '../models/layers.js';
 import type { NativeAddon } from './native-addon.js';
-import { heapOffset, type WasmHeapBackend } from './replace-wasm-kernel.js';
+import { heapBuffer, heapOffset, type WasmHeapBackend } from './replace-wasm-kernel.js';
 import { geometryOf } from './wasm-native-kernels.js';
 
 const CONV = 'LetheConv2D';
@@ -20,7 +22,6 @@ const BATCH_NORM_BACKWARD = 'LetheBatchNormBackward';
 const SGD_UPDATE = 'LetheSgdUpdate';
 
 export type ConvPadding = 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-export type Activation = 'linear' | 'relu';
 
 interface ConvAttrs {
   strides: number;
@@ -37,7 +38,7 @@ export function hasNativeTrainingOps(): boolean {
 export function nativeConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, strides: number, pad: ConvPadding, activation: Activation): tf.Tensor4D {
   const inputs: NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
   const attrs: ConvAttrs = { strides, pad, activation, hasBias: bias !== undefined };
-  return tf.engine().runKernel(CONV, inputs, attrs as never) as tf.Tensor4D;
+  return run(CONV, inputs, attrs)[0] as tf.Tensor4D;
 }
 
 /**
@@ -46,7 +47,7 @@ export function nativeConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tenso
  */
 export function nativeBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, activation: Activation, residual?: tf.Tensor4D): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const inputs: NamedTensorMap = residual ? { x, gamma, beta, residual } : { x, gamma, beta };
-  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM, inputs, { epsilon, activation, residual: residual !== undefined } as never) as tf.Tensor[];
+  const [y, mean, variance] = run(BATCH_NORM, inputs, { epsilon, activation, residual: residual !== undefined });
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
@@ -65,8 +66,13 @@ function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): ba
   return backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1, attrs.pad, undefined, false, 'channelsLast');
 }
 
+/** Batch norm's view of a tensor: rows (every position) x channels (the last dimension). */
+function rowsByChannels(x: TensorInfo): { rows: number; channels: number } {
+  const channels = x.shape[x.shape.length - 1]!;
+  return { rows: util.sizeFromShape(x.shape) / channels, channels };
+}
+
 function kernels(addon: NativeAddon): Record<string, KernelFunc> {
-  const heapOf = (backend: WasmHeapBackend) => backend.wasm.HEAPU8.buffer as ArrayBuffer;
   return {
     [CONV]: ({ inputs, backend: b, attrs }) => {
       const backend = b as unknown as WasmHeapBackend;
@@ -74,7 +80,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const a = attrs as unknown as ConvAttrs;
       const info = convInfo(x!.shape, filter!.shape, a);
       const y = backend.makeOutput(info.outShape, 'float32');
-      addon.conv2d(heapOf(backend), geometryOf(info), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, bias), heapOffset(backend, y), a.activation === 'relu' ? 1 : 0);
+      addon.conv2d(heapBuffer(backend), geometryOf(info), heapOffset(backend, x), heapOffset(backend, filter), heapOffset(backend, bias), heapOffset(backend, y), a.activation === 'relu' ? 1 : 0);
       return y;
     },
     [CONV_BACKPROP_INPUT]: ({ inputs, backend: b, attrs }) => {
@@ -83,7 +89,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
       const info = convInfo(a.inputShape, filter!.shape, a);
       const dx = backend.makeOutput([...a.inputShape], 'float32');
-      addon.conv2dBackward(heapOf(backend), geometryOf(info), heapOffset(backend, dy), -1, heapOffset(backend, filter), heapOffset(backend, y), heapOffset(backend, dx), -1, -1);
+      addon.conv2dBackward(heapBuffer(backend), geometryOf(info), heapOffset(backend, dy), -1, heapOffset(backend, filter), heapOffset(backend, y), heapOffset(backend, dx), -1, -1);
       return dx;
     },
     [CONV_BACKPROP_FILTER_BIAS]: ({ inputs, backend: b, attrs }) => {
@@ -93,32 +99,30 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const info = convInfo(x!.shape, a.filterShape, a);
       const dw = backend.makeOutput([...a.filterShape], 'float32');
       const db = a.hasBias ? backend.makeOutput([info.outChannels], 'float32') : undefined;
-      addon.conv2dBackward(heapOf(backend), geometryOf(info), heapOffset(backend, dy), heapOffset(backend, x), -1, heapOffset(backend, y), -1, heapOffset(backend, dw), heapOffset(backend, db));
+      addon.conv2dBackward(heapBuffer(backend), geometryOf(info), heapOffset(backend, dy), heapOffset(backend, x), -1, heapOffset(backend, y), -1, heapOffset(backend, dw), heapOffset(backend, db));
       return db ? [dw, db] : [dw];
     },
     [BATCH_NORM]: ({ inputs, backend: b, attrs }) => {
       const backend = b as unknown as WasmHeapBackend;
       const { x, gamma, beta, residual } = inputs as Record<string, TensorInfo | undefined>;
       const { epsilon, activation } = attrs as unknown as { epsilon: number; activation: Activation };
-      const channels = x!.shape[x!.shape.length - 1]!;
-      const rows = x!.shape.reduce((p, d) => p * d, 1) / channels;
+      const { rows, channels } = rowsByChannels(x!);
       const y = backend.makeOutput([...x!.shape], 'float32');
       const mean = backend.makeOutput([channels], 'float32');
       const variance = backend.makeOutput([channels], 'float32');
-      addon.batchNormForward(heapOf(backend), rows, channels, epsilon, heapOffset(backend, x), heapOffset(backend, gamma), heapOffset(backend, beta), heapOffset(backend, residual), activation === 'relu' ? 1 : 0, heapOffset(backend, y), heapOffset(backend, mean), heapOffset(backend, variance));
+      addon.batchNormForward(heapBuffer(backend), rows, channels, epsilon, heapOffset(backend, x), heapOffset(backend, gamma), heapOffset(backend, beta), heapOffset(backend, residual), activation === 'relu' ? 1 : 0, heapOffset(backend, y), heapOffset(backend, mean), heapOffset(backend, variance));
       return [y, mean, variance];
     },
     [BATCH_NORM_BACKWARD]: ({ inputs, backend: b, attrs }) => {
       const backend = b as unknown as WasmHeapBackend;
       const { dy, x, gamma, y, mean, variance } = inputs as Record<string, TensorInfo | undefined>;
       const { epsilon, residual } = attrs as unknown as { epsilon: number; residual: boolean };
-      const channels = x!.shape[x!.shape.length - 1]!;
-      const rows = x!.shape.reduce((p, d) => p * d, 1) / channels;
+      const { rows, channels } = rowsByChannels(x!);
       const dx = backend.makeOutput([...x!.shape], 'float32');
       const dgamma = backend.makeOutput([channels], 'float32');
       const dbeta = backend.makeOutput([channels], 'float32');
       const dresidual = residual ? backend.makeOutput([...x!.shape], 'float32') : undefined;
-      addon.batchNormBackward(heapOf(backend), rows, channels, epsilon, heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, gamma), heapOffset(backend, y), heapOffset(backend, mean), heapOffset(backend, variance), heapOffset(backend, dx), heapOffset(backend, dgamma), heapOffset(backend, dbeta), heapOffset(backend, dresidual));
+      addon.batchNormBackward(heapBuffer(backend), rows, channels, epsilon, heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, gamma), heapOffset(backend, y), heapOffset(backend, mean), heapOffset(backend, variance), heapOffset(backend, dx), heapOffset(backend, dgamma), heapOffset(backend, dbeta), heapOffset(backend, dresidual));
       return dresidual ? [dx, dgamma, dbeta, dresidual] : [dx, dgamma, dbeta];
     },
     [SGD_UPDATE]: ({ inputs, backend: b, attrs }) => {
@@ -127,8 +131,7 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const { lr, momentum, weightDecay } = attrs as unknown as { lr: number; momentum: number; weightDecay: number };
       const next = backend.makeOutput([...theta!.shape], 'float32');
       const nextVelocity = momentum !== 0 ? backend.makeOutput([...theta!.shape], 'float32') : undefined;
-      const count = theta!.shape.reduce((p, d) => p * d, 1);
-      addon.sgdUpdate(heapOf(backend), count, heapOffset(backend, theta), heapOffset(backend, grad), heapOffset(backend, velocity), lr, momentum, weightDecay, heapOffset(backend, next), heapOffset(backend, nextVelocity));
+      addon.sgdUpdate(heapBuffer(backend), util.sizeFromShape(theta!.shape), heapOffset(backend, theta), heapOffset(backend, grad), heapOffset(backend, velocity), lr, momentum, weightDecay, heapOffset(backend, next), heapOffset(backend, nextVelocity));
       return nextVelocity ? [next, nextVelocity] : [next];
     },
   };

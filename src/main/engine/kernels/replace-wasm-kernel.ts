@@ -32,6 +32,11 @@ export interface WasmHeapBackend {
   disposeData(dataId: object): boolean;
 }
 
+/** The heap's memory as it is now (growing the heap replaces it). */
+export function heapBuffer(backend: WasmHeapBackend): ArrayBuffer {
+  return backend.wasm.HEAPU8.buffer as ArrayBuffer;
+}
+
 /**
  * A tensor's byte offset in the heap, -1 for an absent one. Take offsets after making
  * every output: making one may grow (and so replace) the heap.

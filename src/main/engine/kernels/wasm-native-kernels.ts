@@ -1,13 +1,13 @@
 /**
- * The convolution passes of a training step (Conv2D, FusedConv2D with bias and relu,
- * both gradients), MaxPoolGrad and BatchMatMul for the wasm backend, run by the native addon on the
- * wasm heap itself: oneDNN's multi-threaded convolutions (those PyTorch's CPU path uses)
- * instead of single-threaded wasm. A case the addon cannot take (another data format,
+ * tfjs' own training kernels on the wasm backend (Conv2D, FusedConv2D with bias and relu,
+ * both convolution gradients, MaxPoolGrad, BatchMatMul) run by the native addon on the
+ * wasm heap itself: oneDNN, multi-threaded (what PyTorch's CPU path uses), instead of
+ * single-threaded wasm. A case the addon cannot take (another data format,
  * activation or dtype, or a geometry oneDNN refuses) goes to the kernel underneath.
  */
 import { backend_util, util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon.js';
-import { disposeIntermediate, heapOffset, replaceWasmKernel, type WasmHeapBackend } from './replace-wasm-kernel.js';
+import { disposeIntermediate, heapBuffer, heapOffset, replaceWasmKernel, type WasmHeapBackend } from './replace-wasm-kernel.js';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 type Pair = [number, number] | number;
@@ -43,7 +43,7 @@ export function geometryOf(info: Conv2DInfo): Int32Array {
 /** Runs `body` with the heap and each tensor's byte offset, after the output is made. */
 function onHeap(backend: WasmHeapBackend, output: TensorInfo, tensors: (TensorInfo | undefined)[], body: (heap: ArrayBuffer, offsets: number[]) => void): TensorInfo {
   const offsets = tensors.map((t) => heapOffset(backend, t));
-  body(backend.wasm.HEAPU8.buffer as ArrayBuffer, offsets);
+  body(heapBuffer(backend), offsets);
   return output;
 }
 
@@ -82,7 +82,7 @@ function conv2DKernel(addon: NativeAddon, fused: boolean) {
       if (!x || !filter || x.dtype !== 'float32' || filter.dtype !== 'float32' || attrs.dataFormat !== 'NHWC') return undefined;
       if (preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return undefined;
       const info = backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-      if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels)) return undefined;
+      if (bias && (bias.dtype !== 'float32' || util.sizeFromShape(bias.shape) !== info.outChannels)) return undefined;
       const geometry = geometryOf(info);
       const key = `${geometry.join(',')},${bias ? 1 : 0},${activation}`;
       if (refused.has(key)) return undefined;
@@ -152,7 +152,7 @@ function batchMatMulKernel(addon: NativeAddon) {
       if (a!.dtype !== 'float32' || b!.dtype !== 'float32' || a!.shape.length < 2 || b!.shape.length < 2) return undefined;
       // Leading dimensions are batches: equal on both sides, or one side's a single matrix.
       const leadA = a!.shape.slice(0, -2), leadB = b!.shape.slice(0, -2);
-      const [batchA, batchB] = [leadA, leadB].map((lead) => lead.reduce((p, d) => p * d, 1)) as [number, number];
+      const [batchA, batchB] = [util.sizeFromShape(leadA), util.sizeFromShape(leadB)];
       if (batchA !== 1 && batchB !== 1 && !util.arraysEqual(leadA, leadB)) return undefined;
       const [rowsA, columnsA] = a!.shape.slice(-2) as [number, number];
       const [rowsB, columnsB] = b!.shape.slice(-2) as [number, number];
