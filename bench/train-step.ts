@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, parseBackendRequest } from '../src/main/engine/backend.js';
+import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
@@ -136,7 +137,7 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
       case: c.name,
       batch,
       backend: backend.name,
-      ...(backend.kernels ? { kernels: backend.kernels } : {}),
+      ...(backend.kernels ? { backendKernels: backend.kernels } : {}),
       samplesPerSecond: Math.round((steps * batch) / seconds),
       msPerStep: Math.round((seconds / steps) * 1000 * 10) / 10,
       steps,
@@ -154,6 +155,9 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
       line.kernels = Object.fromEntries(
         [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, ms]) => [name, `${ms.toFixed(1)} ms (${((100 * ms) / total).toFixed(0)}%)`]),
       );
+      // Which oneDNN implementation each native primitive got (e.g. jit_wino_4x3, brgconv).
+      const native = loadNativeAddon();
+      if (native.addon && backend.kernels?.startsWith('native')) line.primitives = native.addon.implementations();
     }
     console.log(JSON.stringify(line));
     tf.dispose([x, y]);
