@@ -1,10 +1,11 @@
 /** One way to turn a schema failure into a message that names each bad field. */
 import { z } from 'zod';
 
+/** Bad input: the caller can fix it (exit code 2 on the command line); engine-side input errors extend it. */
 export class InvalidRequestError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'InvalidRequestError';
+    this.name = new.target.name;
   }
 }
 

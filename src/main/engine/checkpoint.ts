@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Classifier } from './models/classifier.js';
 import type { ModelSpec } from './models/model-spec.js';
+import { InvalidRequestError } from '../../shared/validation.js';
 
 const FORMAT = 'lethe-checkpoint';
 const VERSION = 1;
@@ -37,7 +38,7 @@ export interface SavedCheckpoint {
   path: string;
 }
 
-export class CorruptCheckpointError extends Error {}
+export class CorruptCheckpointError extends InvalidRequestError {}
 
 function contentHash(modelJson: Uint8Array, weights: Uint8Array): string {
   return createHash('sha256').update(modelJson).update('\n').update(weights).digest('hex');

@@ -6,8 +6,9 @@
  */
 import type { ForgetRule } from '../../../shared/forget-set.js';
 import { Random } from '../random.js';
+import { InvalidRequestError } from '../../../shared/validation.js';
 
-export class ForgetSetError extends Error {}
+export class ForgetSetError extends InvalidRequestError {}
 
 export interface ForgetSelection {
   /** Dataset sample indices, sorted ascending. */
