@@ -75,10 +75,10 @@ describe('forget sets from index lists', () => {
   it.each([
     ['g.txt', `${split.train[0]}\n${dataset.count + 5}`, /g.txt, line 2: index 1005 is out of range \(the dataset has 1000 samples\)/],
     ['h.txt', '-3', /h.txt, line 1: index -3 is negative/],
-    ['i.txt', '2.5', /i.txt, line 1: 2.5 is not an integer index/],
+    ['i.txt', '2.5', /i.txt, line 1: "2.5" is not an index \(expected a plain non-negative decimal integer such as 7\)/],
     ['j.txt', `${split.train[1]}\n${split.train[1]}`, /j.txt, line 2: index \d+ is duplicated \(first at line 1\)/],
     ['k.txt', `${split.test[0]}`, /k.txt, line 1: sample \d+ is not in the train split/],
-    ['l.txt', 'seven', /l.txt, line 1: 'seven' is not a number/],
+    ['l.txt', 'seven', /l.txt, line 1: "seven" is not an index/],
     ['m.txt', '\n\n', /m.txt holds no index: the forget set would be empty/],
     ['n.json', '{"ids": [1]}', /n.json: expected a JSON array of indices/],
     ['o.csv', 'a,b\n1,2', /o.csv: several columns \(a, b\); name the one with the indices/],

@@ -2,11 +2,23 @@
  * Forget sets from index-list files, as a user drops them on the window: CSV (with or
  * without a header; a named column), JSON (an array, or {"indices": [...]}), or plain
  * text (one id per line). Ids are dataset sample indices and must lie in the train
- * split. Every problem names the file and, where there is one, the line.
+ * split. An index is a plain non-negative decimal integer: `0x10`, `1e1`, `+3`, ` 7 `
+ * are refused, not read as numbers. Every problem names the file and, where there is
+ * one, the line.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { MIB, readFileBounded } from '../data/bounded-read.js';
 import { ForgetSetError } from './forget-rules.js';
+
+/** An index list of every sample of a 5-million-sample dataset fits in 64 MiB. */
+export const MAX_INDEX_LIST_BYTES = 64 * MIB;
+
+const PLAIN_INDEX = /^(0|[1-9]\d*)$/;
+
+/** A value as the user can see it in a message: quoted, escaped, cut short. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+}
 
 interface RawId {
   text: string;
@@ -15,10 +27,12 @@ interface RawId {
 
 function parseCsv(text: string, file: string, column: string | undefined): RawId[] {
   const lines = text.split(/\r?\n/);
-  const rows = lines.map((line, n) => ({ cells: line.split(',').map((c) => c.trim()), line: n + 1 })).filter((r) => r.cells.some((c) => c !== ''));
+  const rows = lines.map((line, n) => ({ cells: line.split(','), line: n + 1 })).filter((r) => r.cells.some((c) => c.trim() !== ''));
   if (rows.length === 0) return [];
   const first = rows[0]!.cells;
-  const hasHeader = first.some((c) => c !== '' && !/^[-+]?\d+(\.\d+)?$/.test(c));
+  // A header names its columns; a first row of values (even malformed ones like 0x10) is data.
+  const hasHeader = first.some((c) => /^\s*[A-Za-z_]/.test(c));
+  if (hasHeader) first.forEach((c, i) => (first[i] = c.trim()));
   let col = 0;
   if (column !== undefined) {
     if (!hasHeader) throw new ForgetSetError(`${file}: --column ${column} given but the file has no header row`);
@@ -49,18 +63,13 @@ function parseJson(text: string, file: string): RawId[] {
 function parseText(text: string): RawId[] {
   return text
     .split(/\r?\n/)
-    .map((line, n) => ({ text: line.trim(), where: `line ${n + 1}` }))
-    .filter((r) => r.text !== '');
+    .map((line, n) => ({ text: line, where: `line ${n + 1}` }))
+    .filter((r) => r.text.trim() !== '');
 }
 
 /** Reads and checks an index list: integers, in range, in the train split, no duplicates. */
 export function readIndexList(file: string, options: { column?: string; count: number; train: Int32Array }): Int32Array {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ForgetSetError(`cannot read ${file}: ${(error as Error).message}`);
-  }
+  const text = readFileBounded(file, MAX_INDEX_LIST_BYTES, 'an index list').toString('utf8');
   const ext = path.extname(file).toLowerCase();
   const raw = ext === '.json' ? parseJson(text, file) : ext === '.csv' ? parseCsv(text, file, options.column) : parseText(text);
   if (raw.length === 0) throw new ForgetSetError(`${file} holds no index: the forget set would be empty`);
@@ -68,10 +77,11 @@ export function readIndexList(file: string, options: { column?: string; count: n
   const seen = new Map<number, string>();
   const indices = new Int32Array(raw.length);
   raw.forEach(({ text: t, where }, k) => {
+    if (!PLAIN_INDEX.test(t)) {
+      const why = /^-\d+$/.test(t) ? `index ${t} is negative` : `${quoted(t)} is not an index`;
+      throw new ForgetSetError(`${file}, ${where}: ${why} (expected a plain non-negative decimal integer such as 7)`);
+    }
     const value = Number(t);
-    if (t === '' || !Number.isFinite(value)) throw new ForgetSetError(`${file}, ${where}: '${t}' is not a number`);
-    if (!Number.isInteger(value)) throw new ForgetSetError(`${file}, ${where}: ${t} is not an integer index`);
-    if (value < 0) throw new ForgetSetError(`${file}, ${where}: index ${t} is negative`);
     if (value >= options.count) throw new ForgetSetError(`${file}, ${where}: index ${t} is out of range (the dataset has ${options.count} samples)`);
     if (!inTrain.has(value)) throw new ForgetSetError(`${file}, ${where}: sample ${t} is not in the train split (it is held out or in the test set)`);
     const earlier = seen.get(value);
