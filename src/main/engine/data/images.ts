@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { InvalidRequestError } from '../../../shared/validation.js';
+import { MIB, readFileBounded } from './bounded-read.js';
 
 export interface DecodedImage {
   height: number;
@@ -37,21 +39,80 @@ function fromRgba(rgba: Uint8Array, width: number, height: number): DecodedImage
   return { height, width, channels, data };
 }
 
+/** One image file is read whole: at most this many bytes. */
+export const MAX_IMAGE_FILE_BYTES = 256 * MIB;
+/** Decoding holds RGBA: at most 2^26 pixels (8192 x 8192, 256 MiB), as jpeg-js is allowed 512 MiB. */
+export const MAX_IMAGE_PIXELS = 1 << 26;
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function checkSize(file: string, kind: string, width: number, height: number): void {
+  if (width === 0 || height === 0) throw new InvalidRequestError(`${file}: the ${kind} header says ${width}x${height} pixels; an image needs at least 1x1`);
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new InvalidRequestError(`${file}: the ${kind} header says ${width}x${height} pixels, more than the ${MAX_IMAGE_PIXELS}-pixel limit for one image`);
+  }
+}
+
+/** Walks the PNG chunks: a file cut short or a header claiming a huge or empty image is refused before decoding. */
+function checkPngStructure(file: string, bytes: Buffer): void {
+  let at = PNG_SIGNATURE.length;
+  while (at + 8 <= bytes.length) {
+    const length = bytes.readUInt32BE(at);
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    const end = at + 12 + length;
+    if (end > bytes.length) throw new InvalidRequestError(`${file}: truncated PNG: chunk ${JSON.stringify(type)} at byte ${at} needs ${end} bytes, the file has ${bytes.length}`);
+    if (at === PNG_SIGNATURE.length) {
+      if (type !== 'IHDR' || length !== 13) throw new InvalidRequestError(`${file}: not a valid PNG: the first chunk is ${JSON.stringify(type)}, expected the 13-byte IHDR`);
+      checkSize(file, 'PNG', bytes.readUInt32BE(at + 8), bytes.readUInt32BE(at + 12));
+    }
+    if (type === 'IEND') return;
+    at = end;
+  }
+  throw new InvalidRequestError(`${file}: truncated PNG: the file ends at byte ${bytes.length} before the IEND chunk`);
+}
+
+/** Walks the JPEG segments up to the scan: a cut-short file or a huge or empty frame is refused before decoding. */
+function checkJpegStructure(file: string, bytes: Buffer): void {
+  const truncated = () => new InvalidRequestError(`${file}: truncated JPEG: the file ends at byte ${bytes.length} before the end-of-image marker`);
+  let at = 2;
+  let frame = false;
+  for (;;) {
+    while (at < bytes.length && bytes[at] === 0xff && bytes[at + 1] === 0xff) at += 1;
+    if (at + 4 > bytes.length) throw truncated();
+    if (bytes[at] !== 0xff) throw new InvalidRequestError(`${file}: not a valid JPEG: no marker at byte ${at}`);
+    const marker = bytes[at + 1]!;
+    const length = bytes.readUInt16BE(at + 2);
+    if (at + 2 + length > bytes.length) throw truncated();
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): precision, height, width.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      checkSize(file, 'JPEG', bytes.readUInt16BE(at + 7), bytes.readUInt16BE(at + 5));
+      frame = true;
+    }
+    if (marker === 0xda) break;
+    at += 2 + length;
+  }
+  if (!frame) throw new InvalidRequestError(`${file}: not a valid JPEG: no frame header before the image data`);
+  if (bytes.indexOf(Buffer.from([0xff, 0xd9]), at) < 0) throw truncated();
+}
+
 export function decodeImage(file: string): DecodedImage {
-  const bytes = fs.readFileSync(file);
+  const bytes = readFileBounded(file, MAX_IMAGE_FILE_BYTES, 'an image file');
+  let format: 'PNG' | 'JPEG';
+  if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) format = 'PNG';
+  else if (bytes[0] === 0xff && bytes[1] === 0xd8) format = 'JPEG';
+  else throw new InvalidRequestError(`${file} does not decode as an image: it is neither PNG nor JPEG`);
+  if (format === 'PNG') checkPngStructure(file, bytes);
+  else checkJpegStructure(file, bytes);
   try {
-    if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+    if (format === 'PNG') {
       const png = PNG.sync.read(bytes);
       return fromRgba(png.data, png.width, png.height);
     }
-    if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-      const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
-      return fromRgba(image.data, image.width, image.height);
-    }
+    const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
+    return fromRgba(image.data, image.width, image.height);
   } catch (error) {
-    throw new Error(`${file} does not decode as an image: ${(error as Error).message}`);
+    throw new InvalidRequestError(`${file} does not decode as a ${format} image: ${(error as Error).message}`);
   }
-  throw new Error(`${file} does not decode as an image: it is neither PNG nor JPEG`);
 }
 
 /** The same image with `channels` channels (gray <-> RGB; RGB to gray by ITU-R BT.601 luma). */
@@ -106,7 +167,7 @@ export function listFiles(paths: string[], accept: (file: string) => boolean): s
     try {
       stat = fs.statSync(given);
     } catch (error) {
-      throw new Error(`cannot read ${given}: ${(error as Error).message}`);
+      throw new InvalidRequestError(`cannot read ${given}: ${(error as Error).message}`);
     }
     if (!stat.isDirectory()) {
       files.push(path.resolve(given));
@@ -118,7 +179,7 @@ export function listFiles(paths: string[], accept: (file: string) => boolean): s
         const entry = path.join(dir, name);
         const real = fs.realpathSync(entry);
         if (real !== root && !real.startsWith(root + path.sep)) {
-          throw new Error(`${entry} leads outside ${given} (to ${real}); refusing to follow it`);
+          throw new InvalidRequestError(`${entry} leads outside ${given} (to ${real}); refusing to follow it`);
         }
         if (fs.statSync(real).isDirectory()) walk(entry);
         else if (accept(entry)) files.push(entry);
