@@ -125,7 +125,7 @@ describe('CSV import', () => {
     fs.writeFileSync(file, 'y,x1,x2\n1,0.5,0.25\n0,1,2\n');
     expect([...(await runImporter({ paths: [file], labelColumn: 'y' }, noProgress)).data.pixels]).toEqual([0.5, 0.25, 1, 2]);
     fs.writeFileSync(file, 'x1,x2,label\n1,2,a\n3,high,b\n');
-    await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(/t.csv, line 3: feature 'x2' is 'high', not a number/);
+    await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(/t.csv, line 3: feature 'x2' is "high", not a decimal number/);
     fs.writeFileSync(file, 'x1,x2,label\n1,2,a\n3,4,\n');
     await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(/t.csv, line 3: the label \('label'\) is missing/);
     await expect(runImporter({ paths: [file], labelColumn: 'class' }, noProgress)).rejects.toThrow(/no label column named 'class'/);

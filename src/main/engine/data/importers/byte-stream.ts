@@ -1,23 +1,39 @@
 import fs from 'node:fs';
 import { createGunzip } from 'node:zlib';
+import { ImportError } from './imported-data.js';
 
 /** The file's bytes in chunks, gunzipped when it starts with the gzip magic; never whole in memory. */
 export async function* fileChunks(file: string): AsyncGenerator<Buffer> {
-  const head = Buffer.alloc(2);
-  const fd = fs.openSync(file, 'r');
-  const read = fs.readSync(fd, head, 0, 2, 0);
-  fs.closeSync(fd);
-  const gzipped = read === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const gzipped = isGzipped(file);
   const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   const stream = gzipped ? raw.pipe(createGunzip()) : raw;
   try {
     for await (const chunk of stream) yield chunk as Buffer;
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
+    const reason = (error as Error).message;
+    throw new ImportError(gzipped ? `${file}: the gzip data is damaged or cut short (${reason})` : `${file} cannot be read: ${reason}`);
+  } finally {
+    // A reader that stops early (a header, a limit) closes the file.
+    raw.destroy();
   }
 }
 
-/** Reads exactly `target.length` bytes after `skip` bytes into `target`; returns how many bytes the file really had. */
+/** Whether the file starts with the gzip magic (a file shorter than 2 bytes does not). */
+export function isGzipped(file: string): boolean {
+  const head = Buffer.alloc(2);
+  const fd = fs.openSync(file, 'r');
+  try {
+    return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Reads `target.length` bytes after `skip` bytes into `target`; returns how many bytes the
+ * file had, reading no further than one chunk past what was asked for (a longer file, or
+ * a gzip stream that inflates without end, is not read to its end).
+ */
 export async function readInto(file: string, skip: number, target: Uint8Array, onBytes?: (n: number) => void): Promise<number> {
   let position = 0;
   let filled = 0;
@@ -36,6 +52,7 @@ export async function readInto(file: string, skip: number, target: Uint8Array, o
       onBytes?.(filled);
     }
     position += chunk.length - start;
+    if (total > skip + target.length) break;
   }
   return total;
 }

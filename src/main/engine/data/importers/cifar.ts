@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileChunks } from './byte-stream.js';
-import { checkClassCount, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
+import { fileChunks, isGzipped } from './byte-stream.js';
+import { checkDatasetBytes, classCountOf, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
 
 const SIDE = 32;
 const PLANE = SIDE * SIDE;
@@ -41,7 +41,17 @@ function classNames(dir: string, variant: 'cifar10' | 'cifar100', labels: 'fine'
   return Array.from({ length: classes }, (_, i) => String(i));
 }
 
+/** Records are counted from the file's size: it must be a regular, uncompressed, non-empty file. */
+function checkBatchFile(file: string): void {
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw new ImportError(`${file} is not a regular file; CIFAR batches are counted by their size`);
+  if (stat.size === 0) throw new ImportError(`${file} is empty: it holds no CIFAR record`);
+  if (isGzipped(file)) throw new ImportError(`${file} is gzip-compressed; give the .bin batches of the CIFAR archive as they are unpacked`);
+}
+
 export async function importCifar(files: string[], progress: ImportProgress, options: CifarOptions = {}): Promise<ImportedData> {
+  if (files.length === 0) throw new ImportError('no CIFAR batch (.bin file) given');
+  files.forEach(checkBatchFile);
   const variant = variantOf(files);
   const labelBytes = variant === 'cifar10' ? 1 : 2;
   const recordSize = labelBytes + 3 * PLANE;
@@ -55,6 +65,7 @@ export async function importCifar(files: string[], progress: ImportProgress, opt
     }
   });
   const count = sizes.reduce((n, s) => n + s / recordSize, 0);
+  checkDatasetBytes(count * (3 * PLANE + 1), ordered.join(', '));
   const pixels = new Uint8Array(count * 3 * PLANE);
   const labels = new Uint8Array(count);
   const labelOffset = variant === 'cifar100' && options.labels !== 'coarse' ? 1 : 0;
@@ -84,8 +95,7 @@ export async function importCifar(files: string[], progress: ImportProgress, opt
       progress(n, count, `reading ${path.basename(file)}`);
     }
   }
-  const classes = Math.max(...labels) + 1;
-  checkClassCount(classes, ordered[0]!);
+  const classes = classCountOf(labels, ordered[0]!);
   const testCount = ordered.filter(isTestBatch).reduce((c, f) => c + fs.statSync(f).size / recordSize, 0);
   return {
     height: SIDE,

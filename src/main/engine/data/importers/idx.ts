@@ -5,9 +5,10 @@
  * name (train-images with train-labels, t10k-images with t10k-labels); a t10k/test pair
  * becomes the dataset's own test set.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { fileChunks, readInto } from './byte-stream.js';
-import { checkClassCount, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
+import { fileChunks, isGzipped, readInto } from './byte-stream.js';
+import { checkDatasetBytes, classCountOf, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
 
 interface IdxHeader {
   dims: number[];
@@ -28,7 +29,7 @@ async function readHeader(file: string): Promise<IdxHeader> {
     throw new ImportError(`${file}: wrong IDX magic number 0x${bytes.subarray(0, 4).toString('hex')} (expected 0x0000080N for unsigned bytes)`);
   }
   const ndim = bytes[3]!;
-  if (bytes.length < 4 + 4 * ndim) throw new ImportError(`${file}: truncated IDX header`);
+  if (bytes.length < 4 + 4 * ndim) throw new ImportError(`${file}: truncated IDX header (${bytes.length} bytes; ${ndim} dimensions need ${4 + 4 * ndim})`);
   const dims = Array.from({ length: ndim }, (_, i) => bytes.readUInt32BE(4 + 4 * i));
   return { dims, headerBytes: 4 + 4 * ndim };
 }
@@ -38,12 +39,22 @@ async function readIdx(file: string, expectedDims: number, progress: ImportProgr
   if (dims.length !== expectedDims) {
     throw new ImportError(`${file}: ${dims.length} dimensions in the IDX header, expected ${expectedDims} (${expectedDims === 3 ? 'images' : 'labels'})`);
   }
+  const what = expectedDims === 3 ? 'images' : 'labels';
+  if (dims[0] === 0) throw new ImportError(`${file}: the IDX header says 0 ${what}; the file holds no sample`);
+  if (dims.includes(0)) throw new ImportError(`${file}: the IDX header says images of ${dims.slice(1).join('x')} pixels; an image needs at least 1x1`);
   const size = dims.reduce((a, b) => a * b, 1);
+  // Check the header's claim before allocating for it: against the file's size, and against what a dataset may hold.
+  const stat = fs.statSync(file);
+  if (stat.isFile() && !isGzipped(file) && stat.size !== headerBytes + size) {
+    throw new ImportError(`${file}: size disagrees with its header: [${dims.join(', ')}] needs ${headerBytes + size} bytes, the file has ${stat.size}`);
+  }
+  checkDatasetBytes(size, file);
   const data = new Uint8Array(size);
   const phase = `reading ${path.basename(file)}`;
   const total = await readInto(file, headerBytes, data, (n) => progress(n, size, phase));
   if (total !== headerBytes + size) {
-    throw new ImportError(`${file}: size disagrees with its header: [${dims.join(', ')}] needs ${headerBytes + size} bytes, the file has ${total}`);
+    const has = total > headerBytes + size ? `the file has more` : `the file has ${total}`;
+    throw new ImportError(`${file}: size disagrees with its header: [${dims.join(', ')}] needs ${headerBytes + size} bytes, ${has}`);
   }
   return { dims, data };
 }
@@ -80,10 +91,10 @@ export async function importIdx(files: string[], progress: ImportProgress): Prom
   for (const p of parts) {
     if (p.dims[1] !== height || p.dims[2] !== width) throw new ImportError(`IDX pairs disagree on image size: ${height}x${width} vs ${p.dims[1]}x${p.dims[2]}`);
   }
+  checkDatasetBytes(parts.reduce((n, p) => n + p.images.length + p.labels.length, 0), files.join(', '));
   const pixels = parts.length === 1 ? parts[0]!.images : concat(parts.map((p) => p.images));
   const labels = parts.length === 1 ? parts[0]!.labels : concat(parts.map((p) => p.labels));
-  const classes = Math.max(...labels) + 1;
-  checkClassCount(classes, files[0]!);
+  const classes = classCountOf(labels, files[0]!);
   return {
     height,
     width,

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImage, isImageFile, listFiles, resizeBilinear, toChannels } from '../images.js';
-import { checkClassCount, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
+import { checkClassCount, checkDatasetBytes, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
 
 export interface ImageFolderOptions {
   /** 'refuse' (default): differing sizes are an error; 'resize': bring all to one size. */
@@ -47,7 +47,10 @@ export async function importImageFolder(root: string, progress: ImportProgress, 
         }
         image = resizeBilinear(image, t.height, t.width);
       }
-      pixels ??= new Uint8Array(total * t.height * t.width * t.channels);
+      if (!pixels) {
+        checkDatasetBytes(total * (t.height * t.width * t.channels + 1), root);
+        pixels = new Uint8Array(total * t.height * t.width * t.channels);
+      }
       pixels.set(image.data, n * image.data.length);
       labels[n++] = label;
       if (n % 500 === 0 || n === total) progress(n, total, 'decoding images');
