@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SplitDescription } from '../../../shared/engine-protocol.js';
+import { InvalidRequestError } from '../../../shared/validation.js';
 import { Random } from '../random.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { ImageDataset } from './dataset.js';
@@ -42,8 +43,12 @@ function splitDigest(train: Int32Array, heldOut: Int32Array, test: Int32Array): 
   return hash.digest('hex');
 }
 
+/**
+ * The split, refused when a part the rule asks for would be empty: a model trained or
+ * measured on no sample reports NaN, never a result.
+ */
 export function computeSplit(
-  dataset: Pick<ImageDataset, 'labels' | 'digest' | 'classNames'> & { testCount?: number },
+  dataset: Pick<ImageDataset, 'name' | 'labels' | 'digest' | 'classNames'> & { testCount?: number },
   rule: SplitRule,
 ): DatasetSplit {
   for (const [field, value] of [['testFraction', rule.testFraction], ['heldOutFraction', rule.heldOutFraction]] as const) {
@@ -65,6 +70,14 @@ export function computeSplit(
     test.push(...members.slice(0, nTest));
     heldOut.push(...members.slice(nTest, nTest + nHeldOut));
     train.push(...members.slice(nTest + nHeldOut));
+  }
+  const wanted = { train: true, test: ownTest > 0 || rule.testFraction > 0, 'held-out': rule.heldOutFraction > 0 };
+  const empty = Object.entries({ train, test, 'held-out': heldOut }).filter(([part, members]) => members.length === 0 && wanted[part as keyof typeof wanted]);
+  if (empty.length) {
+    throw new InvalidRequestError(
+      `${dataset.name}: ${dataset.labels.length} samples are too few to split: the ${empty.map(([part]) => part).join(' and ')} part would be empty ` +
+        `(per class, ${ownTest > 0 ? 'the own test set stays test' : `${+rule.testFraction.toFixed(4)} goes to test`} and ${rule.heldOutFraction} of the rest is held out, rounded)`,
+    );
   }
   const sorted = (xs: number[]) => Int32Array.from(xs).sort();
   const [trainIdx, heldOutIdx, testIdx] = [sorted(train), sorted(heldOut), sorted(test)];
@@ -112,6 +125,27 @@ function readSplit(file: string, dataset: ImageDataset): DatasetSplit | undefine
   }
 }
 
+/**
+ * The stored split for this dataset and rule, else a new one with `store` to keep it:
+ * a job calls `store` once its request is accepted, so a refused one writes no split file.
+ */
+export function findOrComputeSplit(
+  dataDir: string,
+  dataset: ImageDataset,
+  rule: SplitRule = DEFAULT_SPLIT_RULE,
+  notice: (message: string) => void = () => {},
+): { split: DatasetSplit; store: () => void } {
+  const file = splitPath(dataDir, dataset, rule);
+  if (fs.existsSync(file)) {
+    const stored = readSplit(file, dataset);
+    if (stored) return { split: stored, store: () => {} };
+    notice(`split file ${file} is unreadable or does not match the dataset; recomputing it`);
+  }
+  const split = computeSplit(dataset, rule);
+  const json = JSON.stringify({ ...split, train: [...split.train], heldOut: [...split.heldOut], test: [...split.test] });
+  return { split, store: () => writeFileAtomic(file, [Buffer.from(json, 'utf8')]) };
+}
+
 /** The stored split for this dataset and rule; made and stored on first use. */
 export function loadOrCreateSplit(
   dataDir: string,
@@ -119,14 +153,7 @@ export function loadOrCreateSplit(
   rule: SplitRule = DEFAULT_SPLIT_RULE,
   notice: (message: string) => void = () => {},
 ): DatasetSplit {
-  const file = splitPath(dataDir, dataset, rule);
-  if (fs.existsSync(file)) {
-    const stored = readSplit(file, dataset);
-    if (stored) return stored;
-    notice(`split file ${file} is unreadable or does not match the dataset; recomputing it`);
-  }
-  const split = computeSplit(dataset, rule);
-  const json = JSON.stringify({ ...split, train: [...split.train], heldOut: [...split.heldOut], test: [...split.test] });
-  writeFileAtomic(file, [Buffer.from(json, 'utf8')]);
+  const { split, store } = findOrComputeSplit(dataDir, dataset, rule, notice);
+  store();
   return split;
 }

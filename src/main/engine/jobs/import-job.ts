@@ -11,7 +11,9 @@ import type { ImportRequest, TaskProgress } from '../../../shared/import.js';
 import { datasetDigest, writeDatasetCache } from '../data/dataset-cache.js';
 import { sampleSize } from '../data/dataset.js';
 import { runImporter } from '../data/importers/import-format.js';
-import { DEFAULT_SPLIT_RULE, describeSplit, loadOrCreateSplit } from '../data/split.js';
+import { ImportError } from '../data/importers/imported-data.js';
+import { DEFAULT_SPLIT_RULE, describeSplit, findOrComputeSplit } from '../data/split.js';
+import { InvalidRequestError } from '../../../shared/validation.js';
 
 export async function runImportJob(request: ImportRequest, dataDir: string, onProgress: (p: TaskProgress) => void): Promise<ImportJobResult> {
   const started = Date.now();
@@ -29,6 +31,14 @@ export async function runImportJob(request: ImportRequest, dataDir: string, onPr
   const name = request.name ?? path.basename(request.paths[0]!).replace(/\.(csv|bin|gz)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-');
   const digest = datasetDigest(data.pixels, data.labels);
   const dataset = { ...data, name, digest, count };
+  // A dataset too small to split is refused before anything is written.
+  let split: ReturnType<typeof findOrComputeSplit>;
+  try {
+    split = findOrComputeSplit(dataDir, dataset, DEFAULT_SPLIT_RULE);
+  } catch (error) {
+    if (error instanceof InvalidRequestError) throw new ImportError(`${request.paths.join(', ')}: ${error.message}`);
+    throw error;
+  }
   const stagingFile = path.join(dataDir, 'datasets', `.import-${process.pid}-${randomBytes(4).toString('hex')}.bin`);
   try {
     writeDatasetCache(stagingFile, dataset);
@@ -37,7 +47,7 @@ export async function runImportJob(request: ImportRequest, dataDir: string, onPr
     throw error;
   }
   // Splits are keyed by content digest, so storing it now is safe even if the service drops the staging file.
-  const split = loadOrCreateSplit(dataDir, dataset, DEFAULT_SPLIT_RULE);
+  split.store();
   return {
     kind: 'import',
     format,
@@ -52,7 +62,7 @@ export async function runImportJob(request: ImportRequest, dataDir: string, onPr
       testCount: data.testCount,
       classCounts: data.classNames.map((_, c) => data.labels.reduce((n, l) => n + (l === c ? 1 : 0), 0)),
     },
-    split: describeSplit(split),
+    split: describeSplit(split.split),
     seconds: (Date.now() - started) / 1000,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };

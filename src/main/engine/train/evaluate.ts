@@ -23,8 +23,9 @@ export interface Evaluation {
   count: number;
 }
 
-/** Loss and top-1 accuracy in eval mode over the given samples. */
+/** Loss and top-1 accuracy in eval mode over the given samples; no sample has no accuracy, so it is an error, never NaN. */
 export function evaluate(model: Classifier, dataset: ImageDataset, indices: Int32Array, batchSize: number): Evaluation {
+  if (indices.length === 0) throw new Error(`no sample of ${dataset.name} to measure the model on: an empty split or set has no loss or accuracy`);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < indices.length; start += batchSize) {
@@ -38,5 +39,5 @@ export function evaluate(model: Classifier, dataset: ImageDataset, indices: Int3
     correct += right;
   }
   const count = indices.length;
-  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, count };
+  return { loss: lossSum / count, accuracy: correct / count, count };
 }
