@@ -71,7 +71,7 @@ describe('engine process', () => {
       const trained = await bundled.submit({ kind: 'train', config: config({ seed: 4 }), dataDir }).result;
       const forgetSet = await bundled.submit({ kind: 'forget-set', request: { dataset: 'mnist', rule: { kind: 'random', percent: 5, seed: 0 }, splitSeed: 0 }, dataDir }).result;
       const checks = { relearn: false, relearnSamples: 1, relearnBudget: 1, relearnLr: 1e-3, relearnBatchSize: 1, relearnTarget: 0.95, boundary: false, pgd: false, pgdEpsilon: 0.03, pgdSteps: 1, pgdSamples: 1 };
-      const result = await bundled.submit({ kind: 'evaluate', checkpoint: trained.checkpoint.hash, dataDir, forget: { path: forgetSet.path, checks, batchSize: 500 } }).result;
+      const result = await bundled.submit({ kind: 'evaluate', checkpoint: trained.checkpoint.hash, dataDir, forget: { path: forgetSet.path, digest: forgetSet.digest, checks, batchSize: 500 } }).result;
       expect(result.assessment!.counts.forget).toBe(forgetSet.size);
       expect(Object.keys(result.assessment!.mia)).toHaveLength(5);
       expect(result.assessment!.MIA).toBe(result.assessment!.mia.confidence);

@@ -25,7 +25,13 @@ export interface EvaluateJob {
   /** A checkpoint folder, or a hash or unique hash prefix under the data directory. */
   checkpoint: string;
   dataDir: string;
-  forget?: { path: string; checks: EvaluationChecks; batchSize: number };
+  forget?: ForgetSetReference & { checks: EvaluationChecks; batchSize: number };
+}
+
+/** A forget set's file and the digest of its indices the catalog recorded (the engine verifies the file against it). */
+export interface ForgetSetReference {
+  path: string;
+  digest: string;
 }
 
 export interface ImportJob {
@@ -43,8 +49,8 @@ export interface ForgetSetJob {
 export interface UnlearnJob {
   kind: 'unlearn';
   config: UnlearnConfig;
-  /** The forget set's file (the service resolves the catalog id). */
-  forgetSetPath: string;
+  /** The forget set (the service resolves the catalog id). */
+  forgetSet: ForgetSetReference;
   dataDir: string;
 }
 

@@ -239,7 +239,7 @@ export class LetheService implements LetheRequests {
     this.publishRun(id);
     this.track(
       id,
-      { kind: 'unlearn', config, forgetSetPath: forgetSet.path, dataDir: this.catalog.dataDir },
+      { kind: 'unlearn', config, forgetSet: { path: forgetSet.path, digest: forgetSet.digest }, dataDir: this.catalog.dataDir },
       {
         onUnlearnStep: (step) => {
           const values: Record<string, number> = {};
@@ -310,7 +310,7 @@ export class LetheService implements LetheRequests {
     this.publishRun(id);
     this.track(
       id,
-      { kind: 'evaluate', checkpoint: config.checkpoint, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, checks: config.checks, batchSize: config.batchSize } },
+      { kind: 'evaluate', checkpoint: config.checkpoint, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, digest: forgetSet.digest, checks: config.checks, batchSize: config.batchSize } },
       {},
       (result) => {
         const a = result.assessment!;

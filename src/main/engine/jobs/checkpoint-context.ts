@@ -9,7 +9,8 @@ import { resolveCheckpoint } from '../checkpoint.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { loadDataset } from '../data/dataset-store.js';
 import { DEFAULT_SPLIT_RULE, loadOrCreateSplit, type DatasetSplit } from '../data/split.js';
-import { retainOf } from '../forget/forget-rules.js';
+import { readForgetSetFile } from '../forget/forget-set-file.js';
+import type { ForgetSetReference } from '../../../shared/engine-protocol.js';
 import { checkpointsRoot } from './train-job.js';
 
 export interface CheckpointProvenance {
@@ -18,12 +19,6 @@ export interface CheckpointProvenance {
   /** The checkpoint this one was unlearned from. */
   from?: string;
   kind?: string;
-}
-
-interface ForgetSetFile {
-  dataset: { name: string; digest: string };
-  split: { digest: string; seed: number };
-  indices: number[];
 }
 
 export interface CheckpointContext {
@@ -60,17 +55,8 @@ export function openCheckpoint(dataDir: string, reference: string, notice: (mess
   return { folder, provenance, dataset, split };
 }
 
-export function openCheckpointWithForgetSet(dataDir: string, reference: string, forgetSetPath: string, notice: (message: string) => void): ForgetContext {
+/** The checkpoint's context and the forget set's samples, verified against its catalog digest and the checkpoint's split. */
+export function openCheckpointWithForgetSet(dataDir: string, reference: string, forgetSet: ForgetSetReference, notice: (message: string) => void): ForgetContext {
   const context = openCheckpoint(dataDir, reference, notice);
-  const { dataset, split } = context;
-  const file = readJson<ForgetSetFile>(forgetSetPath, 'forget set');
-  if (file.dataset.digest !== dataset.digest) {
-    throw new Error(
-      `the forget set is from dataset ${file.dataset.name} (${file.dataset.digest.slice(0, 12)}), ` +
-        `the checkpoint was trained on ${dataset.name} (${dataset.digest.slice(0, 12)})`,
-    );
-  }
-  if (file.split.digest !== split.digest) throw new Error(`the forget set was drawn from another split (seed ${file.split.seed}) than the checkpoint's (seed ${split.seed})`);
-  const forget = Int32Array.from(file.indices);
-  return { ...context, forget, retain: retainOf(split.train, forget) };
+  return { ...context, ...readForgetSetFile(forgetSet.path, forgetSet.digest, context.dataset, context.split) };
 }

@@ -19,7 +19,7 @@ const EVAL_BATCH_SIZE = 1000;
 export async function runEvaluateJob(job: EvaluateJob, context: Pick<JobContext, 'backend' | 'notice'> & { signal?: AbortSignal }): Promise<EvaluateJobResult> {
   const started = Date.now();
   const opened = job.forget
-    ? openCheckpointWithForgetSet(job.dataDir, job.checkpoint, job.forget.path, context.notice)
+    ? openCheckpointWithForgetSet(job.dataDir, job.checkpoint, job.forget, context.notice)
     : { ...openCheckpoint(job.dataDir, job.checkpoint, context.notice), forget: undefined, retain: undefined };
   const { folder, provenance, dataset, split } = opened;
   const model = loadCheckpoint(folder);

@@ -1,29 +1,23 @@
 /**
  * Makes a forget set: selects train samples by rule, index list or matching images,
  * then writes `<data-dir>/forget-sets/<id>.json` (rule, split, sorted indices, digests)
- * atomically. Nothing is written when the request is refused.
+ * atomically. Nothing is written when the request is refused, not even a new split.
  */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { ForgetSetJobResult } from '../../../shared/engine-protocol.js';
 import { describeRule, type ForgetSetRequest, type ImageMatchReport } from '../../../shared/forget-set.js';
-import { writeFileAtomic } from '../data/atomic-file.js';
 import { describeDataset } from '../data/dataset.js';
 import { loadDataset } from '../data/dataset-store.js';
 import { isImageFile, listFiles } from '../data/images.js';
-import { DEFAULT_SPLIT_RULE, loadOrCreateSplit } from '../data/split.js';
+import { DEFAULT_SPLIT_RULE, findOrComputeSplit } from '../data/split.js';
 import { ForgetSetError, retainOf, retainWarnings, selectByRule } from '../forget/forget-rules.js';
 import { matchImages } from '../forget/image-match.js';
+import { indicesDigest, writeForgetSetFile } from '../forget/forget-set-file.js';
 import { readIndexList } from '../forget/index-list.js';
-
-export function indicesDigest(indices: Int32Array): string {
-  return createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
-}
 
 export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string, notice: (m: string) => void): Promise<ForgetSetJobResult> {
   const dataset = loadDataset(dataDir, request.dataset, notice);
-  const split = loadOrCreateSplit(dataDir, dataset, { ...DEFAULT_SPLIT_RULE, seed: request.splitSeed }, notice);
+  const { split, store: storeSplit } = findOrComputeSplit(dataDir, dataset, { ...DEFAULT_SPLIT_RULE, seed: request.splitSeed }, notice);
   const { rule } = request;
   let indices: Int32Array;
   let warnings: string[];
@@ -46,18 +40,9 @@ export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string
   const retain = retainOf(split.train, indices);
   const digest = indicesDigest(indices);
   const file = path.join(dataDir, 'forget-sets', `${dataset.name}-${digest.slice(0, 16)}.json`);
-  if (!fs.existsSync(file)) {
-    const body = {
-      dataset: { name: dataset.name, digest: dataset.digest },
-      split: { digest: split.digest, seed: split.seed },
-      rule,
-      size: indices.length,
-      digest,
-      retain: { size: retain.length, digest: indicesDigest(retain) },
-      indices: [...indices],
-    };
-    writeFileAtomic(file, [Buffer.from(JSON.stringify(body), 'utf8')]);
-  }
+  // Accepted: the split it is drawn from is stored first, then the set (rewritten whole, so a damaged copy is healed).
+  storeSplit();
+  writeForgetSetFile(file, { dataset, split, rule, indices, retain });
   return {
     kind: 'forget-set',
     name: request.name ?? describeRule(rule),

@@ -30,7 +30,7 @@ export async function runUnlearnJob(job: UnlearnJob, context: JobContext, onStep
   if (config.weights && config.weights.length !== info.objectives.length) {
     throw new Error(`${config.method} has ${info.objectives.length} objectives (${info.objectives.join(', ')}); ${config.weights.length} weights were given`);
   }
-  const { folder, dataset, split, forget, retain } = openCheckpointWithForgetSet(job.dataDir, config.checkpoint, job.forgetSetPath, context.notice);
+  const { folder, dataset, split, forget, retain } = openCheckpointWithForgetSet(job.dataDir, config.checkpoint, job.forgetSet, context.notice);
   const lr = config.lr ?? info.defaults.lr;
   const epochs = config.epochs ?? info.defaults.epochs;
 
@@ -75,7 +75,7 @@ export async function runUnlearnJob(job: UnlearnJob, context: JobContext, onStep
       objectives: info.objectives,
       config: { ...config, lr, epochs },
       from: path.basename(folder),
-      forgetSet: { path: job.forgetSetPath, size: forget.length },
+      forgetSet: { path: job.forgetSet.path, size: forget.length },
       dataset: { name: dataset.name, digest: dataset.digest },
       split: { digest: split.digest, seed: split.seed },
       backend: context.backend,
