@@ -185,3 +185,64 @@ describe('image folder import', () => {
     await expect(runImporter({ paths: [root] }, noProgress)).rejects.toThrow(/leads outside .* refusing to follow it/);
   });
 });
+
+describe('header claims, empty and cut-short files (issue 12, items 5, 9, 10)', () => {
+  const idxFile = (dir: string, name: string, content: Buffer) => {
+    fs.writeFileSync(path.join(dir, name), content);
+    return path.join(dir, name);
+  };
+
+  it('checks an IDX header claim against the file size (plain) and the dataset limit (gzip) before allocating', async () => {
+    const dir = makeTempDir('idx-claim');
+    idxFile(dir, 'train-labels-idx1-ubyte', idx('labels', Uint8Array.from([0, 1]), [2]));
+    const images = idxFile(dir, 'train-images-idx3-ubyte', idx('images', bytes(2 * 4), [2 ** 31, 28, 28]));
+    await expect(runImporter({ paths: [dir] }, noProgress)).rejects.toThrow(
+      `${images}: size disagrees with its header: [2147483648, 28, 28] needs 1683627180048 bytes, the file has 24`,
+    );
+    fs.writeFileSync(images, gzipSync(idx('images', bytes(8), [2 ** 31, 28, 28])));
+    await expect(runImporter({ paths: [dir] }, noProgress)).rejects.toThrow(`${images}: 1568 GiB of samples, more than the 1.98 GiB a dataset may hold`);
+  });
+
+  it('refuses images with a zero dimension, a header with no image and an empty file', async () => {
+    const dir = makeTempDir('idx-zero');
+    idxFile(dir, 'train-labels-idx1-ubyte', idx('labels', Uint8Array.from([0, 1]), [2]));
+    const images = idxFile(dir, 'train-images-idx3-ubyte', idx('images', new Uint8Array(0), [100, 0, 8]));
+    await expect(runImporter({ paths: [dir] }, noProgress)).rejects.toThrow(`${images}: the IDX header says images of 0x8 pixels; an image needs at least 1x1`);
+    idxFile(dir, 'train-images-idx3-ubyte', idx('images', new Uint8Array(0), [0, 8, 8]));
+    await expect(runImporter({ paths: [dir] }, noProgress)).rejects.toThrow(`${images}: the IDX header says 0 images; the file holds no sample`);
+    idxFile(dir, 'train-images-idx3-ubyte', Buffer.alloc(0));
+    await expect(runImporter({ paths: [dir] }, noProgress)).rejects.toThrow(`${images}: too short to be an IDX file`);
+  });
+
+  it('refuses an empty or non-regular CIFAR batch', async () => {
+    const dir = makeTempDir('cifar-empty');
+    const batch = path.join(dir, 'data_batch_1.bin');
+    fs.writeFileSync(batch, '');
+    await expect(runImporter({ paths: [dir] }, noProgress)).rejects.toThrow(`${batch} is empty: it holds no CIFAR record`);
+    await expect(runImporter({ paths: ['/dev/zero'], format: 'cifar' }, noProgress)).rejects.toThrow('/dev/zero is not a regular file; CIFAR batches are counted by their size');
+  });
+
+  it('stops a CSV line at 1 MiB (/dev/zero) and refuses features that are not decimal numbers', async () => {
+    await expect(runImporter({ paths: ['/dev/zero'], format: 'csv' }, noProgress)).rejects.toThrow('/dev/zero, line 1 is longer than 1 MiB, the limit for one CSV line');
+    const file = path.join(makeTempDir('csv-strict'), 't.csv');
+    for (const value of ['0x10', 'Infinity', '1e', '.', '--1']) {
+      fs.writeFileSync(file, `x,label\n1.5e2,a\n${value},b\n`);
+      await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(`${file}, line 3: feature 'x' is ${JSON.stringify(value)}, not a decimal number`);
+    }
+  });
+
+  it('refuses a cut-short PNG or JPEG naming what is missing', async () => {
+    const root = makeTempDir('folder-cut');
+    writePng(path.join(root, 'a', '1.png'), 4, 4, () => [9, 9, 9]);
+    writePng(path.join(root, 'b', '2.png'), 4, 4, () => [50, 50, 50]);
+    const png = path.join(root, 'b', '2.png');
+    const whole = fs.readFileSync(png);
+    fs.writeFileSync(png, whole.subarray(0, whole.length - 1));
+    await expect(runImporter({ paths: [root] }, noProgress)).rejects.toThrow(`${png}: truncated PNG: chunk "IEND" at byte ${whole.length - 12} needs ${whole.length} bytes, the file has ${whole.length - 1}`);
+    fs.rmSync(png);
+    const jpg = path.join(root, 'b', '2.jpg');
+    const encoded = jpeg.encode({ data: Buffer.alloc(8 * 8 * 4, 128), width: 8, height: 8 }, 90).data;
+    fs.writeFileSync(jpg, encoded.subarray(0, encoded.length - 2));
+    await expect(runImporter({ paths: [root] }, noProgress)).rejects.toThrow(`${jpg}: truncated JPEG: the file ends at byte ${encoded.length - 2} before the end-of-image marker`);
+  });
+});
