@@ -175,4 +175,18 @@ describe('checkpoints', () => {
     expect(() => resolveCheckpoint(root, 'ffffff')).toThrow(/no checkpoint found at 'ffffff'/);
     m.dispose();
   });
+
+  it('refuses a cut-short weights.bin in a copied folder with a message naming the folder', () => {
+    const root = makeTempDir('ckpt-cut');
+    const m = model('mlp');
+    const copy = path.join(root, 'copy');
+    fs.cpSync(saveCheckpoint(root, m).path, copy, { recursive: true });
+    const weights = path.join(copy, 'weights.bin');
+    const size = fs.statSync(weights).size;
+    fs.truncateSync(weights, size - 2);
+    expect(() => loadCheckpoint(copy)).toThrow(CorruptCheckpointError);
+    expect(() => loadCheckpoint(copy)).toThrow(copy);
+    expect(() => loadCheckpoint(copy)).not.toThrow(/Float32Array/);
+    m.dispose();
+  });
 });

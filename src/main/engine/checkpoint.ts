@@ -140,10 +140,20 @@ export function loadCheckpoint(folder: string): Classifier {
   } catch {
     throw new CorruptCheckpointError(`checkpoint ${folder}: model.json is not valid JSON`);
   }
-  if (manifest.format !== FORMAT || manifest.version !== VERSION) {
-    throw new CorruptCheckpointError(`checkpoint ${folder}: unsupported format ${manifest.format} v${manifest.version}`);
+  if (manifest?.format !== FORMAT) throw new CorruptCheckpointError(`checkpoint ${folder}: model.json is not a Lethe checkpoint manifest (no format '${FORMAT}')`);
+  if (manifest.version !== VERSION) throw new CorruptCheckpointError(`checkpoint ${folder}: unsupported version ${JSON.stringify(manifest.version)} (this Lethe reads version ${VERSION})`);
+  // weights.bin must hold exactly the float32 values the manifest lists, checked before the model is built.
+  const needed = Array.isArray(manifest.tensors) ? 4 * manifest.tensors.reduce((n, t) => n + (Number.isInteger(t?.length) && t.length >= 0 ? t.length : NaN), 0) : NaN;
+  if (!Number.isFinite(needed)) throw new CorruptCheckpointError(`checkpoint ${folder}: model.json lists no valid tensor manifest`);
+  if (weights.byteLength !== needed) {
+    throw new CorruptCheckpointError(`checkpoint ${folder}: weights.bin has ${weights.byteLength} bytes, model.json's tensors need ${needed} (truncated or from another model?)`);
   }
-  const model = Classifier.create(manifest.spec);
+  let model: Classifier;
+  try {
+    model = Classifier.create(manifest.spec);
+  } catch (error) {
+    throw new CorruptCheckpointError(`checkpoint ${folder}: model.json's model spec cannot be built (${(error as Error).message})`);
+  }
   const byName = new Map(model.tensors().map((t) => [t.name, t.variable]));
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
   try {
