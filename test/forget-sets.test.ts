@@ -2,7 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { computeSplit } from '../src/main/engine/data/split.js';
+import type { ForgetSetRequest } from '../src/shared/forget-set.js';
+import { InvalidRequestError } from '../src/shared/validation.js';
+import { saveCheckpoint } from '../src/main/engine/checkpoint.js';
+import { datasetCachePath } from '../src/main/engine/data/builtin-datasets.js';
+import { writeDatasetCache } from '../src/main/engine/data/dataset-cache.js';
+import { computeSplit, DEFAULT_SPLIT_RULE, loadOrCreateSplit, splitPath } from '../src/main/engine/data/split.js';
+import { openCheckpointWithForgetSet } from '../src/main/engine/jobs/checkpoint-context.js';
+import { runForgetSetJob } from '../src/main/engine/jobs/forget-set-job.js';
+import { checkpointsRoot } from '../src/main/engine/jobs/train-job.js';
+import { Classifier } from '../src/main/engine/models/classifier.js';
 import { ForgetSetError, retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.js';
 import { matchImages } from '../src/main/engine/forget/image-match.js';
 import { readIndexList } from '../src/main/engine/forget/index-list.js';
@@ -119,5 +128,103 @@ describe('forget sets from images', () => {
     png.data.fill(3);
     fs.writeFileSync(path.join(dir, 'x.png'), PNG.sync.write(png));
     expect(() => matchImages([dir], dataset, split.train)).toThrow(/none of the 1 image\(s\) matches a train sample/);
+  });
+});
+
+describe('index values are plain non-negative decimal integers, and a list is read up to a limit', () => {
+  const dir = makeTempDir('index-strict');
+  const train = split.train[0]!;
+  const read = (name: string, content: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content);
+    return () => readIndexList(file, { count: dataset.count, train: split.train });
+  };
+
+  it.each([
+    ['hex.txt', `${train}\n0x10`, 'line 2: "0x10" is not an index'],
+    ['exp.txt', '1e1', 'line 1: "1e1" is not an index'],
+    ['plus.txt', '+3', 'line 1: "+3" is not an index'],
+    ['spaces.txt', ' 7 ', 'line 1: " 7 " is not an index'],
+    ['zero-lead.txt', '07', 'line 1: "07" is not an index'],
+    ['spaces.csv', `index\n${train}\n 7`, 'line 3: " 7" is not an index'],
+    ['hex.csv', '0x10', 'line 1: "0x10" is not an index'],
+    ['string.json', '["7"]', 'item 0: "\\"7\\"" is not an index'],
+    ['fraction.json', '[1.5]', 'item 0: "1.5" is not an index'],
+  ])('refuses %s naming line and value', (name, content, message) => {
+    expect(read(name, content)).toThrow(ForgetSetError);
+    expect(read(name, content)).toThrow(`${path.join(dir, name)}, ${message} (expected a plain non-negative decimal integer such as 7)`);
+  });
+
+  it('stops reading /dev/zero at 64 MiB', () => {
+    const read = () => readIndexList('/dev/zero', { count: dataset.count, train: split.train });
+    expect(read).toThrow(InvalidRequestError);
+    expect(read).toThrow('/dev/zero is larger than 64 MiB, the limit for an index list');
+  });
+});
+
+describe('forget-set jobs refuse empty sets and write nothing when they refuse', () => {
+  const dataDir = makeTempDir('forget-job');
+  writeDatasetCache(datasetCachePath(dataDir, dataset.name), dataset);
+  const listing = () => fs.readdirSync(dataDir, { recursive: true }).map(String).sort();
+  const job = (rule: ForgetSetRequest['rule'], splitSeed = 0) => runForgetSetJob({ dataset: dataset.name, rule, splitSeed }, dataDir, () => {});
+
+  it('refuses a forget set that takes every train sample (every class, or an index list of all of them)', async () => {
+    await job({ kind: 'random', percent: 10, seed: 0 }); // stores the seed-0 split
+    const before = listing();
+    await expect(job({ kind: 'classes', classes: [0, 1, 2, 3] })).rejects.toThrow(/^the forget set holds all \d+ train samples: the retain set would be empty/);
+    const trainSplit = loadOrCreateSplit(dataDir, dataset);
+    const all = path.join(makeTempDir('all'), 'all.txt');
+    fs.writeFileSync(all, [...trainSplit.train].join('\n'));
+    await expect(job({ kind: 'file', paths: [all] })).rejects.toThrow(ForgetSetError);
+    await expect(job({ kind: 'file', paths: [all] })).rejects.toThrow(`the forget set holds all ${trainSplit.train.length} train samples`);
+    expect(listing()).toEqual(before);
+  });
+
+  it('writes the split of a new --split-seed only when the request is accepted', async () => {
+    const before = listing();
+    await expect(job({ kind: 'classes', classes: [9] }, 5)).rejects.toThrow(/class 9 does not exist/);
+    expect(listing()).toEqual(before);
+    const made = await job({ kind: 'classes', classes: [1] }, 5);
+    const rule = { ...DEFAULT_SPLIT_RULE, seed: 5 };
+    expect(fs.existsSync(splitPath(dataDir, dataset, rule))).toBe(true);
+    expect(made.splitDigest).toBe(loadOrCreateSplit(dataDir, dataset, rule).digest);
+  });
+});
+
+describe('a stored forget set is verified when a job loads it', () => {
+  const dataDir = makeTempDir('forget-load');
+  writeDatasetCache(datasetCachePath(dataDir, dataset.name), dataset);
+  const trainSplit = loadOrCreateSplit(dataDir, dataset);
+  const model = Classifier.create({ architecture: 'mlp', inputShape: [8, 8, 1], numClasses: 4, normalization: { mean: [0.3], std: [0.3] }, seed: 1 });
+  const checkpoint = saveCheckpoint(checkpointsRoot(dataDir), model, { dataset: { name: dataset.name, digest: dataset.digest }, split: { seed: 0 } }).hash;
+  model.dispose();
+
+  async function stored(): Promise<{ path: string; digest: string; body: { indices: number[] } }> {
+    const made = await runForgetSetJob({ dataset: dataset.name, rule: { kind: 'random', percent: 10, seed: 3 }, splitSeed: 0 }, dataDir, () => {});
+    return { path: made.path, digest: made.digest, body: JSON.parse(fs.readFileSync(made.path, 'utf8')) as { indices: number[] } };
+  }
+  const open = (set: { path: string; digest: string }) => openCheckpointWithForgetSet(dataDir, checkpoint, set, () => {});
+
+  it('loads an intact set with its retain set', async () => {
+    const set = await stored();
+    const { forget, retain } = open(set);
+    expect([...forget]).toEqual(set.body.indices);
+    expect(retain.length + forget.length).toBe(trainSplit.train.length);
+  });
+
+  it('refuses indices edited out of range', async () => {
+    const set = await stored();
+    fs.writeFileSync(set.path, JSON.stringify({ ...JSON.parse(fs.readFileSync(set.path, 'utf8')), indices: [...set.body.indices.slice(0, -1), 99999] }));
+    expect(() => open(set)).toThrow(ForgetSetError);
+    expect(() => open(set)).toThrow(`forget set ${set.path}, item ${set.body.indices.length - 1}: 99999 is not a train sample of synthetic (the file was changed after it was made)`);
+  });
+
+  it('refuses in-range indices that no longer hash to the digest the catalog recorded', async () => {
+    const set = await stored();
+    const kept = new Set(set.body.indices);
+    const other = [...trainSplit.train].find((i) => !kept.has(i))!;
+    const edited = [...set.body.indices.slice(1), other].sort((a, b) => a - b);
+    fs.writeFileSync(set.path, JSON.stringify({ ...JSON.parse(fs.readFileSync(set.path, 'utf8')), indices: edited }));
+    expect(() => open(set)).toThrow(new RegExp(`^forget set ${set.path} was changed after it was made: its indices hash to [0-9a-f]{16}, the catalog recorded ${set.digest.slice(0, 16)}$`));
   });
 });
