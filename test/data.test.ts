@@ -6,6 +6,7 @@ import { CorruptCacheError, readDatasetCache, writeDatasetCache } from '../src/m
 import { ensureWritableDir } from '../src/main/engine/data/data-dir.js';
 import { channelStatistics } from '../src/main/engine/data/dataset.js';
 import { computeSplit, DEFAULT_SPLIT_RULE, loadOrCreateSplit, splitPath } from '../src/main/engine/data/split.js';
+import { InvalidRequestError } from '../src/shared/validation.js';
 import { makeTempDir, syntheticDataset } from './helpers.js';
 
 describe('stratified split', () => {
@@ -45,6 +46,16 @@ describe('stratified split', () => {
     const again = loadOrCreateSplit(dir, dataset, DEFAULT_SPLIT_RULE, (m) => notices.push(m));
     expect(notices[0]).toMatch(/unreadable or does not match/);
     expect(again.digest).toBe(first.digest);
+  });
+
+  it('refuses a split with an empty part the rule asks for, so no accuracy is ever NaN', () => {
+    const two = syntheticDataset(2, 2);
+    expect(() => computeSplit(two, DEFAULT_SPLIT_RULE)).toThrow(InvalidRequestError);
+    expect(() => computeSplit(two, DEFAULT_SPLIT_RULE)).toThrow(
+      'synthetic: 2 samples are too few to split: the test and held-out part would be empty (per class, 0.1429 goes to test and 0.1 of the rest is held out, rounded)',
+    );
+    // Without a held-out fraction an empty held-out part is what was asked for.
+    expect(computeSplit(syntheticDataset(8, 2), { seed: 0, testFraction: 0.25, heldOutFraction: 0 }).heldOut).toHaveLength(0);
   });
 
   it('refuses fractions outside [0, 1)', () => {
