@@ -171,12 +171,12 @@ describe('forget-set jobs refuse empty sets and write nothing when they refuse',
   it('refuses a forget set that takes every train sample (every class, or an index list of all of them)', async () => {
     await job({ kind: 'random', percent: 10, seed: 0 }); // stores the seed-0 split
     const before = listing();
-    await expect(job({ kind: 'classes', classes: [0, 1, 2, 3] })).rejects.toThrow(/^the forget set holds all \d+ train samples: the retain set would be empty/);
+    await expect(job({ kind: 'classes', classes: [0, 1, 2, 3] })).rejects.toThrow(/^classes 0, 1, 2, 3: the forget set holds all \d+ train samples: the retain set would be empty/);
     const trainSplit = loadOrCreateSplit(dataDir, dataset);
     const all = path.join(makeTempDir('all'), 'all.txt');
     fs.writeFileSync(all, [...trainSplit.train].join('\n'));
     await expect(job({ kind: 'file', paths: [all] })).rejects.toThrow(ForgetSetError);
-    await expect(job({ kind: 'file', paths: [all] })).rejects.toThrow(`the forget set holds all ${trainSplit.train.length} train samples`);
+    await expect(job({ kind: 'file', paths: [all] })).rejects.toThrow(`${all}: the forget set holds all ${trainSplit.train.length} train samples`);
     expect(listing()).toEqual(before);
   });
 

@@ -76,13 +76,17 @@ export function retainWarnings(forget: Int32Array, labels: Uint8Array, className
   return emptied.length ? [`the retain set has no sample of class ${emptied.join(', ')}`] : [];
 }
 
-/** The train samples not forgotten; a forget set that is empty or leaves no retain sample is refused (Retrain would train on nothing). */
-export function retainOf(train: Int32Array, forget: Int32Array): Int32Array {
-  if (forget.length === 0) throw new ForgetSetError('the forget set is empty: there is nothing to unlearn');
+/**
+ * The train samples not forgotten; a forget set that is empty or leaves no retain sample
+ * is refused (Retrain would train on nothing). `source` (a file, a rule) leads the message.
+ */
+export function retainOf(train: Int32Array, forget: Int32Array, source?: string): Int32Array {
+  const lead = source ? `${source}: ` : '';
+  if (forget.length === 0) throw new ForgetSetError(`${lead}the forget set is empty: there is nothing to unlearn`);
   const drop = new Set(forget);
   const retain = train.filter((i) => !drop.has(i));
   if (retain.length === 0) {
-    throw new ForgetSetError(`the forget set holds all ${train.length} train samples: the retain set would be empty, and Retrain and the retain objectives need retain samples`);
+    throw new ForgetSetError(`${lead}the forget set holds all ${train.length} train samples: the retain set would be empty, and Retrain and the retain objectives need retain samples`);
   }
   return retain;
 }

@@ -82,5 +82,5 @@ export function readForgetSetFile(file: string, digest: string, dataset: ImageDa
   if (actual !== digest) {
     throw new ForgetSetError(`forget set ${file} was changed after it was made: its indices hash to ${actual.slice(0, 16)}, the catalog recorded ${digest.slice(0, 16)}`);
   }
-  return { forget, retain: retainOf(split.train, forget) };
+  return { forget, retain: retainOf(split.train, forget, `forget set ${file}`) };
 }

@@ -3,9 +3,9 @@
  * provenance, the dataset and split it was trained with, and (when a forget set is
  * given) the forget and retain samples, checked to belong to that dataset and split.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { resolveCheckpoint } from '../checkpoint.js';
+import { CorruptCheckpointError, resolveCheckpoint } from '../checkpoint.js';
+import { MIB, readFileBounded } from '../data/bounded-read.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { loadDataset } from '../data/dataset-store.js';
 import { DEFAULT_SPLIT_RULE, loadOrCreateSplit, type DatasetSplit } from '../data/split.js';
@@ -33,20 +33,23 @@ export interface ForgetContext extends CheckpointContext {
   retain: Int32Array;
 }
 
-function readJson<T>(file: string, what: string): T {
+function readProvenance(file: string): CheckpointProvenance {
+  let provenance: unknown;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    provenance = JSON.parse(readFileBounded(file, 64 * MIB, 'a checkpoint provenance').toString('utf8'));
   } catch (error) {
-    throw new Error(`cannot read the ${what} ${file}: ${(error as Error).message}`);
+    throw new CorruptCheckpointError(`cannot read the checkpoint provenance ${file}: ${(error as Error).message}`);
   }
+  if (typeof provenance !== 'object' || provenance === null) throw new CorruptCheckpointError(`${file} is not a checkpoint provenance (a JSON object)`);
+  return provenance;
 }
 
 export function openCheckpoint(dataDir: string, reference: string, notice: (message: string) => void): CheckpointContext {
   const folder = resolveCheckpoint(checkpointsRoot(dataDir), reference);
   const provenanceFile = path.join(folder, 'provenance.json');
-  const provenance = readJson<CheckpointProvenance>(provenanceFile, 'checkpoint provenance');
+  const provenance = readProvenance(provenanceFile);
   const name = provenance.dataset?.name;
-  if (!name) throw new Error(`${provenanceFile} does not name the dataset the model was trained on`);
+  if (typeof name !== 'string' || !name) throw new CorruptCheckpointError(`${provenanceFile} does not name the dataset the model was trained on`);
   const dataset = loadDataset(dataDir, name, notice);
   if (provenance.dataset?.digest && provenance.dataset.digest !== dataset.digest) {
     throw new Error(`checkpoint ${folder} was trained on ${name} with digest ${provenance.dataset.digest}, but the dataset now has digest ${dataset.digest}`);

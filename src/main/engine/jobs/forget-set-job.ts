@@ -37,7 +37,7 @@ export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string
     }
     warnings = retainWarnings(indices, dataset.labels, dataset.classNames, split.train);
   }
-  const retain = retainOf(split.train, indices);
+  const retain = retainOf(split.train, indices, rule.kind === 'file' ? rule.paths.join(', ') : describeRule(rule));
   const digest = indicesDigest(indices);
   const file = path.join(dataDir, 'forget-sets', `${dataset.name}-${digest.slice(0, 16)}.json`);
   // Accepted: the split it is drawn from is stored first, then the set (rewritten whole, so a damaged copy is healed).

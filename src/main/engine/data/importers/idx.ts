@@ -94,7 +94,7 @@ export async function importIdx(files: string[], progress: ImportProgress): Prom
   checkDatasetBytes(parts.reduce((n, p) => n + p.images.length + p.labels.length, 0), files.join(', '));
   const pixels = parts.length === 1 ? parts[0]!.images : concat(parts.map((p) => p.images));
   const labels = parts.length === 1 ? parts[0]!.labels : concat(parts.map((p) => p.labels));
-  const classes = classCountOf(labels, files[0]!);
+  const classes = classCountOf(labels, ordered.map(([, pair]) => pair.labels).join(', '));
   return {
     height,
     width,
