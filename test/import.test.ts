@@ -119,6 +119,14 @@ describe('CSV import', () => {
     expect([...data.labels]).toEqual([0, 1, 0]);
   });
 
+  it('orders decimal labels numerically, before labels that are text (0x1 is text, not 1)', async () => {
+    const file = path.join(makeTempDir('csv-labels'), 'l.csv');
+    fs.writeFileSync(file, 'x,label\n1,10\n2,0x1\n3,2\n4,b\n5,0x1\n');
+    const { data } = await runImporter({ paths: [file] }, noProgress);
+    expect(data.classNames).toEqual(['2', '10', '0x1', 'b']);
+    expect([...data.labels]).toEqual([1, 2, 0, 3, 2]);
+  });
+
   it('uses a named label column and refuses non-numeric features and missing labels', async () => {
     const dir = makeTempDir('csv-bad');
     const file = path.join(dir, 't.csv');

@@ -97,7 +97,11 @@ export async function importCsv(file: string, progress: ImportProgress, options:
     if (lineNo % 5000 === 0) progress(bytes, total, 'reading rows');
   }
   if (!header || rows === 0) throw new ImportError(`${file}: no data rows`);
-  const classNames = [...labelIds.keys()].sort((a, b) => (Number.isFinite(Number(a)) && Number.isFinite(Number(b)) ? Number(a) - Number(b) : a.localeCompare(b)));
+  // Decimal labels in numeric order (so 2 comes before 10, and 0x10 is text), then the others by name.
+  const numeric = (label: string) => DECIMAL.test(label);
+  const classNames = [...labelIds.keys()].sort((a, b) =>
+    numeric(a) && numeric(b) ? Number(a) - Number(b) : numeric(a) !== numeric(b) ? (numeric(a) ? -1 : 1) : a.localeCompare(b),
+  );
   checkClassCount(classNames.length, file);
   const classOf = Uint8Array.from(labelIds.keys(), (name) => classNames.indexOf(name));
   return {
