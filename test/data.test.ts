@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { datasetCachePath, loadBuiltinDataset } from '../src/main/engine/data/builtin-datasets.js';
-import { CorruptCacheError, readDatasetCache, writeDatasetCache } from '../src/main/engine/data/dataset-cache.js';
+import { CorruptCacheError, datasetDigest, readDatasetCache, writeDatasetCache } from '../src/main/engine/data/dataset-cache.js';
 import { ensureWritableDir } from '../src/main/engine/data/data-dir.js';
 import { channelStatistics } from '../src/main/engine/data/dataset.js';
 import { computeSplit, DEFAULT_SPLIT_RULE, loadOrCreateSplit, splitPath } from '../src/main/engine/data/split.js';
@@ -88,6 +88,16 @@ describe('dataset cache', () => {
     flipped[flipped.length - 30]! ^= 0xff;
     fs.writeFileSync(file, flipped);
     expect(() => readDatasetCache(file)).toThrow(/digest does not match/);
+  });
+
+  it('refuses a cache of samples with a zero dimension (imported before they were refused)', () => {
+    const file = path.join(makeTempDir('cache-zero'), 'd.bin');
+    const labels = Uint8Array.from({ length: 100 }, (_, i) => i % 2);
+    const pixels = new Uint8Array(0);
+    const zeroWide = { ...syntheticDataset(100), width: 0, pixels, labels, digest: datasetDigest(pixels, labels) };
+    writeDatasetCache(file, zeroWide);
+    expect(() => readDatasetCache(file)).toThrow(CorruptCacheError);
+    expect(() => readDatasetCache(file)).toThrow(`dataset cache ${file} is corrupt: 100 samples of 8x0x1 values; a dataset needs samples of at least 1x1x1 (import it again)`);
   });
 
   it('rebuilds a truncated built-in cache instead of using it', () => {

@@ -44,6 +44,10 @@ export function readDatasetCache(file: string): ImageDataset {
   } catch {
     return fail('unreadable header');
   }
+  // A cache written before zero dimensions were refused on import would fail deep in training.
+  if (!(header.count >= 1 && header.height >= 1 && header.width >= 1 && header.channels >= 1)) {
+    fail(`${header.count} samples of ${header.height}x${header.width}x${header.channels} values; a dataset needs samples of at least 1x1x1 (import it again)`);
+  }
   const bytesPerValue = header.dtype === 'float32' ? 4 : 1;
   const pixelBytes = header.count * sampleSize(header) * bytesPerValue;
   const dataStart = headerStart + headerLength;
