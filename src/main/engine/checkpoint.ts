@@ -12,10 +12,13 @@ import * as tf from '@tensorflow/tfjs';
 import { Classifier } from './models/classifier.js';
 import type { ModelSpec } from './models/model-spec.js';
 import { InvalidRequestError } from '../../shared/validation.js';
+import { MIB, readFileBounded } from './data/bounded-read.js';
 
 const FORMAT = 'lethe-checkpoint';
 const VERSION = 1;
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
+/** Far above ResNet-18's 45 MB; a device or a stray huge file named weights.bin is refused, not read without end. */
+const MAX_WEIGHTS_BYTES = 1024 * MIB;
 
 interface TensorEntry {
   name: string;
@@ -125,8 +128,8 @@ export function loadCheckpoint(folder: string): Classifier {
   let modelJson: Buffer;
   let weights: Buffer;
   try {
-    modelJson = fs.readFileSync(path.join(folder, 'model.json'));
-    weights = fs.readFileSync(path.join(folder, 'weights.bin'));
+    modelJson = readFileBounded(path.join(folder, 'model.json'), 64 * MIB, 'a checkpoint manifest');
+    weights = readFileBounded(path.join(folder, 'weights.bin'), MAX_WEIGHTS_BYTES, "a checkpoint's weights");
   } catch (error) {
     throw new CorruptCheckpointError(`checkpoint ${folder} cannot be read: ${(error as Error).message}`);
   }
