@@ -16,7 +16,7 @@ export function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-export function tooLargeError(file: string, limit: number, what: string): InvalidRequestError {
+function tooLargeError(file: string, limit: number, what: string): InvalidRequestError {
   return new InvalidRequestError(`${file} is larger than ${formatBytes(limit)}, the limit for ${what}`);
 }
 

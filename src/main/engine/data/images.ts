@@ -40,9 +40,9 @@ function fromRgba(rgba: Uint8Array, width: number, height: number): DecodedImage
 }
 
 /** One image file is read whole: at most this many bytes. */
-export const MAX_IMAGE_FILE_BYTES = 256 * MIB;
+const MAX_IMAGE_FILE_BYTES = 256 * MIB;
 /** Decoding holds RGBA: at most 2^26 pixels (8192 x 8192, 256 MiB), as jpeg-js is allowed 512 MiB. */
-export const MAX_IMAGE_PIXELS = 1 << 26;
+const MAX_IMAGE_PIXELS = 1 << 26;
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

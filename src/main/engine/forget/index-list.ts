@@ -11,7 +11,7 @@ import { MIB, readFileBounded } from '../data/bounded-read.js';
 import { ForgetSetError } from './forget-rules.js';
 
 /** An index list of every sample of a 5-million-sample dataset fits in 64 MiB. */
-export const MAX_INDEX_LIST_BYTES = 64 * MIB;
+const MAX_INDEX_LIST_BYTES = 64 * MIB;
 
 const PLAIN_INDEX = /^(0|[1-9]\d*)$/;
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { formatBytes, MIB } from '../bounded-read.js';
 import { checkClassCount, checkDatasetBytes, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
 
-export const MAX_CSV_LINE_BYTES = MIB;
+const MAX_CSV_LINE_BYTES = MIB;
 
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 

@@ -13,7 +13,7 @@ export class ImportError extends InvalidRequestError {}
  * A dataset is held in memory and its cache is read whole (Node reads at most 2 GiB
  * into one buffer): the samples and labels must fit below that, with room for the header.
  */
-export const MAX_DATASET_BYTES = 2 * 1024 * MIB - 16 * MIB;
+const MAX_DATASET_BYTES = 2 * 1024 * MIB - 16 * MIB;
 
 /** Refuses, before anything is allocated, a dataset whose samples and labels would pass MAX_DATASET_BYTES. */
 export function checkDatasetBytes(bytes: number, source: string): void {
