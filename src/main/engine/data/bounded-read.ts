@@ -16,34 +16,28 @@ export function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-function tooLargeError(file: string, limit: number, what: string): InvalidRequestError {
-  return new InvalidRequestError(`${file} is larger than ${formatBytes(limit)}, the limit for ${what}`);
-}
-
 /** The whole file, read in chunks and refused as soon as it passes `limit` bytes. */
 export function readFileBounded(file: string, limit: number, what: string): Buffer {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    throw new InvalidRequestError(`cannot read ${file}: ${(error as Error).message}`);
-  }
   const chunks: Buffer[] = [];
   let total = 0;
+  let fd: number | undefined;
   try {
+    fd = fs.openSync(file, 'r');
+    // A regular file is read in one step; a device or a pipe (size 0) in 1 MiB steps.
+    const size = fs.fstatSync(fd).size;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(MIB, limit + 1 - total));
+      const chunk = Buffer.allocUnsafe(Math.min(total === 0 && size > 0 ? size + 1 : MIB, limit + 1 - total));
       const read = fs.readSync(fd, chunk, 0, chunk.length, null);
       if (read === 0) break;
       chunks.push(chunk.subarray(0, read));
       total += read;
-      if (total > limit) throw tooLargeError(file, limit, what);
+      if (total > limit) throw new InvalidRequestError(`${file} is larger than ${formatBytes(limit)}, the limit for ${what}`);
     }
   } catch (error) {
     if (error instanceof InvalidRequestError) throw error;
     throw new InvalidRequestError(`cannot read ${file}: ${(error as Error).message}`);
   } finally {
-    fs.closeSync(fd);
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return Buffer.concat(chunks, total);
 }
