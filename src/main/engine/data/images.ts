@@ -60,11 +60,10 @@ function checkPngStructure(file: string, bytes: Buffer): void {
     const length = bytes.readUInt32BE(at);
     const type = bytes.toString('latin1', at + 4, at + 8);
     const end = at + 12 + length;
+    const first = at === PNG_SIGNATURE.length;
+    if (first && (type !== 'IHDR' || length !== 13)) throw new InvalidRequestError(`${file}: not a valid PNG: the first chunk is ${JSON.stringify(type)}, expected the 13-byte IHDR`);
     if (end > bytes.length) throw new InvalidRequestError(`${file}: truncated PNG: chunk ${JSON.stringify(type)} at byte ${at} needs ${end} bytes, the file has ${bytes.length}`);
-    if (at === PNG_SIGNATURE.length) {
-      if (type !== 'IHDR' || length !== 13) throw new InvalidRequestError(`${file}: not a valid PNG: the first chunk is ${JSON.stringify(type)}, expected the 13-byte IHDR`);
-      checkSize(file, 'PNG', bytes.readUInt32BE(at + 8), bytes.readUInt32BE(at + 12));
-    }
+    if (first) checkSize(file, 'PNG', bytes.readUInt32BE(at + 8), bytes.readUInt32BE(at + 12));
     if (type === 'IEND') return;
     at = end;
   }
