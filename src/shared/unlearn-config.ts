@@ -54,4 +54,6 @@ export interface UnlearnStep {
   losses: number[];
   weights: number[];
   cosines: number[];
+  /** Objectives (by row) that had no term in this step, and why: recorded as skipped_<objective>. */
+  skipped?: { objective: number; reason: string }[];
 }

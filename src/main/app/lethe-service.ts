@@ -244,6 +244,10 @@ export class LetheService implements LetheRequests {
         onUnlearnStep: (step) => {
           const values: Record<string, number> = {};
           info.objectives.forEach((name, i) => {
+            if (step.skipped?.some((s) => s.objective === i)) {
+              values[`skipped_${name}`] = 1;
+              return;
+            }
             values[`loss_${name}`] = step.losses[i]!;
             if (info.multiObjective) values[`weight_${name}`] = step.weights[i]!;
           });
