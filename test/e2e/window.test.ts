@@ -69,6 +69,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('window in Chromium over the H
 
   it('trains, shows progress, cancels one run, finishes another and shows its curves', async () => {
     await page.goto(url);
+    // The token became a cookie and left the address bar (and so the history).
+    expect(page.url()).toBe(new URL('/', url).href);
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toMatch(/^wasm · CPU/);
     await page.screenshot({ path: path.join(shots, '1-runs-empty.png') });
 
