@@ -110,7 +110,7 @@ export class LetheService implements LetheRequests {
   }
 
   async listRuns(): Promise<RunSummary[]> {
-    const latest = this.catalog.runs.latestMetricsOfAll();
+    const latest = this.catalog.runs.latestMetricsByRun();
     return this.catalog.runs.list().map((run) => this.summary(run, latest.get(run.id) ?? {}));
   }
 

@@ -208,17 +208,15 @@ export class RunsRepository {
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
-  /** The latest metrics of every run that is not deleted, in one query (a list needs them all). */
-  latestMetricsOfAll(): Map<string, Record<string, number>> {
-    const rows = this.db
-      .prepare('SELECT m.run_id, m.key, m.value FROM latest_metrics m JOIN runs r ON r.id = m.run_id WHERE r.deleted_at IS NULL')
-      .all() as { run_id: string; key: string; value: number }[];
+  /** The latest metrics of every run, in one query (a list needs them all). */
+  latestMetricsByRun(): Map<string, Record<string, number>> {
     const byRun = new Map<string, Record<string, number>>();
-    for (const { run_id: runId, key, value } of rows) {
+    for (const [runId, key, value] of this.db.prepare('SELECT run_id, key, value FROM latest_metrics').raw().all() as [string, string, number][]) {
       let metrics = byRun.get(runId);
       if (!metrics) byRun.set(runId, (metrics = {}));
       metrics[key] = value;
     }
     return byRun;
   }
+
 }
