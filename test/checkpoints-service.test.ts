@@ -82,7 +82,13 @@ describe('checkpoints through the service', () => {
 
     const run = await service.startUnlearning({ checkpoint: intact, forgetSet, method: 'ft', epochs: 1, batchSize: 64 });
     expect(run.config.checkpoint).toBe(checkpoint);
-    expect((await service.getRun(run.id)).params.checkpoint).toBe(checkpoint);
+    const { params } = await service.getRun(run.id);
+    expect(params.checkpoint).toBe(checkpoint);
+    // Only what applies to fine-tuning: no aggregator, no other method's options.
+    for (const option of ['aggregator', 'maskRatio', 'reference', 'temperature', 'fisherSamples']) {
+      expect(run.config).not.toHaveProperty(option);
+      expect(params).not.toHaveProperty(option);
+    }
     expect((await service.waitForRun(run.id)).status).toBe('finished');
   });
 

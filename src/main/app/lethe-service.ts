@@ -222,7 +222,7 @@ export class LetheService implements LetheRequests {
     if (!forgetSet) throw new NotFoundError(`no forget set with id ${config.forgetSet} (see lethe forget list)`);
     const dataset = this.catalog.datasets.byId(forgetSet.datasetId);
     const checkpoint = await resolveCheckpoint(this.catalog, config.checkpoint);
-    const recorded = { ...config, checkpoint: checkpoint.hash };
+    const recorded = unlearnRunConfig({ ...config, checkpoint: checkpoint.hash });
     const id = randomUUID();
     this.catalog.db.transaction(() => {
       this.catalog.runs.create({
@@ -232,7 +232,7 @@ export class LetheService implements LetheRequests {
         model: checkpoint.model,
         method: config.method,
         aggregator: info.multiObjective ? config.aggregator : undefined,
-        config: unlearnRunConfig(recorded),
+        config: recorded,
         seed: config.seed,
         appVersion: this.appVersion,
         ownerPid: process.pid,

@@ -5,7 +5,10 @@
  */
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { UnlearnConfigSchema } from '../../shared/unlearn-config.js';
+import { unlearnRunConfig } from '../engine/unlearn/run-config.js';
 import { storedPath } from './data-dir-paths.js';
+import { configHash } from './runs-repository.js';
 
 export interface Migration {
   version: number;
@@ -185,6 +188,24 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX datasets_name ON datasets(name);
       `);
       relativizePaths(db);
+    },
+  },
+  {
+    version: 5,
+    description: 'unlearning runs record only the options of their method and aggregator',
+    up: (db) => {
+      // Re-recorded with today's registries on purpose: the hash must be the one a study
+      // plans for the same run now, so a study run again still finds (and skips) it.
+      const update = db.prepare('UPDATE runs SET config = ?, config_hash = ? WHERE id = ?');
+      for (const { id, config } of db.prepare("SELECT id, config FROM runs WHERE kind IN ('unlearn', 'retrain')").all() as { id: string; config: string }[]) {
+        let recorded;
+        try {
+          recorded = unlearnRunConfig(UnlearnConfigSchema.parse(JSON.parse(config)));
+        } catch {
+          continue; // a config this version cannot read (a method since removed) keeps its record
+        }
+        update.run(JSON.stringify(recorded), configHash(recorded), id);
+      }
     },
   },
 ];
