@@ -82,7 +82,8 @@ export function saveCheckpoint(root: string, model: Classifier, provenance: Reco
   try {
     writeFileSynced(path.join(staging, 'model.json'), modelJson);
     writeFileSynced(path.join(staging, 'weights.bin'), weights);
-    writeFileSynced(path.join(staging, 'provenance.json'), Buffer.from(JSON.stringify(provenance, null, 1), 'utf8'));
+    // The hash goes with the files too: a copy under another name can still be verified.
+    writeFileSynced(path.join(staging, 'provenance.json'), Buffer.from(JSON.stringify({ ...provenance, hash }, null, 1), 'utf8'));
     if (fs.existsSync(target)) {
       let intact = false;
       try {
@@ -115,7 +116,21 @@ export function resolveCheckpoint(root: string, reference: string): string {
   throw new Error(`no checkpoint found at '${reference}' (give a checkpoint folder or a hash under ${root})`);
 }
 
-/** Loads and verifies a checkpoint folder, returning the restored model. */
+/** The content hash a checkpoint's provenance.json records, if it records one. */
+function recordedHash(folder: string): string | undefined {
+  try {
+    const { hash } = JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')) as { hash?: unknown };
+    return typeof hash === 'string' && CHECKPOINT_HASH_PATTERN.test(hash) ? hash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads and verifies a checkpoint folder, returning the restored model. The content
+ * hash must match the folder's name or, for a folder under another name, the hash its
+ * provenance records.
+ */
 export function loadCheckpoint(folder: string): Classifier {
   const name = path.basename(path.resolve(folder));
   let modelJson: Buffer;
@@ -127,8 +142,12 @@ export function loadCheckpoint(folder: string): Classifier {
     throw new CorruptCheckpointError(`checkpoint ${folder} cannot be read: ${(error as Error).message}`);
   }
   const hash = checkpointContentHash(modelJson, weights);
-  if (CHECKPOINT_HASH_PATTERN.test(name) && hash !== name) {
-    throw new CorruptCheckpointError(`checkpoint ${folder} is corrupt: its content hash is ${hash}, expected ${name}`);
+  const expected = CHECKPOINT_HASH_PATTERN.test(name) ? name : recordedHash(folder);
+  if (expected === undefined) {
+    throw new CorruptCheckpointError(`checkpoint ${folder} cannot be verified: its folder is not named by its content hash and its provenance.json records none`);
+  }
+  if (hash !== expected) {
+    throw new CorruptCheckpointError(`checkpoint ${folder} is corrupt: its content hash is ${hash}, expected ${expected}`);
   }
   let manifest: Manifest;
   try {
