@@ -101,8 +101,9 @@ export class LetheService implements LetheRequests {
   }
 
   private async checkDataset(name: string): Promise<void> {
+    if (isBuiltinDataset(name) || this.catalog.datasets.byName(name)) return;
     const datasets = await this.listDatasets();
-    if (!datasets.some((d) => d.name === name)) throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+    throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
   }
 
   async listModels(): Promise<ModelOption[]> {
