@@ -72,6 +72,8 @@ describe('checkpoints through the service', () => {
       () => service.startUnlearning({ checkpoint: checkpoint.toUpperCase(), forgetSet, method: 'ft' }),
     ];
     for (const attempt of refused) await expect(attempt()).rejects.toBeInstanceOf(InvalidRequestError);
+    // `runs rm %` and `runs rm _`: no wildcards in id prefixes.
+    for (const reference of ['%', '_']) await expect(service.deleteRun(reference)).rejects.toThrow(`no run with id '${reference}'`);
     await expect(service.startEvaluation({ checkpoint: flipped, forgetSet })).rejects.toThrow(`checkpoint folder ${flipped} holds no checkpoint of this catalog`);
     // The catalog's own copy altered: refused by hash too.
     const original = fs.readFileSync(path.join(folder, 'weights.bin'));
