@@ -115,10 +115,11 @@ async function bridgeBurst(): Promise<void> {
   const token = 'b'.repeat(48);
   const server = createBridge({ service: small.service, token, staticDir: os.tmpdir() });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/call/listRuns`;
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${origin}/api/call/listRuns`;
   const call = async () => {
     const started = performance.now();
-    const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '[]' });
+    const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', origin }, body: '[]' });
     if (response.status !== 200) throw new Error(`listRuns answered ${response.status}: ${await response.text()}`);
     await response.arrayBuffer();
     return performance.now() - started;
