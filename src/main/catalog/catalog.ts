@@ -41,7 +41,7 @@ export class Catalog {
   readonly forgetSets: ForgetSetsRepository;
   readonly studies: StudiesRepository;
 
-  readonly paths: DataDirPaths;
+  private readonly paths: DataDirPaths;
 
   private constructor(
     readonly db: Database.Database,
