@@ -29,6 +29,7 @@ import { BUILTIN_DATASETS, datasetCachePath } from '../engine/data/builtin-datas
 import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
 import { evaluationRunConfig, unlearnRunConfig } from './study-plan.js';
+import { resolveCheckpoint } from './checkpoint-resolver.js';
 import { JobCancelledError, type EngineClient, type JobHandlers } from './engine-client.js';
 
 export class NotFoundError extends Error {}
@@ -77,11 +78,11 @@ export class LetheService implements LetheRequests {
     if (run) this.publish({ type: 'run-updated', run: this.summary(run) });
   }
 
-  private summary(run: RunRecord): RunSummary {
+  private summary(run: RunRecord, latestMetrics = this.catalog.runs.latestMetrics(run.id)): RunSummary {
     const end = run.finishedAt ?? (run.status === 'running' ? Date.now() : null);
     return {
       ...run,
-      latestMetrics: this.catalog.runs.latestMetrics(run.id),
+      latestMetrics,
       durationSeconds: run.startedAt !== null && end !== null ? (end - run.startedAt) / 1000 : null,
     };
   }
@@ -100,8 +101,9 @@ export class LetheService implements LetheRequests {
   }
 
   private async checkDataset(name: string): Promise<void> {
+    if (isBuiltinDataset(name) || this.catalog.datasets.byName(name)) return;
     const datasets = await this.listDatasets();
-    if (!datasets.some((d) => d.name === name)) throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+    throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
   }
 
   async listModels(): Promise<ModelOption[]> {
@@ -109,7 +111,8 @@ export class LetheService implements LetheRequests {
   }
 
   async listRuns(): Promise<RunSummary[]> {
-    return this.catalog.runs.list().map((run) => this.summary(run));
+    const latest = this.catalog.runs.latestMetricsByRun();
+    return this.catalog.runs.list().map((run) => this.summary(run, latest.get(run.id) ?? {}));
   }
 
   async getRun(id: string): Promise<RunDetail> {
@@ -216,30 +219,32 @@ export class LetheService implements LetheRequests {
   async startUnlearning(input: UnlearnConfigInput): Promise<RunSummary> {
     const config = parseUnlearnConfig(input);
     const info = checkMethodChoice(config);
-    const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === config.forgetSet);
+    const forgetSet = this.catalog.forgetSets.byId(config.forgetSet);
     if (!forgetSet) throw new NotFoundError(`no forget set with id ${config.forgetSet} (see lethe forget list)`);
-    const dataset = this.catalog.datasets.list().find((d) => d.id === forgetSet.datasetId);
-    const checkpoint = this.catalog.checkpoints.list().find((c) => c.hash.startsWith(config.checkpoint));
+    const dataset = this.catalog.datasets.byId(forgetSet.datasetId);
+    const checkpoint = await resolveCheckpoint(this.catalog, config.checkpoint);
+    const recorded = unlearnRunConfig({ ...config, checkpoint: checkpoint.hash });
     const id = randomUUID();
     this.catalog.db.transaction(() => {
       this.catalog.runs.create({
         id,
         kind: config.method === 'retrain' ? 'retrain' : 'unlearn',
         dataset: dataset?.name,
-        model: checkpoint?.model,
+        model: checkpoint.model,
         method: config.method,
         aggregator: info.multiObjective ? config.aggregator : undefined,
-        config: unlearnRunConfig(config),
+        config: recorded,
         seed: config.seed,
         appVersion: this.appVersion,
         ownerPid: process.pid,
       });
-      this.catalog.runs.setParams(id, { ...flattenConfig(config), objectives: info.objectives.join(' | ') });
+      this.catalog.runs.setParams(id, { ...flattenConfig(recorded), objectives: info.objectives.join(' | ') });
     })();
     this.publishRun(id);
     this.track(
       id,
-      { kind: 'unlearn', config, forgetSetPath: forgetSet.path, dataDir: this.catalog.dataDir },
+      // The engine loads the folder verified above.
+      { kind: 'unlearn', config: { ...config, checkpoint: checkpoint.path }, forgetSetPath: forgetSet.path, dataDir: this.catalog.dataDir },
       {
         onUnlearnStep: (step) => {
           const values: Record<string, number> = {};
@@ -269,7 +274,7 @@ export class LetheService implements LetheRequests {
             path: result.checkpoint.path,
             role: config.method === 'retrain' ? 'retrain' : 'unlearned',
             runId: id,
-            model: checkpoint?.model ?? 'unknown',
+            model: checkpoint.model,
             dataset: result.dataset.name,
           });
           const { accuracy: a, originalAccuracy: o } = result;
@@ -300,21 +305,19 @@ export class LetheService implements LetheRequests {
    */
   async startEvaluation(input: EvaluationRequestInput): Promise<RunSummary> {
     const request = parseEvaluationRequest(input);
-    const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === request.forgetSet);
+    const forgetSet = this.catalog.forgetSets.byId(request.forgetSet);
     if (!forgetSet) throw new NotFoundError(`no forget set with id ${request.forgetSet} (see lethe forget list)`);
-    const matches = this.catalog.checkpoints.list().filter((c) => c.hash.startsWith(request.checkpoint));
-    if (matches.length > 1) throw new InvalidRequestError(`checkpoint prefix '${request.checkpoint}' is ambiguous`);
-    const checkpoint = matches[0];
-    const config = evaluationRunConfig(request, checkpoint?.hash ?? request.checkpoint);
+    const checkpoint = await resolveCheckpoint(this.catalog, request.checkpoint);
+    const config = evaluationRunConfig(request, checkpoint.hash);
     const id = randomUUID();
     this.catalog.db.transaction(() => {
-      this.catalog.runs.create({ id, kind: 'evaluate', dataset: checkpoint?.dataset ?? undefined, model: checkpoint?.model, config, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.create({ id, kind: 'evaluate', dataset: checkpoint.dataset ?? undefined, model: checkpoint.model, config, appVersion: this.appVersion, ownerPid: process.pid });
       this.catalog.runs.setParams(id, { checkpoint: config.checkpoint, forgetSet: config.forgetSet, ...flattenConfig(config.checks) });
     })();
     this.publishRun(id);
     this.track(
       id,
-      { kind: 'evaluate', checkpoint: config.checkpoint, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, checks: config.checks, batchSize: config.batchSize } },
+      { kind: 'evaluate', checkpoint: checkpoint.path, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, checks: config.checks, batchSize: config.batchSize } },
       {},
       (result) => {
         const a = result.assessment!;
@@ -424,7 +427,7 @@ export class LetheService implements LetheRequests {
       const existing = this.catalog.datasets.byDigest(dataset.digest);
       if (existing) return outcome(existing, true);
       if (isBuiltinDataset(dataset.name)) throw new Error(`'${dataset.name}' is a built-in dataset; import under another --name`);
-      const taken = this.catalog.datasets.list().find((d) => d.name === dataset.name);
+      const taken = this.catalog.datasets.byName(dataset.name);
       if (taken) throw new Error(`a dataset named '${dataset.name}' already exists with other content (digest ${taken.digest.slice(0, 12)}); choose another name`);
       // The file moves inside the transaction: if the move fails, the row is rolled back.
       const record = this.catalog.db.transaction(() => {
