@@ -48,6 +48,9 @@ describe('lethe CLI input checks', () => {
   it('refuses unknown commands and options', async () => {
     expect((await cli(['trian'])).err).toMatch(/unknown command 'trian'/);
     expect((await cli(['train', '--epoch', '3'])).code).toBe(2);
+    const foreign = await cli(['runs', '--epochs', '3', '--data-dir', dataDir]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.err).toMatch(/lethe runs: Unknown option '--epochs'/);
   });
 
   it('prints help a new user can follow', async () => {

@@ -79,6 +79,13 @@ export async function runCli(argv: string[], io: Output = consoleOutput): Promis
     io.out(command.help);
     return 0;
   }
+  try {
+    // A command takes only the options it declares: `lethe runs --epochs 3` is a mistake.
+    parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.err(`lethe ${name}: ${(error as Error).message}\n\n${command.help}`);
+    return 2;
+  }
   if (extra.length > command.positionals) {
     io.err(`lethe ${name}: unexpected argument '${extra[command.positionals]}'`);
     return 2;
