@@ -41,7 +41,7 @@ describe('lethe CLI input checks', () => {
     const file = path.join(dataDir, 'a-file');
     fs.writeFileSync(file, '');
     const { code, err } = await cli(['train', '--data-dir', path.join(file, 'sub'), '--dataset', 'mnist', '--model', 'mlp']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(/data directory .*a-file\/sub is not writable/);
   });
 
@@ -67,7 +67,7 @@ describe('lethe CLI input checks', () => {
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/name the checkpoint to evaluate/);
     const unknown = await cli(['evaluate', 'abcdef123', '--data-dir', dataDir]);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/no checkpoint found at 'abcdef123'/);
   });
 

@@ -4,8 +4,7 @@
  * command lives in its own file under ./cli/, declaring its options, help and handler.
  */
 import { parseArgs } from 'node:util';
-import { InvalidRequestError } from '../shared/validation.js';
-import { consoleOutput, GLOBAL_OPTIONS, UsageError, type Command, type Output, type OptionSpecs, type Values } from './cli/command.js';
+import { consoleOutput, GLOBAL_OPTIONS, isRefusal, type Command, type Output, type OptionSpecs, type Values } from './cli/command.js';
 import { datasetsCommand } from './cli/datasets.js';
 import { evaluateCommand } from './cli/evaluate.js';
 import { forgetCommand } from './cli/forget.js';
@@ -96,6 +95,6 @@ export async function runCli(argv: string[], io: Output = consoleOutput): Promis
     const message = (error as Error).message;
     io.err(`lethe ${name}: ${message}`);
     if (values.json) io.out(JSON.stringify({ error: message }));
-    return error instanceof UsageError || error instanceof InvalidRequestError ? 2 : 1;
+    return isRefusal(error) ? 2 : 1;
   }
 }

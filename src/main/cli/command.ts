@@ -7,13 +7,19 @@ import { fileURLToPath } from 'node:url';
 import type { ParseArgsConfig } from 'node:util';
 import type { RunSummary } from '../../shared/catalog-types.js';
 import type { LetheEvent } from '../../shared/lethe-api.js';
+import { InvalidRequestError } from '../../shared/validation.js';
 import { EngineClient } from '../app/engine-client.js';
-import { LetheService } from '../app/lethe-service.js';
+import { LetheService, NotFoundError } from '../app/lethe-service.js';
 import { Catalog } from '../catalog/catalog.js';
 import { ensureWritableDir, resolveDataDir } from '../engine/data/data-dir.js';
 
 /** A command line the user got wrong: exit code 2, like an InvalidRequestError. */
 export class UsageError extends Error {}
+
+/** Bad input of any kind (options, files, names of things that do not exist): exit code 2. */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof UsageError || error instanceof InvalidRequestError || error instanceof NotFoundError;
+}
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -105,20 +111,23 @@ const TERMINAL_STATUSES = ['finished', 'failed', 'cancelled'];
 
 /**
  * Starts a run and follows it to its end: its own events go to `onEvent`, Ctrl-C
- * cancels it. Subscribes before starting so no event is missed.
+ * cancels it, a refusal of its input by the engine is thrown. Subscribes before
+ * starting so no event is missed.
  */
 export async function followRun(
   service: LetheService,
   start: () => Promise<RunSummary>,
-  onEvent: (event: Exclude<LetheEvent, { type: 'run-updated' | 'task-progress' | 'study-progress' }>) => void,
+  onEvent: (event: Exclude<LetheEvent, { type: 'run-updated' | 'run-refused' | 'task-progress' | 'study-progress' }>) => void,
   io: Output,
 ): Promise<RunSummary> {
   let runId = '';
-  const ended = new Promise<RunSummary>((resolve) => {
+  const ended = new Promise<RunSummary>((resolve, reject) => {
     service.subscribe((event) => {
       if (event.type === 'task-progress' || event.type === 'study-progress') return;
       if (event.type === 'run-updated') {
         if (event.run.id === runId && TERMINAL_STATUSES.includes(event.run.status)) resolve(event.run);
+      } else if (event.type === 'run-refused') {
+        if (event.runId === runId) reject(new InvalidRequestError(event.error));
       } else if (event.runId === runId) onEvent(event);
     });
   });
