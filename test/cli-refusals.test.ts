@@ -88,6 +88,7 @@ describe('every refusal exits 2 and changes nothing', () => {
     [['study', 'run', '/nonexistent/study.yaml'], /cannot read the study config/],
     [['study', 'run', 'YAML:name: [unclosed'], /is not valid YAML/],
     [['study', 'run', `YAML:${studyYaml('seeds: []\n')}`], /seeds: give at least one seed/],
+    [['study', 'run', `YAML:${studyYaml('').replace('epochs: 1, batchSize', 'epoch: 1, batchsize')}`], /original\.epoch: unknown key; did you mean 'epochs'\?/],
     [['study', 'run', `YAML:${studyYaml('').replace('model: mlp', 'model: vgg')}`], /unknown model 'vgg'/],
     [['study', 'run', `YAML:${studyYaml('').replace('method: ft', 'method: raul, aggregator: nope')}`], /methods.0 \(FT\): .*aggregator 'nope'/],
     // Checked only by the engine: refused there, and the queued run (if any) is removed.
