@@ -43,8 +43,11 @@ export class LetheService implements LetheRequests {
   private readonly listeners = new Set<(event: LetheEvent) => void>();
   /** Engine job id of each run this process handed to the engine and that has not ended. */
   private readonly activeJobs = new Map<string, string>();
-  /** Settles when each such run's outcome is recorded: with the error if its input was refused. */
-  private readonly runEnds = new Map<string, Promise<InvalidRequestError | undefined>>();
+  /**
+   * Settles when each such run's outcome is recorded, with the error its waiters get
+   * instead of the run: its input was refused, or its outcome could not be recorded.
+   */
+  private readonly runEnds = new Map<string, Promise<Error | undefined>>();
   private readonly catalog: Catalog;
   private readonly engine: EngineClient;
   private readonly appVersion: string;
@@ -158,15 +161,31 @@ export class LetheService implements LetheRequests {
    * Hands a recorded run's job to the engine and follows it: running when started, the
    * outcome recorded by `record` when it finishes, failed or cancelled otherwise. A run
    * whose input the engine refuses never ran: its row is removed, as if never recorded.
+   * A catalog write that fails meanwhile (a full disk) stops the job and fails the run.
    */
   private track<J extends EngineJob>(id: string, engineJob: J, handlers: JobHandlers, record: (result: ResultOf<J>) => void): void {
+    let catalogFailure: Error | undefined;
+    const stopOnFailure =
+      <A extends unknown[]>(write: ((...args: A) => void) | undefined) =>
+      (...args: A) => {
+        try {
+          write?.(...args);
+        } catch (error) {
+          catalogFailure ??= error as Error;
+          this.engine.cancel(job.jobId);
+        }
+      };
     const job = this.engine.submit(engineJob, {
-      ...handlers,
+      onProgress: handlers.onProgress,
+      onEpoch: stopOnFailure(handlers.onEpoch),
+      onUnlearnStep: stopOnFailure(handlers.onUnlearnStep),
       onStarted: () => {
-        void this.engine.ready().then((backend) => {
-          this.catalog.runs.markRunning(id, backend);
-          this.publishRun(id);
-        });
+        void this.engine.ready().then(
+          stopOnFailure((backend: BackendInfo) => {
+            this.catalog.runs.markRunning(id, backend);
+            this.publishRun(id);
+          }),
+        );
       },
       onNotice: (message) => this.publish({ type: 'run-notice', runId: id, message }),
     });
@@ -174,10 +193,12 @@ export class LetheService implements LetheRequests {
     const ended = job.result
       .then(
         (result) => {
+          if (catalogFailure) throw catalogFailure;
           record(result);
           return undefined;
         },
         (error: Error) => {
+          if (catalogFailure) throw catalogFailure;
           if (error instanceof InvalidRequestError) {
             this.catalog.runs.discard(id);
             this.publish({ type: 'run-refused', runId: id, error: error.message });
@@ -188,10 +209,7 @@ export class LetheService implements LetheRequests {
           return undefined;
         },
       )
-      .catch((error: Error) => {
-        this.catalog.runs.finish(id, 'failed', `recording the result failed: ${error.message}`);
-        return undefined;
-      })
+      .catch((error: Error) => this.failUnrecorded(id, error))
       .finally(() => {
         this.activeJobs.delete(id);
         this.runEnds.delete(id);
@@ -200,11 +218,25 @@ export class LetheService implements LetheRequests {
     this.runEnds.set(id, ended);
   }
 
-  /** Resolves with the run once it has ended (at once for an ended run); throws if its input was refused. */
+  /** Ends a run the catalog could not record: failed with the reason if the catalog takes that much, else the reason is the waiters'. */
+  private failUnrecorded(id: string, error: Error): Error | undefined {
+    const reason = `the catalog could not record the run: ${error.message}`;
+    try {
+      this.catalog.runs.finish(id, 'failed', reason);
+      return undefined;
+    } catch {
+      return new Error(reason);
+    }
+  }
+
+  /**
+   * Resolves with the run once it has ended (at once for an ended run); throws if its
+   * input was refused or its outcome could not be recorded.
+   */
   async waitForRun(id: string): Promise<RunSummary> {
     const run = this.findRun(id);
-    const refusal = await this.runEnds.get(run.id);
-    if (refusal) throw refusal;
+    const error = await this.runEnds.get(run.id);
+    if (error) throw error;
     return this.summary(this.catalog.runs.get(run.id)!);
   }
 
@@ -500,6 +532,12 @@ export class LetheService implements LetheRequests {
       throw new Error(`run ${run.id} is ${run.status} in another Lethe process (pid ${run.ownerPid}); cancel it there`);
     }
     throw new Error(`run ${run.id} has already ${run.status === 'finished' ? 'finished' : `ended (${run.status})`}`);
+  }
+
+  /** Cancels the runs this process started and waits until each outcome is recorded: call before closing the catalog. */
+  async cancelActiveRuns(): Promise<void> {
+    for (const jobId of this.activeJobs.values()) this.engine.cancel(jobId);
+    await Promise.all(this.runEnds.values());
   }
 
   async deleteRun(id: string): Promise<void> {
