@@ -200,7 +200,8 @@ export const MIGRATIONS: readonly Migration[] = [
       for (const { id, config } of db.prepare("SELECT id, config FROM runs WHERE kind IN ('unlearn', 'retrain')").all() as { id: string; config: string }[]) {
         let recorded;
         try {
-          recorded = unlearnRunConfig(UnlearnConfigSchema.parse(JSON.parse(config)));
+          // Recorded configs carry derived keys (objectives) that user input may not: strip them.
+          recorded = unlearnRunConfig(UnlearnConfigSchema.strip().parse(JSON.parse(config)));
         } catch {
           continue; // a config this version cannot read (a method since removed) keeps its record
         }
