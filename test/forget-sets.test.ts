@@ -84,15 +84,37 @@ describe('forget sets from index lists', () => {
   it.each([
     ['g.txt', `${split.train[0]}\n${dataset.count + 5}`, /g.txt, line 2: index 1005 is out of range \(the dataset has 1000 samples\)/],
     ['h.txt', '-3', /h.txt, line 1: index -3 is negative/],
-    ['i.txt', '2.5', /i.txt, line 1: "2.5" is not an index \(expected a plain non-negative decimal integer such as 7\)/],
+    ['i.txt', '2.5', /i.txt, line 1: '2.5' is not an index \(expected a plain non-negative decimal integer such as 7\)/],
     ['j.txt', `${split.train[1]}\n${split.train[1]}`, /j.txt, line 2: index \d+ is duplicated \(first at line 1\)/],
     ['k.txt', `${split.test[0]}`, /k.txt, line 1: sample \d+ is not in the train split/],
-    ['l.txt', 'seven', /l.txt, line 1: "seven" is not an index/],
+    ['l.txt', 'seven', /l.txt, line 1: 'seven' is not an index/],
     ['m.txt', '\n\n', /m.txt holds no index: the forget set would be empty/],
     ['n.json', '{"ids": [1]}', /n.json: expected a JSON array of indices/],
-    ['o.csv', 'a,b\n1,2', /o.csv: several columns \(a, b\); name the one with the indices/],
+    ['o.csv', 'a,b\n1,2', /o.csv: several columns \('a', 'b'\); name the one with the indices/],
   ])('refuses %s', (name, content, message) => {
     expect(() => read(name, content)).toThrow(message);
+  });
+
+  // A caller may name any file on the machine; the refusal must not become a way to read it.
+  const passwd = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon,sys:/usr/sbin:/usr/sbin/nologin\n';
+  it.each([
+    ['passwd', /passwd, line 1: an entry of 31 characters is not an index \(expected a plain non-negative decimal integer such as 7\)$/],
+    ['passwd.csv', /passwd.csv, line 2: an entry of 19 characters is not an index \(expected a plain non-negative decimal integer such as 7\)$/],
+    ['passwd.json', /passwd.json: not valid JSON \(near the start\)$/],
+  ])('refuses %s without quoting its content', (name, message) => {
+    let error: Error | undefined;
+    try {
+      read(name, passwd);
+    } catch (caught) {
+      error = caught as Error;
+    }
+    expect(error?.message).toMatch(message);
+    expect(error?.message).not.toMatch(/root:|bin\/bash|nologin/);
+  });
+
+  it('names where JSON stops without quoting the text around it', () => {
+    expect(() => read('p.json', '[1, 2, "secret-value" 3]')).toThrow(/p.json: not valid JSON \(at character 23\)$/);
+    expect(() => read('q.json', '{"indices": ["password123456789012"]}')).toThrow(/q.json, item 0: an entry of 22 characters is not an index \(expected a plain non-negative decimal integer such as 7\)$/);
   });
 });
 
@@ -141,15 +163,15 @@ describe('index values are plain non-negative decimal integers, and a list is re
   };
 
   it.each([
-    ['hex.txt', `${train}\n0x10`, 'line 2: "0x10" is not an index'],
-    ['exp.txt', '1e1', 'line 1: "1e1" is not an index'],
-    ['plus.txt', '+3', 'line 1: "+3" is not an index'],
-    ['spaces.txt', ' 7 ', 'line 1: " 7 " is not an index'],
-    ['zero-lead.txt', '07', 'line 1: "07" is not an index'],
-    ['spaces.csv', `index\n${train}\n 7`, 'line 3: " 7" is not an index'],
-    ['hex.csv', '0x10', 'line 1: "0x10" is not an index'],
-    ['string.json', '["7"]', 'item 0: "\\"7\\"" is not an index'],
-    ['fraction.json', '[1.5]', 'item 0: "1.5" is not an index'],
+    ['hex.txt', `${train}\n0x10`, "line 2: '0x10' is not an index"],
+    ['exp.txt', '1e1', "line 1: '1e1' is not an index"],
+    ['plus.txt', '+3', "line 1: '+3' is not an index"],
+    ['spaces.txt', ' 7 ', 'line 1: an entry of 3 characters is not an index'],
+    ['zero-lead.txt', '07', "line 1: '07' is not an index"],
+    ['spaces.csv', `index\n${train}\n 7`, 'line 3: an entry of 2 characters is not an index'],
+    ['hex.csv', '0x10', "line 1: '0x10' is not an index"],
+    ['string.json', '["7"]', 'item 0: an entry of 3 characters is not an index'],
+    ['fraction.json', '[1.5]', "item 0: '1.5' is not an index"],
   ])('refuses %s naming line and value', (name, content, message) => {
     expect(read(name, content)).toThrow(ForgetSetError);
     expect(read(name, content)).toThrow(`${path.join(dir, name)}, ${message} (expected a plain non-negative decimal integer such as 7)`);

@@ -133,10 +133,21 @@ describe('CSV import', () => {
     fs.writeFileSync(file, 'y,x1,x2\n1,0.5,0.25\n0,1,2\n');
     expect([...(await runImporter({ paths: [file], labelColumn: 'y' }, noProgress)).data.pixels]).toEqual([0.5, 0.25, 1, 2]);
     fs.writeFileSync(file, 'x1,x2,label\n1,2,a\n3,high,b\n');
-    await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(/t.csv, line 3: feature 'x2' is "high", not a decimal number/);
+    await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(/t.csv, line 3: feature 'x2' is 'high', not a decimal number/);
     fs.writeFileSync(file, 'x1,x2,label\n1,2,a\n3,4,\n');
     await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(/t.csv, line 3: the label \('label'\) is missing/);
     await expect(runImporter({ paths: [file], labelColumn: 'class' }, noProgress)).rejects.toThrow(/no label column named 'class'/);
+  });
+
+  it('refuses a file that is not a table without quoting its content', async () => {
+    const file = path.join(makeTempDir('csv-passwd'), 'passwd');
+    fs.writeFileSync(file, 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon,sys:/usr/sbin:/usr/sbin/nologin\n');
+    await expect(runImporter({ paths: [file], format: 'csv' }, noProgress)).rejects.toThrow(/passwd: no feature column besides the label an entry of 31 characters$/);
+    await expect(runImporter({ paths: [file], format: 'csv', labelColumn: 'y' }, noProgress)).rejects.toThrow(
+      /passwd: no label column named 'y' \(columns: an entry of 31 characters\)$/,
+    );
+    fs.writeFileSync(file, 'x,label\nsecret:/etc/shadow,a\n');
+    await expect(runImporter({ paths: [file], format: 'csv' }, noProgress)).rejects.toThrow(/passwd, line 2: feature 'x' is an entry of 18 characters, not a decimal number$/);
   });
 });
 
@@ -235,7 +246,7 @@ describe('header claims, empty and cut-short files (issue 12, items 5, 9, 10)', 
     const file = path.join(makeTempDir('csv-strict'), 't.csv');
     for (const value of ['0x10', 'Infinity', '1e', '.', '--1']) {
       fs.writeFileSync(file, `x,label\n1.5e2,a\n${value},b\n`);
-      await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(`${file}, line 3: feature 'x' is ${JSON.stringify(value)}, not a decimal number`);
+      await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(`${file}, line 3: feature 'x' is '${value}', not a decimal number`);
     }
   });
 

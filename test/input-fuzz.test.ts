@@ -442,7 +442,7 @@ describe('the command line', () => {
   ])('refuses %j with one clear line and no stack trace', async (args, message) => {
     const before = snapshot(dataDir);
     const { code, err } = await cli([...args, '--data-dir', dataDir]);
-    expect(code).not.toBe(0);
+    expect(code).toBe(2);
     expect(err).toContain(message);
     expect(err.trim()).not.toMatch(UNHELPFUL);
     expect(snapshot(dataDir)).toEqual(before);

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseTrainConfig } from '../src/shared/train-config.js';
 import { initBackend } from '../src/main/engine/backend.js';
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, CorruptCheckpointError } from '../src/main/engine/checkpoint.js';
+import { checkpointContentHash } from '../src/main/engine/checkpoint-hash.js';
 import { makeInputBatch, makeLabelBatch } from '../src/main/engine/data/batches.js';
 import { channelStatistics } from '../src/main/engine/data/dataset.js';
 import { computeSplit } from '../src/main/engine/data/split.js';
@@ -176,17 +177,36 @@ describe('checkpoints', () => {
     m.dispose();
   });
 
-  it('refuses a cut-short weights.bin in a copied folder with a message naming the folder', () => {
-    const root = makeTempDir('ckpt-cut');
+  it('refuses a cut-short weights.bin whose recorded hash matches, naming the folder and the sizes', () => {
     const m = model('mlp');
-    const copy = path.join(root, 'copy');
-    fs.cpSync(saveCheckpoint(root, m).path, copy, { recursive: true });
+    const copy = path.join(makeTempDir('ckpt-cut'), 'copy');
+    fs.cpSync(saveCheckpoint(makeTempDir('ckpt-cut-src'), m).path, copy, { recursive: true });
     const weights = path.join(copy, 'weights.bin');
     const size = fs.statSync(weights).size;
     fs.truncateSync(weights, size - 2);
-    expect(() => loadCheckpoint(copy)).toThrow(CorruptCheckpointError);
-    expect(() => loadCheckpoint(copy)).toThrow(copy);
-    expect(() => loadCheckpoint(copy)).not.toThrow(/Float32Array/);
+    // A provenance that vouches for the cut file: the hash check passes, the size check must not.
+    const hash = checkpointContentHash(fs.readFileSync(path.join(copy, 'model.json')), fs.readFileSync(weights));
+    fs.writeFileSync(path.join(copy, 'provenance.json'), JSON.stringify({ hash }));
+    expect(() => loadCheckpoint(copy)).toThrow(
+      new CorruptCheckpointError(`checkpoint ${copy}: weights.bin has ${size - 2} bytes, model.json's tensors need ${size} (truncated or from another model?)`),
+    );
+    m.dispose();
+  });
+
+  it('verifies a copy under another name against the hash its provenance records', () => {
+    const m = model('mlp');
+    const saved = saveCheckpoint(makeTempDir('ckpt-src'), m);
+    const copy = path.join(makeTempDir('ckpt-copy'), 'x');
+    fs.cpSync(saved.path, copy, { recursive: true });
+    loadCheckpoint(copy).dispose();
+    const weights = path.join(copy, 'weights.bin');
+    const bytes = fs.readFileSync(weights);
+    bytes[bytes.length - 1]! ^= 1;
+    fs.writeFileSync(weights, bytes);
+    expect(() => loadCheckpoint(copy)).toThrow(`checkpoint ${copy} is corrupt: its content hash is`);
+    fs.copyFileSync(path.join(saved.path, 'weights.bin'), weights);
+    fs.writeFileSync(path.join(copy, 'provenance.json'), '{}');
+    expect(() => loadCheckpoint(copy)).toThrow(new CorruptCheckpointError(`checkpoint ${copy} cannot be verified: its folder is not named by its content hash and its provenance.json records none`));
     m.dispose();
   });
 });

@@ -4,21 +4,17 @@
  * text (one id per line). Ids are dataset sample indices and must lie in the train
  * split. An index is a plain non-negative decimal integer: `0x10`, `1e1`, `+3`, ` 7 `
  * are refused, not read as numbers. Every problem names the file and, where there is
- * one, the line.
+ * one, the line; it quotes the file only where `quoteFromFile` allows.
  */
 import path from 'node:path';
 import { MIB, readFileBounded } from '../data/bounded-read.js';
+import { jsonErrorPlace, quoteFromFile } from '../data/quote-from-file.js';
 import { ForgetSetError } from './forget-rules.js';
 
 /** An index list of every sample of a 5-million-sample dataset fits in 64 MiB. */
 const MAX_INDEX_LIST_BYTES = 64 * MIB;
 
 const PLAIN_INDEX = /^(0|[1-9]\d*)$/;
-
-/** A value as the user can see it in a message: quoted, escaped, cut short. */
-function quoted(text: string): string {
-  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
-}
 
 interface RawId {
   text: string;
@@ -37,11 +33,11 @@ function parseCsv(text: string, file: string, column: string | undefined): RawId
   if (column !== undefined) {
     if (!hasHeader) throw new ForgetSetError(`${file}: --column ${column} given but the file has no header row`);
     col = first.indexOf(column);
-    if (col < 0) throw new ForgetSetError(`${file}: no column named '${column}' (columns: ${first.join(', ')})`);
+    if (col < 0) throw new ForgetSetError(`${file}: no column named '${column}' (columns: ${first.map(quoteFromFile).join(', ')})`);
   } else if (hasHeader) {
     const named = first.findIndex((c) => /^(index|indices|id|ids|sample|sample_id|idx)$/i.test(c));
     if (named >= 0) col = named;
-    else if (first.length > 1) throw new ForgetSetError(`${file}: several columns (${first.join(', ')}); name the one with the indices`);
+    else if (first.length > 1) throw new ForgetSetError(`${file}: several columns (${first.map(quoteFromFile).join(', ')}); name the one with the indices`);
   } else if (first.length > 1) {
     throw new ForgetSetError(`${file}: several columns and no header; give a single column or a header and a column name`);
   }
@@ -53,7 +49,7 @@ function parseJson(text: string, file: string): RawId[] {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ForgetSetError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new ForgetSetError(`${file}: not valid JSON (${jsonErrorPlace(error)})`);
   }
   const list = Array.isArray(value) ? value : (value as { indices?: unknown } | null)?.indices;
   if (!Array.isArray(list)) throw new ForgetSetError(`${file}: expected a JSON array of indices or {"indices": [...]}`);
@@ -78,11 +74,13 @@ export function readIndexList(file: string, options: { column?: string; count: n
   const indices = new Int32Array(raw.length);
   raw.forEach(({ text: t, where }, k) => {
     if (!PLAIN_INDEX.test(t)) {
-      const why = /^-\d+$/.test(t) ? `index ${t} is negative` : `${quoted(t)} is not an index`;
+      const why = /^-\d{1,15}$/.test(t) ? `index ${t} is negative` : `${quoteFromFile(t)} is not an index`;
       throw new ForgetSetError(`${file}, ${where}: ${why} (expected a plain non-negative decimal integer such as 7)`);
     }
     const value = Number(t);
-    if (value >= options.count) throw new ForgetSetError(`${file}, ${where}: index ${t} is out of range (the dataset has ${options.count} samples)`);
+    if (value >= options.count) {
+      throw new ForgetSetError(`${file}, ${where}: index ${t.length > 15 ? `of ${t.length} digits` : t} is out of range (the dataset has ${options.count} samples)`);
+    }
     if (!inTrain.has(value)) throw new ForgetSetError(`${file}, ${where}: sample ${t} is not in the train split (it is held out or in the test set)`);
     const earlier = seen.get(value);
     if (earlier) throw new ForgetSetError(`${file}, ${where}: index ${t} is duplicated (first at ${earlier})`);

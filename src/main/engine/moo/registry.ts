@@ -26,26 +26,33 @@ export interface AggregatorOptions {
 
 export interface AggregatorInfo {
   description: string;
+  /** The options `create` reads. */
+  options: readonly (keyof AggregatorOptions)[];
   create(options: AggregatorOptions): Weighting;
 }
 
 export const AGGREGATORS = {
-  mean: { description: 'linear scalarisation: the mean, or the given weights', create: (o) => mean(o.weights) },
-  upgrad: { description: 'UPGrad (Jacobian descent): each gradient projected onto the dual cone, summed', create: (o) => upgrad(o.weights) },
-  dualproj: { description: 'DualProj: the weighted mean projected onto the dual cone', create: (o) => dualProj(o.weights) },
-  mgda: { description: 'MGDA: minimum-norm point of the convex hull of the gradients', create: () => mgda() },
-  pcgrad: { description: 'PCGrad: conflicting gradients projected off each other (seeded order)', create: (o) => pcgrad(o.seed) },
-  imtlg: { description: 'IMTL-G: equal projections onto the update', create: () => imtlG() },
-  cagrad: { description: 'CAGrad(c): conflict-averse around the mean (c = 0.5)', create: (o) => cagrad(o.c) },
-  alignedmtl: { description: 'Aligned-MTL: gradients aligned by the condition number ("min" scale)', create: (o) => alignedMtl(o.weights) },
-  pama: { description: 'closed-form O(m) Pareto rule adapted from PAMA', create: () => pama() },
+  mean: { description: 'linear scalarisation: the mean, or the given weights', options: ['weights'], create: (o) => mean(o.weights) },
+  upgrad: { description: 'UPGrad (Jacobian descent): each gradient projected onto the dual cone, summed', options: ['weights'], create: (o) => upgrad(o.weights) },
+  dualproj: { description: 'DualProj: the weighted mean projected onto the dual cone', options: ['weights'], create: (o) => dualProj(o.weights) },
+  mgda: { description: 'MGDA: minimum-norm point of the convex hull of the gradients', options: [], create: () => mgda() },
+  pcgrad: { description: 'PCGrad: conflicting gradients projected off each other (seeded order)', options: ['seed'], create: (o) => pcgrad(o.seed) },
+  imtlg: { description: 'IMTL-G: equal projections onto the update', options: [], create: () => imtlG() },
+  cagrad: { description: 'CAGrad(c): conflict-averse around the mean (c = 0.5)', options: ['c'], create: (o) => cagrad(o.c) },
+  alignedmtl: { description: 'Aligned-MTL: gradients aligned by the condition number ("min" scale)', options: ['weights'], create: (o) => alignedMtl(o.weights) },
+  pama: { description: 'closed-form O(m) Pareto rule adapted from PAMA', options: [], create: () => pama() },
 } satisfies Record<string, AggregatorInfo>;
 
 export type AggregatorName = keyof typeof AGGREGATORS;
 
-export function createAggregator(name: string, options: AggregatorOptions = {}): Weighting {
+export function aggregatorInfo(name: string): AggregatorInfo {
   const info = (AGGREGATORS as Record<string, AggregatorInfo>)[name];
   if (!info) throw new Error(`unknown aggregator '${name}'; available: ${Object.keys(AGGREGATORS).join(', ')}`);
+  return info;
+}
+
+export function createAggregator(name: string, options: AggregatorOptions = {}): Weighting {
+  const info = aggregatorInfo(name);
   for (const w of options.weights ?? []) {
     if (!Number.isFinite(w) || w < 0) throw new Error(`aggregator weights must be finite and non-negative, got ${options.weights!.join(', ')}`);
   }

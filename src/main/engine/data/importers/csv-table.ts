@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { formatBytes, MIB } from '../bounded-read.js';
+import { quoteFromFile } from '../quote-from-file.js';
 import { checkClassCount, checkDatasetBytes, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
 
 const MAX_CSV_LINE_BYTES = MIB;
@@ -64,16 +65,16 @@ export async function importCsv(file: string, progress: ImportProgress, options:
       header = cells;
       labelAt = options.labelColumn !== undefined ? header.indexOf(options.labelColumn) : header.indexOf('label');
       if (options.labelColumn !== undefined && labelAt < 0) {
-        throw new ImportError(`${file}: no label column named '${options.labelColumn}' (columns: ${header.join(', ')})`);
+        throw new ImportError(`${file}: no label column named '${options.labelColumn}' (columns: ${header.map(quoteFromFile).join(', ')})`);
       }
       if (labelAt < 0) labelAt = header.length - 1;
       features = header.map((_, i) => i).filter((i) => i !== labelAt);
-      if (features.length === 0) throw new ImportError(`${file}: no feature column besides the label '${header[labelAt]}'`);
+      if (features.length === 0) throw new ImportError(`${file}: no feature column besides the label ${quoteFromFile(header[labelAt]!)}`);
       continue;
     }
     if (cells.length !== header.length) throw new ImportError(`${file}, line ${lineNo}: ${cells.length} fields, the header has ${header.length}`);
     const label = cells[labelAt]!;
-    if (label === '') throw new ImportError(`${file}, line ${lineNo}: the label ('${header[labelAt]}') is missing`);
+    if (label === '') throw new ImportError(`${file}, line ${lineNo}: the label (${quoteFromFile(header[labelAt]!)}) is missing`);
     if (used + features.length > values.length) {
       const size = Math.max(2 * values.length, used + features.length);
       checkDatasetBytes(4 * size + rows, file);
@@ -82,14 +83,14 @@ export async function importCsv(file: string, progress: ImportProgress, options:
     for (const i of features) {
       const v = Number(cells[i]);
       if (!DECIMAL.test(cells[i]!) || !Number.isFinite(v)) {
-        throw new ImportError(`${file}, line ${lineNo}: feature '${header[i]}' is ${JSON.stringify(cells[i]!.slice(0, 40))}, not a decimal number`);
+        throw new ImportError(`${file}, line ${lineNo}: feature ${quoteFromFile(header[i]!)} is ${quoteFromFile(cells[i]!)}, not a decimal number`);
       }
       values[used++] = v;
     }
     let id = labelIds.get(label);
     if (id === undefined) {
       id = labelIds.size;
-      if (id === 256) throw new ImportError(`${file}, line ${lineNo}: a 257th distinct label (${JSON.stringify(label.slice(0, 40))}); Lethe stores at most 256 classes`);
+      if (id === 256) throw new ImportError(`${file}, line ${lineNo}: a 257th distinct label (${quoteFromFile(label)}); Lethe stores at most 256 classes`);
       labelIds.set(label, id);
     }
     if (rows === rowLabels.length) rowLabels = grown(rowLabels, 2 * rows);
