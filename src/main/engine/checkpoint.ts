@@ -122,7 +122,7 @@ export function resolveCheckpoint(root: string, reference: string): string {
 /** The content hash a checkpoint's provenance.json records, if it records one. */
 function recordedHash(folder: string): string | undefined {
   try {
-    const { hash } = JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')) as { hash?: unknown };
+    const { hash } = JSON.parse(readFileBounded(path.join(folder, 'provenance.json'), 64 * MIB, 'a checkpoint provenance').toString('utf8')) as { hash?: unknown };
     return typeof hash === 'string' && CHECKPOINT_HASH_PATTERN.test(hash) ? hash : undefined;
   } catch {
     return undefined;
