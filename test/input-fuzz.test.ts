@@ -13,6 +13,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/main/cli.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/main/engine/checkpoint.js';
+import { checkpointContentHash } from '../src/main/engine/checkpoint-hash.js';
 import { datasetCachePath } from '../src/main/engine/data/builtin-datasets.js';
 import { writeDatasetCache } from '../src/main/engine/data/dataset-cache.js';
 import { loadOrCreateSplit } from '../src/main/engine/data/split.js';
@@ -313,21 +314,24 @@ describe('checkpoint files are refused clearly', () => {
     { file: 'model.json', name: 'no model spec', bytes: Buffer.from(JSON.stringify({ ...manifest, spec: null })) },
   ];
 
-  it.each(cases)('$file: $name', (variant) => {
-    // A copy outside the data directory is not named by its hash: its files are checked on their own.
+  it.each(cases.flatMap((c) => [false, true].map((vouched) => ({ ...c, vouched }))))('$file: $name (hash recorded for the damaged files: $vouched)', (variant) => {
+    // A copy under another name is verified against the hash its provenance records; with
+    // that hash recomputed over the damaged files, the checks behind the hash must refuse them.
     const copy = path.join(makeTempDir('fuzz-copy'), 'checkpoint');
     fs.cpSync(saved.path, copy, { recursive: true });
     fs.writeFileSync(path.join(copy, variant.file), variant.bytes);
-    const before = snapshot(dataDir);
-    for (const folder of [copy]) {
-      let error: unknown;
-      try {
-        loadCheckpoint(folder).dispose();
-      } catch (e) {
-        error = e;
-      }
-      expectClearRefusal(error, folder);
+    if (variant.vouched) {
+      const hash = checkpointContentHash(fs.readFileSync(path.join(copy, 'model.json')), fs.readFileSync(path.join(copy, 'weights.bin')));
+      fs.writeFileSync(path.join(copy, 'provenance.json'), JSON.stringify({ ...JSON.parse(original['provenance.json']!.toString('utf8')), hash }));
     }
+    const before = snapshot(dataDir);
+    let error: unknown;
+    try {
+      loadCheckpoint(copy).dispose();
+    } catch (e) {
+      error = e;
+    }
+    expectClearRefusal(error, copy);
     expect(snapshot(dataDir)).toEqual(before);
   });
 
