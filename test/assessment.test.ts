@@ -14,7 +14,7 @@ import { readScoreFile, writeScoreFile } from '../src/main/engine/evaluation/sco
 import { retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import { evaluate } from '../src/main/engine/train/evaluate.js';
-import { boundaryItems } from '../src/main/engine/unlearn/boundary.js';
+import { boundaryItems, confusedClassItems } from '../src/main/engine/unlearn/boundary.js';
 import { CancelledError, trainClassifier } from '../src/main/engine/train/trainer.js';
 import { makeTempDir, syntheticDataset, copyOf } from './helpers.js';
 
@@ -94,6 +94,7 @@ describe('assessment of a model against a forget set', () => {
     const confusion = [0, 1, 2, 3].map((c) => (c === 1 ? -Infinity : classForget.reduce((s, _, row) => s + probabilities[row * 4 + c]!, 0)));
     const confused = [0, 1, 2, 3].sort((a, b) => confusion[b]! - confusion[a]!).slice(0, 2);
     const items = classRetain.filter((i) => confused.includes(dataset.labels[i]!));
+    expect([...confusedClassItems(trained, dataset, classForget, classRetain)]).toEqual([...items]);
     const noExtras = { ...checks, relearn: false, pgd: false };
     // The evaluated model differs from the original, so the value cannot come from the wrong one.
     const { assessment: a } = await assess(input(untrained, { forget: classForget, retain: classRetain, checks: noExtras }));
