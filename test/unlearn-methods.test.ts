@@ -130,13 +130,24 @@ describe('unlearning methods show their defining behaviour', () => {
     model.dispose();
   });
 
-  it('RAUL-HeldDist runs with a live or a frozen reference', async () => {
+  it('RAUL-HeldDist with a live reference differentiates through it, a frozen one does not', async () => {
+    const runs = [];
     for (const frozenReference of [false, true]) {
-      const { model, steps } = await unlearn('raul', { reference: 'heldout', frozenReference, aggregator: 'mgda', lr: 0.01, epochs: 1 });
+      // From the briefly trained model: on the saturated one every loss is 0 in float32.
+      const { model, steps } = await unlearn('raul', { reference: 'heldout', frozenReference, aggregator: 'mean', lr: 0.01, epochs: 1 }, dataset, soft);
       expect(steps.length).toBe(Math.ceil(retain.length / 32));
       for (const s of steps) expect(s.losses.every(Number.isFinite)).toBe(true);
+      runs.push({ steps, weights: model.trainableVariables().flatMap((v) => Array.from(v.dataSync())) });
       model.dispose();
     }
+    const [live, frozen] = runs as [(typeof runs)[number], (typeof runs)[number]];
+    // First step: the model is still the original and both draw the same batches, so the
+    // losses agree; the forget gradients do not (only the live reference is differentiated),
+    // which the cosine between the two objectives' gradients shows.
+    expect(live.steps[0]!.losses[1]).toBeGreaterThan(0);
+    live.steps[0]!.losses.forEach((loss, k) => expect(Math.abs(frozen.steps[0]!.losses[k]! - loss)).toBeLessThanOrEqual(1e-5 * loss));
+    expect(Math.abs(live.steps[0]!.cosines[0]! - frozen.steps[0]!.cosines[0]!)).toBeGreaterThan(1e-3);
+    expect(live.weights.some((w, k) => w !== frozen.weights[k])).toBe(true);
   });
 
   it('Retrain never reads a forget sample and takes its input statistics from the retain set', async () => {
@@ -198,8 +209,11 @@ describe('unlearning methods show their defining behaviour', () => {
 
   it('NegGrad+ with a small a raises the forget loss and keeps retain accuracy', async () => {
     const before = forgetLoss(soft);
-    const { model } = await unlearn('neggrad+', { alpha: 0.5, lr: 0.02, epochs: 2, momentum: 0 }, dataset, soft);
-    expect(forgetLoss(model)).toBeGreaterThan(before);
+    const { model } = await unlearn('neggrad+', { alpha: 0.5, lr: 0.01, epochs: 2, momentum: 0 }, dataset, soft);
+    expect(forgetLoss(model)).toBeGreaterThan(before + 0.02);
+    // At lr 0.02 the ascent wins (retain accuracy fell to 77%): this rate keeps it.
+    expect(accuracy(soft, retain)).toBeGreaterThan(0.95);
+    expect(accuracy(model, retain)).toBeGreaterThanOrEqual(accuracy(soft, retain) - 0.01);
     model.dispose();
   });
 
