@@ -189,6 +189,37 @@ describe('studies', () => {
     expect(catalog.runs.list()).toHaveLength(before);
   });
 
+  it('a study run cancelled mid-run stops the study and records nothing for that run', async () => {
+    const withFt: StudyConfigInput = { ...base, name: 'mnist-cancel', methods: [...base.methods, { label: 'FT', method: 'ft', epochs: 1 }] };
+    let ftRun = '';
+    let cancelling = false;
+    const stop = service.subscribe((event) => {
+      if (event.type === 'study-progress' && event.progress.status === 'started' && event.progress.label.startsWith('FT')) ftRun = event.progress.runId;
+      // Cancel at FT's first step, as Ctrl-C in the CLI does.
+      if (event.type === 'unlearn-step' && event.runId === ftRun && !cancelling) {
+        cancelling = true;
+        void service.cancelRun(ftRun);
+      }
+    });
+    await expect(service.runStudy(withFt)).rejects.toThrow(/FT \(seed 1\): cancelled; the study stops \(run it again to resume\)/);
+    stop();
+    expect(cancelling).toBe(true);
+    const ft = await service.getRun(ftRun);
+    expect(ft).toMatchObject({ status: 'cancelled', error: null, checkpoints: [] });
+    // Nothing of FT is in the study: no run, no evaluation, an empty row; the other rows are the catalog's.
+    const study = (await service.listStudies()).find((s) => s.name === 'mnist-cancel')!;
+    expect(study.runIds).not.toContain(ftRun);
+    const table = await service.getStudyTable('mnist-cancel');
+    expect(table.rows.map((r) => [r.label, r.repeats, r.planned])).toEqual([
+      ['Original', 1, 1],
+      ['Retrain', 1, 1],
+      ['GA', 2, 2],
+      ['RAUL-UniDist-UPGrad', 2, 2],
+      ['FT', 0, 2],
+    ]);
+    expect(table.rows[4]!.metrics).toBeNull();
+  });
+
   it('resumes a study whose engine was killed mid-way without redoing finished runs or duplicating rows', async () => {
     const extended: StudyConfigInput = { ...base, methods: [...base.methods, { label: 'RL', method: 'rl', epochs: 1 }] };
     const progress: StudyProgress[] = [];
