@@ -8,10 +8,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/main/engine/backend.js';
+import type { Activation } from '../src/main/engine/kernels/activation.js';
 import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
 import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d, type ConvPadding } from '../src/main/engine/kernels/native-training-ops.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
-import type { Activation } from '../src/main/engine/models/layers.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
 import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';

@@ -71,6 +71,8 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
 
   it('trains, shows progress, cancels one run, finishes another and shows its curves', async () => {
     await page.goto(url);
+    // The token became a cookie and left the address bar (and so the history).
+    expect(page.url()).toBe(new URL('/', url).href);
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toMatch(/^wasm · CPU/);
     await page.screenshot({ path: path.join(shots, '1-runs-empty.png') });
 
@@ -89,7 +91,7 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThan(first);
     expect(await sessionRun(cancelled).getByTestId('run-eta').textContent()).toMatch(/^\d+(m\d\ds|s|h\d\dm)$/);
     const apiUrl = new URL('/api/call/listRuns', url);
-    const during = await fetch(apiUrl, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '[]' });
+    const during = await fetch(apiUrl, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '[]' });
     const runs = ((await during.json()) as { result: { id: string; status: string }[] }).result;
     expect(runs.find((r) => r.id === cancelled)?.status).toBe('running');
     await page.screenshot({ path: path.join(shots, '3-training-progress.png') });

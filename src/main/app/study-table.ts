@@ -124,7 +124,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
   for (const m of STUDY_METRICS) markBest(m, (r) => r.metrics![m].gap);
   markBest('avgGap', (r) => r.avgGap);
   markBest('rte', (r) => r.rte?.mean ?? null);
-  const forgetSet = catalog.forgetSets.list().find((f) => f.id === study.forgetSetId);
+  const forgetSet = study.forgetSetId === null ? undefined : catalog.forgetSets.byId(study.forgetSetId);
   return {
     study: study.name,
     dataset: config.dataset,
