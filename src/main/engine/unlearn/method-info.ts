@@ -14,6 +14,8 @@ export interface MethodInfo {
   multiObjective: boolean;
   /** The config options this method reads beyond those every method reads (COMMON_UNLEARN_OPTIONS). */
   options: readonly (keyof UnlearnConfig)[];
+  /** Changes the weights in one closed-form update rather than by steps: no per-step records. */
+  closedForm?: true;
 }
 
 export const METHOD_INFO = {
@@ -25,7 +27,7 @@ export const METHOD_INFO = {
   'neggrad+': { description: 'NegGrad+: a (CE_r + proximal) - (1 - a) CE_f, a = 0.9999', objectives: ['retain - forget'], defaults: { lr: 0.01, epochs: 5 }, multiObjective: false, options: ['alpha'] },
   'l1-sparse': { description: 'l1-sparse: fine-tuning on the retain set with a decaying L1 penalty (alpha 1e-4)', objectives: ['retain + l1'], defaults: { lr: 0.01, epochs: 10 }, multiObjective: false, options: ['alpha'] },
   scrub: { description: 'SCRUB: max-steps away from the teacher on D_f, min-steps toward it (and CE) on D_r', objectives: ['teacher distance'], defaults: { lr: 5e-4, epochs: 3 }, multiObjective: false, options: ['alpha', 'temperature', 'gamma', 'maxSteps', 'forgetBatchSize'] },
-  iu: { description: 'influence unlearning: one WoodFisher inverse-Fisher step (alpha 0.2; 10 for CIFAR-10 in practice)', objectives: ['influence'], defaults: { lr: 0, epochs: 1 }, multiObjective: false, options: ['alpha', 'fisherSamples'] },
+  iu: { description: 'influence unlearning: one WoodFisher inverse-Fisher step (alpha 0.2; 10 for CIFAR-10 in practice)', objectives: ['influence'], defaults: { lr: 0, epochs: 1 }, multiObjective: false, options: ['alpha', 'fisherSamples'], closedForm: true },
   bld: {
     description: 'bidirectional logit distillation: pull toward the original with forgotten labels masked, push forgotten labels down on forget items',
     objectives: ['forget', 'boundary', 'retain'],
