@@ -1,0 +1,23 @@
+/**
+ * How runs refer to each other through checkpoints: an evaluation names the checkpoint
+ * it measured (whose run made it), and a model run's checkpoint may have been evaluated.
+ * The run page shows both links, and a model run's UA, RA, TA and MIA from its latest
+ * finished evaluation.
+ */
+import type { RunLinks, RunRecord } from '../../shared/catalog-types.js';
+import type { Catalog } from '../catalog/catalog.js';
+
+export function runLinks(catalog: Catalog, run: RunRecord): RunLinks {
+  if (run.kind === 'evaluate') {
+    const hash = typeof run.config.checkpoint === 'string' ? run.config.checkpoint : null;
+    const checkpoint = hash ? catalog.checkpoints.get(hash) : undefined;
+    const model = checkpoint?.runId ? catalog.runs.get(checkpoint.runId) : undefined;
+    return { evaluatedRun: model ? { id: model.id, kind: model.kind, method: model.method, deleted: model.deletedAt !== null } : null, evaluations: [] };
+  }
+  const hashes = new Set(catalog.checkpoints.forRun(run.id).map((c) => c.hash));
+  const evaluations = catalog.runs
+    .list()
+    .filter((r) => r.kind === 'evaluate' && r.status === 'finished' && hashes.has(r.config.checkpoint as string))
+    .map((r) => ({ id: r.id, finishedAt: r.finishedAt, metrics: catalog.runs.latestMetrics(r.id) }));
+  return { evaluatedRun: null, evaluations };
+}
