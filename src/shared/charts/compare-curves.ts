@@ -16,9 +16,9 @@ export function compareCurvesOption(metric: string, runs: CurveRun[], xName: 'ep
     title: { text: metric, left: 'center', textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
     legend: { data: runs.map((r) => r.label), bottom: 0, type: 'scroll' },
-    grid: { left: 60, right: 24, top: 40, bottom: 64 },
+    grid: { left: 68, right: 24, top: 40, bottom: 64 },
     xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 'dataMin' },
-    yAxis: { type: 'value', name: metric, scale: true },
+    yAxis: { type: 'value', name: metric, nameLocation: 'middle', nameGap: 48, scale: true },
     series: runs.map((r) => ({ name: r.label, type: 'line', showSymbol: r.points.length < 30, color: r.color, data: r.points.map((p) => [p.step, p.value]) })),
   };
 }

@@ -33,7 +33,9 @@ export function miaHistogramOption(histograms: ScoreHistograms, index: number, c
     1,
     ...histograms.panels.flatMap((p) => histograms.groups.flatMap((g) => (p.counts[g] ?? []).map((c) => share(c, p.sizes[g] ?? 0)))),
   );
-  const series = histograms.groups
+  // Forget last, so its bars are drawn over the others.
+  const series = [...histograms.groups]
+    .sort((a, b) => Number(a === 'forget') - Number(b === 'forget'))
     .filter((g) => panel.counts[g])
     .map((g) => ({
       name: GROUP_STYLE[g].name,
@@ -55,9 +57,9 @@ export function miaHistogramOption(histograms: ScoreHistograms, index: number, c
       valueFormatter: (v: number) => `${v.toFixed(1)} %`,
     },
     legend: { bottom: 0, itemWidth: 14 },
-    grid: { left: 48, right: 12, top: 56, bottom: 58 },
+    grid: { left: 50, right: 12, top: 66, bottom: 58 },
     xAxis: { type: 'category', data: centres, name: SCORE_LABELS[histograms.score], nameLocation: 'middle', nameGap: 24, axisLabel: { hideOverlap: true } },
-    yAxis: { type: 'value', name: 'share of group (%)', max: Math.ceil(yMax), nameTextStyle: { align: 'left' } },
+    yAxis: { type: 'value', name: 'share of group (%)', nameLocation: 'middle', nameGap: 30, max: Math.ceil(yMax) },
     series,
   };
 }

@@ -57,7 +57,7 @@ export function paretoScatterOption(analysis: ParetoAnalysis, table: StudyTable,
     symbol: 'circle',
     symbolSize: 18,
     itemStyle: { color: 'rgba(0,0,0,0)', borderColor: '#222', borderWidth: 2 },
-    lineStyle: { type: 'dashed', width: 1.5 },
+    lineStyle: { type: 'dashed', width: 1.5, color: '#222' },
     z: 4,
   };
 

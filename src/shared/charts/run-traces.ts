@@ -29,7 +29,7 @@ function base(title: string, yName: string, legend: string[]): Record<string, un
     legend: { data: legend, bottom: 0, type: 'scroll' },
     grid: { left: 60, right: 24, top: 40, bottom: 64 },
     xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 'dataMin' },
-    yAxis: { type: 'value', name: yName, scale: true },
+    yAxis: { type: 'value', name: yName, nameLocation: 'middle', nameGap: 44, scale: true },
   };
 }
 
@@ -46,7 +46,7 @@ export function aggregatorWeightsOption(metrics: Record<string, MetricPoint[]>):
   const option = base('Aggregator weights per step (stacked)', 'weight', weights.map((w) => w.name));
   return {
     ...option,
-    yAxis: { type: 'value', name: 'weight', min: 0 },
+    yAxis: { type: 'value', name: 'weight', nameLocation: 'middle', nameGap: 44, min: 0 },
     series: weights.map((w, i) => ({
       name: w.name,
       type: 'line',
@@ -76,7 +76,7 @@ export function gradientCosinesOption(metrics: Record<string, MetricPoint[]>, ob
     ...base('Gradient cosine per pair of objectives', 'cos(g_i, g_j)', names),
     title: { text: 'Gradient cosine per pair of objectives', subtext: `${conflicts} of ${steps} steps conflict (below 0, shaded)`, left: 'center', textStyle: { fontSize: 14 } },
     grid: { left: 60, right: 24, top: 56, bottom: 64 },
-    yAxis: { type: 'value', name: 'cos(g_i, g_j)', min: -1, max: 1 },
+    yAxis: { type: 'value', name: 'cos(g_i, g_j)', nameLocation: 'middle', nameGap: 44, min: -1, max: 1 },
     series: keys.map((k, i) => ({
       name: names[i],
       type: 'line',
@@ -84,7 +84,7 @@ export function gradientCosinesOption(metrics: Record<string, MetricPoint[]>, ob
       color: OBJECTIVE_COLORS[(i + 2) % OBJECTIVE_COLORS.length],
       data: metrics[k]!.map((p) => [p.step, p.value]),
       markArea: i === 0 ? { silent: true, itemStyle: { color: 'rgba(214, 96, 77, 0.12)' }, data: [[{ yAxis: -1 }, { yAxis: 0 }]] } : undefined,
-      markLine: i === 0 ? { silent: true, symbol: 'none', lineStyle: { color: '#b00020', type: 'dotted' }, data: [{ yAxis: 0 }], label: { formatter: 'conflict below' } } : undefined,
+      markLine: i === 0 ? { silent: true, symbol: 'none', lineStyle: { color: '#b00020', type: 'dotted' }, data: [{ yAxis: 0 }], label: { show: false } } : undefined,
     })),
   };
 }
