@@ -183,10 +183,11 @@ describe('run comparison', () => {
   it('gives metric deltas against the baseline, evaluation metrics first, traces left out, and writes them as CSV', () => {
     const rows = metricRows(runs, 0);
     expect(rows.map((r) => r.key)).toEqual(['UA', 'RA', 'run_seconds']);
-    expect(rows[0]).toEqual({ key: 'UA', values: [10, 12], deltas: [0, 2] });
+    expect(rows[0]).toEqual({ key: 'UA', unit: '%', values: [10, 12], deltas: [0, 2] });
+    expect(rows[2]!.unit).toBe('s');
     expect(rows[1]!.deltas).toEqual([0, null]);
     const csv = comparisonCsv(['A', 'B'], configRows(runs), rows, 'A').split('\n');
-    expect(csv[0]).toBe('section,key,A,B');
-    expect(csv).toContain('delta vs A,UA,0,2');
+    expect(csv[0]).toBe('section,key,unit,A,B');
+    expect(csv).toContain('delta vs A,UA,%,0,2');
   });
 });

@@ -61,10 +61,10 @@ describe('run links and catalog changes', () => {
     const command = Catalog.open(dir);
     let changes = 0;
     const stop = watchCatalog(window.db, () => changes++, 20);
-    window.runs.create({ id: 'own', kind: 'train', config: {}, appVersion: 't' });
+    window.runs.create({ id: 'own', kind: 'train', config: {}, appVersion: 't', ownerPid: process.pid });
     await new Promise((r) => setTimeout(r, 80));
     expect(changes).toBe(0);
-    command.runs.create({ id: 'from-cli', kind: 'train', config: {}, appVersion: 't' });
+    command.runs.create({ id: 'from-cli', kind: 'train', config: {}, appVersion: 't', ownerPid: process.pid });
     await expect.poll(() => changes).toBe(1);
     stop();
     window.close();

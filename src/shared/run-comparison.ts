@@ -14,6 +14,7 @@ export interface ConfigRow {
 
 export interface MetricRow {
   key: string;
+  unit: string;
   values: (number | null)[];
   /** value - the baseline's, null where either is missing. */
   deltas: (number | null)[];
@@ -52,6 +53,18 @@ export function headlineMetrics(run: RunDetail): Record<string, number> {
 
 const FIRST = ['UA', 'RA', 'TA', 'MIA'];
 
+/** Evaluations report in percent; a run's own accuracies are fractions. */
+const PERCENT = /^(UA|RA|TA|MIA(_.*)?|boundary_accuracy|pgd_(clean_)?forget_accuracy|relearn_forget_accuracy)$/;
+
+export function metricUnit(key: string): string {
+  if (PERCENT.test(key)) return '%';
+  if (key.endsWith('_seconds')) return 's';
+  if (key === 'relearn_steps') return 'steps';
+  if (key.endsWith('_accuracy')) return 'fraction';
+  if (key.endsWith('_loss')) return 'nats';
+  return '';
+}
+
 export function metricRows(runs: RunDetail[], baseline: number): MetricRow[] {
   const metrics = runs.map(headlineMetrics);
   const keys = [...new Set(metrics.flatMap((m) => Object.keys(m)))].sort((a, b) => {
@@ -61,7 +74,7 @@ export function metricRows(runs: RunDetail[], baseline: number): MetricRow[] {
   return keys.map((key) => {
     const values = metrics.map((m) => m[key] ?? null);
     const base = values[baseline] ?? null;
-    return { key, values, deltas: values.map((v) => (v === null || base === null ? null : v - base)) };
+    return { key, unit: metricUnit(key), values, deltas: values.map((v) => (v === null || base === null ? null : v - base)) };
   });
 }
 
@@ -71,11 +84,11 @@ function csvField(value: string): string {
 
 /** The comparison as CSV: a header of run labels, the config rows, then each metric and its delta to the baseline. */
 export function comparisonCsv(labels: string[], config: ConfigRow[], metrics: MetricRow[], baselineLabel: string): string {
-  const lines = [['section', 'key', ...labels]];
-  for (const row of config) lines.push(['config', row.key, ...row.values]);
+  const lines = [['section', 'key', 'unit', ...labels]];
+  for (const row of config) lines.push(['config', row.key, '', ...row.values]);
   for (const row of metrics) {
-    lines.push(['metric', row.key, ...row.values.map((v) => (v === null ? '' : String(v)))]);
-    lines.push([`delta vs ${baselineLabel}`, row.key, ...row.deltas.map((d) => (d === null ? '' : String(d)))]);
+    lines.push(['metric', row.key, row.unit, ...row.values.map((v) => (v === null ? '' : String(v)))]);
+    lines.push([`delta vs ${baselineLabel}`, row.key, row.unit, ...row.deltas.map((d) => (d === null ? '' : String(d)))]);
   }
   return lines.map((l) => l.map(csvField).join(',')).join('\n');
 }
