@@ -72,10 +72,11 @@ export function paretoScatterOption(analysis: ParetoAnalysis, table: StudyTable,
     type: 'custom',
     color: '#555',
     data: means,
-    renderItem: (_: unknown, api: { value: (i: number) => number; coord: (v: number[]) => number[]; style: () => Record<string, unknown> }) => {
+    renderItem: (_: unknown, api: { value: (i: number) => number; coord: (v: number[]) => number[]; visual: (key: 'color') => string }) => {
       const [x, y, sx, sy] = [api.value(0), api.value(1), api.value(2), api.value(3)];
       const at = (a: number, b: number) => api.coord([a, b]);
-      const stroke = { stroke: api.style().fill, lineWidth: 1.5 };
+      const color = api.visual('color');
+      const stroke = { stroke: color, lineWidth: 1.5 };
       const line = (a: number[], b: number[]) => ({ type: 'line', shape: { x1: a[0], y1: a[1], x2: b[0], y2: b[1] }, style: stroke });
       const c = at(x, y);
       return {
@@ -83,7 +84,7 @@ export function paretoScatterOption(analysis: ParetoAnalysis, table: StudyTable,
         children: [
           line(at(x - sx, y), at(x + sx, y)),
           line(at(x, y - sy), at(x, y + sy)),
-          { type: 'rect', shape: { x: c[0]! - 5, y: c[1]! - 5, width: 10, height: 10 }, style: { fill: api.style().fill, stroke: '#fff', lineWidth: 1 } },
+          { type: 'rect', shape: { x: c[0]! - 5, y: c[1]! - 5, width: 10, height: 10 }, style: { fill: color, stroke: '#fff', lineWidth: 1 } },
         ],
       };
     },
