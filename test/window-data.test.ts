@@ -49,6 +49,9 @@ describe('run links and catalog changes', () => {
     catalog.runs.logMetrics('eval', { UA: 12, MIA: 40 }, 0);
     catalog.runs.finish('eval', 'finished');
     catalog.runs.finish('other', 'finished');
+    catalog.runs.create({ ...base, id: 'deleted', kind: 'evaluate', config: { checkpoint: 'h1', forgetSet: 1 } });
+    catalog.runs.finish('deleted', 'finished');
+    catalog.runs.softDelete('deleted');
     expect(runLinks(catalog, catalog.runs.get('eval')!)).toEqual({ evaluatedRun: { id: 'model', kind: 'unlearn', method: 'raul', deleted: false }, evaluations: [] });
     const links = runLinks(catalog, catalog.runs.get('model')!);
     expect(links.evaluations.map((e) => [e.id, e.metrics])).toEqual([['eval', { UA: 12, MIA: 40 }]]);

@@ -252,11 +252,16 @@ describe.skipIf(!haveChromium && !process.env.CI)('window in Chromium over the H
     await open('/runs');
     const row = page.locator(`[data-testid="runs-table"] [data-run-id="${gone.runId}"]`);
     await expect.poll(() => row.count()).toBe(1);
-    await run(process.execPath, ['bin/lethe.mjs', 'runs', 'rm', gone.runId, '--data-dir', dataDir], { env });
-    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(0);
+    // The study page is open when the command runs: its table follows, and so does the runs list behind it.
     await open('/studies/e2e-mnist');
-    await expect.poll(() => page.locator('[data-testid="study-table"] tr:has([data-label="FT"]) [data-column="repeats"]').textContent()).toBe('1/2');
-    await open('/studies');
+    const repeats = page.locator('[data-testid="study-table"] tr:has([data-label="FT"]) [data-column="repeats"]');
+    await expect.poll(async () => (await repeats.textContent())?.trim()).toBe('2/2');
+    await run(process.execPath, ['bin/lethe.mjs', 'runs', 'rm', gone.runId, '--data-dir', dataDir], { env });
+    await expect.poll(async () => (await repeats.textContent())?.trim(), { timeout: 15_000 }).toBe('1/2');
+    await page.getByTestId('nav-runs').click();
+    await expect.poll(() => page.locator('[data-testid="runs-table"] [data-run-id]').count()).toBeGreaterThan(0);
+    expect(await row.count()).toBe(0);
+    await page.getByTestId('nav-studies').click();
     await expectNamedControls();
     await shoot('studies');
   });

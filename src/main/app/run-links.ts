@@ -14,10 +14,9 @@ export function runLinks(catalog: Catalog, run: RunRecord): RunLinks {
     const model = checkpoint?.runId ? catalog.runs.get(checkpoint.runId) : undefined;
     return { evaluatedRun: model ? { id: model.id, kind: model.kind, method: model.method, deleted: model.deletedAt !== null } : null, evaluations: [] };
   }
-  const hashes = new Set(catalog.checkpoints.forRun(run.id).map((c) => c.hash));
-  const evaluations = catalog.runs
-    .list()
-    .filter((r) => r.kind === 'evaluate' && r.status === 'finished' && hashes.has(r.config.checkpoint as string))
+  const evaluations = catalog.checkpoints
+    .forRun(run.id)
+    .flatMap((c) => catalog.runs.evaluationsOf(c.hash))
     .map((r) => ({ id: r.id, finishedAt: r.finishedAt, metrics: catalog.runs.latestMetrics(r.id) }));
   return { evaluatedRun: null, evaluations };
 }
