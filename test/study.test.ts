@@ -55,6 +55,10 @@ describe('studies', () => {
     expect(ga.metrics!.UA.std).toBeCloseTo(Math.abs(gaUA[0]! - gaUA[1]!) / Math.SQRT2, 10);
     expect(ga.metrics!.UA.gap).toBeCloseTo(Math.abs(mean - retrain.metrics!.UA.mean), 10);
     expect(ga.avgGap).toBeCloseTo((['UA', 'RA', 'TA', 'MIA'] as const).reduce((s, m) => s + ga.metrics![m].gap!, 0) / 4, 10);
+    // One entry per seed for the per-seed view: each run's own value and its gap to Retrain's mean.
+    expect(ga.runs.map((r) => r.metrics.UA.value).sort()).toEqual([...gaUA].sort());
+    for (const r of ga.runs) expect(r.metrics.UA.gap).toBeCloseTo(Math.abs(r.metrics.UA.value - retrain.metrics!.UA.mean), 10);
+    expect(ga.runs.map((r) => r.runId).sort()).toEqual(gaRuns.map((r) => r.id).sort());
     expect(ga.rte!.mean).toBeGreaterThan(0);
     // Best per column is marked among the two methods only.
     expect(table.rows[0]!.best).toEqual([]);
@@ -68,6 +72,26 @@ describe('studies', () => {
     expect(pareto.points).toHaveLength(4);
     expect(pareto.points.some((p) => !p.dominated)).toBe(true);
     expect(pareto.hypervolume).toBeGreaterThan(0);
+  });
+
+  it('bins the evaluations\' per-sample scores for the MIA histograms, with the KS distance to Retrain', async () => {
+    const table = await service.getStudyTable('mnist-small');
+    const histograms = await service.getScoreHistograms({ study: 'mnist-small', score: 'loss', groups: ['forget', 'test', 'retain'], bins: 30 });
+    // Original, Retrain and each method's first run.
+    expect(histograms.panels.map((p) => p.runId)).toEqual(table.rows.map((r) => r.runs[0]!.runId));
+    expect(histograms.edges).toHaveLength(31);
+    const retrain = histograms.panels[1]!;
+    expect(retrain.ks).toBe(0);
+    const forgetSize = table.forgetSet!.size;
+    for (const panel of histograms.panels) {
+      expect(panel.sizes.forget).toBe(forgetSize);
+      for (const group of histograms.groups) expect(panel.counts[group]!.reduce((a, b) => a + b, 0)).toBe(panel.sizes[group]);
+      expect(panel.ks).toBeGreaterThanOrEqual(0);
+      expect(panel.ks).toBeLessThanOrEqual(1);
+      expect(panel.mia).toBe(table.rows.find((r) => r.runs.some((run) => run.runId === panel.runId))!.runs.find((run) => run.runId === panel.runId)!.metrics.MIA.value);
+    }
+    // A run outside the study is refused by name, and nothing is read.
+    await expect(service.getScoreHistograms({ study: 'mnist-small', runs: ['not-a-run'] })).rejects.toThrow(/histogram runs: 'not-a-run' is not an evaluated run of study 'mnist-small'/);
   });
 
   it('skips everything the catalog already has when run again', async () => {
