@@ -2,16 +2,18 @@
  * ECharts option for one panel of a study's MIA histograms: forget vs test (and retain)
  * scores of one model as the share of each group per bin, overlaid, on bins and a y
  * range shared by every panel of the figure, so the panels compare at a glance. Forget
- * bars take the model's colour; the title carries its MIA-efficacy and KS distance.
+ * bars take the model's colour, test (and retain) are step outlines over them; the title
+ * carries its MIA-efficacy and KS distance.
  */
 import { SCORE_LABELS, type HistogramGroup, type ScoreHistograms } from '../score-histograms.js';
 import type { ColorOf } from './method-colors.js';
 
-const GROUP_STYLE: Record<HistogramGroup, { name: string; color?: string; opacity: number }> = {
-  forget: { name: 'forget', opacity: 0.75 },
-  test: { name: 'test', color: '#9aa0a6', opacity: 0.55 },
-  retain: { name: 'retain', color: '#2f2f2f', opacity: 0.3 },
-  heldOut: { name: 'held-out', color: '#b5a642', opacity: 0.4 },
+/** Forget as bars in the model's colour; the reference groups as step outlines drawn over them, so both stay visible. */
+const GROUP_STYLE: Record<HistogramGroup, { name: string; color?: string; line?: 'solid' | 'dashed' | 'dotted' }> = {
+  forget: { name: 'forget' },
+  test: { name: 'test', color: '#4d4d4d', line: 'solid' },
+  retain: { name: 'retain', color: '#9a9a9a', line: 'dashed' },
+  heldOut: { name: 'held-out', color: '#b5a642', line: 'dotted' },
 };
 
 /** Percent of the group in a bin. */
@@ -33,19 +35,15 @@ export function miaHistogramOption(histograms: ScoreHistograms, index: number, c
     1,
     ...histograms.panels.flatMap((p) => histograms.groups.flatMap((g) => (p.counts[g] ?? []).map((c) => share(c, p.sizes[g] ?? 0)))),
   );
-  // Forget last, so its bars are drawn over the others.
-  const series = [...histograms.groups]
-    .sort((a, b) => Number(a === 'forget') - Number(b === 'forget'))
+  const series = histograms.groups
     .filter((g) => panel.counts[g])
-    .map((g) => ({
-      name: GROUP_STYLE[g].name,
-      type: 'bar',
-      barGap: '-100%',
-      barCategoryGap: 0,
-      color: GROUP_STYLE[g].color ?? colorOf(panel.label),
-      itemStyle: { opacity: GROUP_STYLE[g].opacity },
-      data: panel.counts[g]!.map((count) => ({ value: share(count, panel.sizes[g]!), count })),
-    }));
+    .map((g) => {
+      const style = GROUP_STYLE[g];
+      const data = panel.counts[g]!.map((count) => ({ value: share(count, panel.sizes[g]!), count }));
+      return style.line
+        ? { name: style.name, type: 'line', step: 'middle', showSymbol: false, color: style.color, lineStyle: { width: 1.5, type: style.line }, z: 3, data }
+        : { name: style.name, type: 'bar', barCategoryGap: 0, color: colorOf(panel.label), itemStyle: { opacity: 0.7 }, data };
+    });
   const ks = panel.ks === null ? 'KS –' : `KS ${panel.ks.toFixed(3)}`;
   const mia = panel.mia === null ? 'MIA –' : `MIA ${panel.mia.toFixed(1)} %`;
   return {
