@@ -11,6 +11,7 @@ import { methodColors, RETRAIN_COLOR } from '../src/shared/charts/method-colors.
 import { miaHistogramOption } from '../src/shared/charts/mia-histograms.js';
 import { parallelCoordinatesOption } from '../src/shared/charts/parallel-coordinates.js';
 import { paretoScatterOption, type ParetoPointDatum } from '../src/shared/charts/pareto-scatter.js';
+import { compareCurvesOption } from '../src/shared/charts/compare-curves.js';
 import { gradientCosinesOption } from '../src/shared/charts/run-traces.js';
 import { comparisonCsv, configRows, metricRows } from '../src/shared/run-comparison.js';
 
@@ -163,6 +164,22 @@ describe('chart builders', () => {
     const option = gradientCosinesOption({ cosine: points }, ['forget', 'retain']);
     expect((option.title as { subtext: string }).subtext).toBe('2 of 4 steps conflict (below 0, shaded)');
     expect(seriesOf(option)[0]!.name).toBe('forget vs retain');
+  });
+});
+
+describe('compare curves', () => {
+  it('overlay each run in its colour over steps, the axis named with its unit', () => {
+    const points = [1, 2, 3].map((step) => ({ step, value: 1 / step, time: 0 }));
+    const option = compareCurvesOption('loss_forget', 'nats', [
+      { label: 'A', color: '#111111', points },
+      { label: 'B', color: '#222222', points: points.slice(1) },
+    ], 'step');
+    expect((option.yAxis as { name: string }).name).toBe('loss_forget (nats)');
+    expect((option.xAxis as { name: string }).name).toBe('step');
+    expect(seriesOf(option).map((s) => [s.name, s.color, s.data.length])).toEqual([
+      ['A', '#111111', 3],
+      ['B', '#222222', 2],
+    ]);
   });
 });
 

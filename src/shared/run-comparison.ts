@@ -61,7 +61,7 @@ export function metricUnit(key: string): string {
   if (key.endsWith('_seconds')) return 's';
   if (key === 'relearn_steps') return 'steps';
   if (key.endsWith('_accuracy')) return 'fraction';
-  if (key.endsWith('_loss')) return 'nats';
+  if (key.endsWith('_loss') || key.startsWith('loss_')) return 'nats';
   return '';
 }
 

@@ -10,7 +10,8 @@ export interface CurveRun {
   points: MetricPoint[];
 }
 
-export function compareCurvesOption(metric: string, runs: CurveRun[], xName: 'epoch' | 'step'): Record<string, unknown> {
+/** `unit` names the y axis's unit ('' for ratios such as weights and cosines). */
+export function compareCurvesOption(metric: string, unit: string, runs: CurveRun[], xName: 'epoch' | 'step'): Record<string, unknown> {
   return {
     animation: false,
     title: { text: metric, left: 'center', textStyle: { fontSize: 14 } },
@@ -18,7 +19,7 @@ export function compareCurvesOption(metric: string, runs: CurveRun[], xName: 'ep
     legend: { data: runs.map((r) => r.label), bottom: 0, type: 'scroll' },
     grid: { left: 68, right: 24, top: 40, bottom: 64 },
     xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 'dataMin' },
-    yAxis: { type: 'value', name: metric, nameLocation: 'middle', nameGap: 48, scale: true },
+    yAxis: { type: 'value', name: unit ? `${metric} (${unit})` : metric, nameLocation: 'middle', nameGap: 48, scale: true },
     series: runs.map((r) => ({ name: r.label, type: 'line', showSymbol: r.points.length < 30, color: r.color, data: r.points.map((p) => [p.step, p.value]) })),
   };
 }
