@@ -13,7 +13,7 @@ import { parallelCoordinatesOption } from '../src/shared/charts/parallel-coordin
 import { paretoScatterOption, type ParetoPointDatum } from '../src/shared/charts/pareto-scatter.js';
 import { compareCurvesOption } from '../src/shared/charts/compare-curves.js';
 import { gradientCosinesOption } from '../src/shared/charts/run-traces.js';
-import { comparisonCsv, configRows, metricRows } from '../src/shared/run-comparison.js';
+import { comparisonCsv, configRows, flattenConfig, metricRows } from '../src/shared/run-comparison.js';
 
 type Series = { name: string; type: string; color?: string; data: unknown[] };
 const seriesOf = (option: Record<string, unknown>) => option.series as Series[];
@@ -195,6 +195,7 @@ describe('run comparison', () => {
     const rows = configRows(runs);
     expect(rows.filter((r) => r.differs).map((r) => r.key)).toEqual(['seed']);
     expect(rows.find((r) => r.key === 'nested.x')?.values).toEqual(['1', '1']);
+    expect(flattenConfig({ a: { b: { c: 1 } }, list: [1, 2], flag: false })).toEqual({ 'a.b.c': '1', list: '1, 2', flag: 'false' });
   });
 
   it('gives metric deltas against the baseline, evaluation metrics first, traces left out, and writes them as CSV', () => {

@@ -20,6 +20,13 @@ export interface MetricRow {
   deltas: (number | null)[];
 }
 
+/** A config as dotted keys (nested objects flattened, arrays as comma lists). */
+export function flattenConfig(config: Record<string, unknown>): Record<string, string> {
+  const into: Record<string, string> = {};
+  flatten(config, '', into);
+  return into;
+}
+
 function flatten(value: unknown, prefix: string, into: Record<string, string>): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, into);

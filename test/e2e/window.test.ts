@@ -242,10 +242,14 @@ describe.skipIf(!haveChromium && !process.env.CI)('window in Chromium over the H
     await open(`/runs/${retrain.evaluationId}`);
     await expect.poll(() => page.getByTestId('evaluation-results').textContent()).toContain(retrain.metrics.UA.value.toFixed(2));
     expect(await page.getByTestId('evaluation-results').textContent()).toContain(retrain.metrics.MIA.value.toFixed(2));
-    await page.getByTestId('evaluated-model').getByRole('link').click();
-    await expect.poll(() => page.url()).toContain(`/runs/${retrain.runId}`);
     await expectNamedControls();
     await shoot('run-evaluation');
+    await page.getByTestId('evaluated-model').getByRole('link').click();
+    await expect.poll(() => page.url()).toContain(`/runs/${retrain.runId}`);
+    // Retrain's own page: its per-step loss on a step axis, and its evaluation's numbers.
+    await expect.poll(() => page.getByTestId('trace-losses').getAttribute('aria-label')).toMatch(/^Objective losses per step/);
+    expect(await page.getByTestId('evaluation-results').textContent()).toContain(retrain.metrics.UA.value.toFixed(2));
+    await shoot('run-retrain');
   });
 
   it('drops a run removed from the command line from Runs and from its study without a reload', async () => {
