@@ -92,7 +92,7 @@ await new Promise<void>((resolve) => bridge.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}`;
 
 async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-  const response = await fetch(`${origin}/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(args) });
+  const response = await fetch(`${origin}/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
   const body = (await response.json()) as { result: T; error?: string };
   if (!response.ok) throw new Error(`${method}: ${body.error}`);
   return body.result;

@@ -81,9 +81,31 @@ describe('forget sets from index lists', () => {
     ['l.txt', 'seven', /l.txt, line 1: 'seven' is not a number/],
     ['m.txt', '\n\n', /m.txt holds no index: the forget set would be empty/],
     ['n.json', '{"ids": [1]}', /n.json: expected a JSON array of indices/],
-    ['o.csv', 'a,b\n1,2', /o.csv: several columns \(a, b\); name the one with the indices/],
+    ['o.csv', 'a,b\n1,2', /o.csv: several columns \('a', 'b'\); name the one with the indices/],
   ])('refuses %s', (name, content, message) => {
     expect(() => read(name, content)).toThrow(message);
+  });
+
+  // A caller may name any file on the machine; the refusal must not become a way to read it.
+  const passwd = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon,sys:/usr/sbin:/usr/sbin/nologin\n';
+  it.each([
+    ['passwd', /passwd, line 1: an entry of 31 characters is not a number$/],
+    ['passwd.csv', /passwd.csv, line 2: an entry of 19 characters is not a number$/],
+    ['passwd.json', /passwd.json: not valid JSON \(near the start\)$/],
+  ])('refuses %s without quoting its content', (name, message) => {
+    let error: Error | undefined;
+    try {
+      read(name, passwd);
+    } catch (caught) {
+      error = caught as Error;
+    }
+    expect(error?.message).toMatch(message);
+    expect(error?.message).not.toMatch(/root:|bin\/bash|nologin/);
+  });
+
+  it('names where JSON stops without quoting the text around it', () => {
+    expect(() => read('p.json', '[1, 2, "secret-value" 3]')).toThrow(/p.json: not valid JSON \(at character 23\)$/);
+    expect(() => read('q.json', '{"indices": ["password123456789012"]}')).toThrow(/q.json, item 0: an entry of 22 characters is not a number$/);
   });
 });
 

@@ -130,6 +130,17 @@ describe('CSV import', () => {
     await expect(runImporter({ paths: [file] }, noProgress)).rejects.toThrow(/t.csv, line 3: the label \('label'\) is missing/);
     await expect(runImporter({ paths: [file], labelColumn: 'class' }, noProgress)).rejects.toThrow(/no label column named 'class'/);
   });
+
+  it('refuses a file that is not a table without quoting its content', async () => {
+    const file = path.join(makeTempDir('csv-passwd'), 'passwd');
+    fs.writeFileSync(file, 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon,sys:/usr/sbin:/usr/sbin/nologin\n');
+    await expect(runImporter({ paths: [file], format: 'csv' }, noProgress)).rejects.toThrow(/passwd: no feature column besides the label an entry of 31 characters$/);
+    await expect(runImporter({ paths: [file], format: 'csv', labelColumn: 'y' }, noProgress)).rejects.toThrow(
+      /passwd: no label column named 'y' \(columns: an entry of 31 characters\)$/,
+    );
+    fs.writeFileSync(file, 'x,label\nsecret:/etc/shadow,a\n');
+    await expect(runImporter({ paths: [file], format: 'csv' }, noProgress)).rejects.toThrow(/passwd, line 2: feature 'x' is an entry of 18 characters, not a number$/);
+  });
 });
 
 describe('image folder import', () => {

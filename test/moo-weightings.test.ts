@@ -166,3 +166,144 @@ describe('aggregator registry', () => {
     expect(() => createAggregator('upgrad', { weights: [NaN, 1] })).toThrow(/finite and non-negative/);
   });
 });
+
+/** torchjd's MGDAWeighting.forward (src/torchjd/aggregation/_mgda.py), transcribed statement by statement. */
+function torchjdMgdaWeighting(gramian: number[][], epsilon = 0.001, maxIters = 100): number[] {
+  const n = gramian.length;
+  const matVec = (v: number[]) => gramian.map((row) => row.reduce((s, x, j) => s + x * v[j]!, 0));
+  const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i]!, 0);
+  let alpha = new Array<number>(n).fill(1 / n);
+  for (let iteration = 0; iteration < maxIters; iteration++) {
+    const gAlpha = matVec(alpha);
+    const t = gAlpha.indexOf(Math.min(...gAlpha)); // torch.argmin: the first minimum
+    const eT = Array.from({ length: n }, (_, i) => (i === t ? 1 : 0));
+    const a = dot(alpha, matVec(eT));
+    const b = dot(alpha, matVec(alpha));
+    const c = dot(eT, matVec(eT));
+    let gamma: number;
+    if (c <= a) gamma = 1;
+    else if (b <= a) gamma = 0;
+    else gamma = (b - a) / (b + c - 2 * a);
+    alpha = alpha.map((v, i) => (1 - gamma) * v + gamma * eT[i]!);
+    if (gamma < epsilon) break;
+  }
+  return alpha;
+}
+
+/** Rows of a row-major m x m matrix. */
+const rowsOf = (g: Float64Array, m: number) => Array.from({ length: m }, (_, i) => Array.from(g.subarray(i * m, (i + 1) * m)));
+
+/**
+ * The minimum-norm point by brute force over supports: for every non-empty S, the
+ * stationary point of w^T G w on {sum w = 1, w_i = 0 off S} (Gauss-Jordan on the KKT
+ * system), kept when it satisfies all the KKT conditions; the best of those.
+ */
+function minNormByKktEnumeration(g: Float64Array, m: number): { weights: number[]; value: number } {
+  let best = { weights: [] as number[], value: Infinity };
+  for (let mask = 1; mask < 1 << m; mask++) {
+    const support = Array.from({ length: m }, (_, i) => i).filter((i) => mask & (1 << i));
+    const k = support.length;
+    // [G_SS 1; 1^T 0] [w; -lambda] = [0; 1]
+    const a = support.map((i) => [...support.map((j) => g[i * m + j]!), 1, 0]);
+    a.push([...new Array<number>(k).fill(1), 0, 1]);
+    let singular = false;
+    for (let col = 0; col <= k && !singular; col++) {
+      const pivot = a.slice(col).reduce((p, row, r) => (Math.abs(row[col]!) > Math.abs(a[p]![col]!) ? r + col : p), col);
+      if (Math.abs(a[pivot]![col]!) < 1e-13) singular = true;
+      else {
+        [a[col], a[pivot]] = [a[pivot]!, a[col]!];
+        const p = a[col]![col]!;
+        a[col] = a[col]!.map((x) => x / p);
+        a.forEach((row, r) => {
+          if (r !== col) a[r] = row.map((x, c) => x - row[col]! * a[col]![c]!);
+        });
+      }
+    }
+    if (singular) continue;
+    const w = new Array<number>(m).fill(0);
+    support.forEach((i, r) => (w[i] = a[r]![k + 1]!));
+    const gw = Array.from({ length: m }, (_, i) => w.reduce((s, v, j) => s + g[i * m + j]! * v, 0));
+    const value = w.reduce((s, v, i) => s + v * gw[i]!, 0);
+    const scale = Math.max(...Array.from({ length: m }, (_, i) => g[i * m + i]!));
+    if (w.some((v) => v < -1e-12) || gw.some((v) => v < value - 1e-12 * scale)) continue;
+    if (value < best.value) best = { weights: w, value };
+  }
+  return best;
+}
+
+describe('MGDA against independent references', () => {
+  const random = new Random(2024, 'mgda-references');
+  const cases = Array.from({ length: 24 }, (_, k) => {
+    const m = 2 + (k % 6);
+    // Every third case rank-deficient (fewer parameters than objectives), a spread of scales.
+    const n = k % 3 === 2 ? Math.max(1, m - 1) : m + 3;
+    const g = randomGramian(random, m, n).map((v) => v * 10 ** ((k % 5) - 2));
+    return { m, g };
+  });
+
+  it("Frank-Wolfe is torchjd's MGDAWeighting: same weights on 24 random Gramians, m = 2..7", () => {
+    for (const { m, g } of cases) {
+      const want = torchjdMgdaWeighting(rowsOf(g, m));
+      const got = mgda({ solver: 'frank-wolfe' })(g, m);
+      const size = Math.max(...want.map(Math.abs));
+      want.forEach((v, i) => expect(Math.abs(got[i]! - v) / size, `m=${m} component ${i}`).toBeLessThanOrEqual(1e-9));
+    }
+    // The stopping rule is torchjd's (gamma < epsilon) with its parameters too.
+    const { m, g } = cases[3]!;
+    for (const [epsilon, maxIters] of [[0.1, 100], [1e-6, 5], [1e-6, 1000]] as const) {
+      const want = torchjdMgdaWeighting(rowsOf(g, m), epsilon, maxIters);
+      expectClose(mgda({ solver: 'frank-wolfe', epsilon, maxIterations: maxIters })(g, m), want, 1e-12);
+    }
+  });
+
+  it('the exact solver finds the minimum-norm point of a support enumeration to 1e-10', () => {
+    cases.forEach(({ m, g }, k) => {
+      const reference = minNormByKktEnumeration(g, m);
+      const w = mgda()(g, m);
+      const gw = multiply(g, m, w);
+      const value = w.reduce((s, v, i) => s + v * gw[i]!, 0);
+      const scale = Math.max(...Array.from({ length: m }, (_, i) => g[i * m + i]!));
+      expect(Math.abs(w.reduce((s, v) => s + v, 0) - 1)).toBeLessThanOrEqual(1e-14);
+      for (const v of w) expect(v).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(value - reference.value) / scale, `m=${m}`).toBeLessThanOrEqual(1e-10);
+      // KKT: every (G w)_i is at least w^T G w, with equality where the weight is positive.
+      gw.forEach((v, i) => expect((v - value) / scale, `m=${m} objective ${i}`).toBeGreaterThanOrEqual(-1e-10));
+      gw.forEach((v, i) => w[i]! > 0 && expect(Math.abs(v - value) / scale).toBeLessThanOrEqual(1e-10));
+      // With linearly independent gradients the weights are unique too.
+      if (k % 3 !== 2) expectClose(w, reference.weights, 1e-10);
+    });
+  });
+});
+
+describe('projection onto the dual cone', () => {
+  it('for two objectives the closed form is the exact KKT point, where iterating converges slowly', () => {
+    const random = new Random(11, 'dual-cone-two');
+    for (let trial = 0; trial < 300; trial++) {
+      // Some pairs nearly parallel (cosine up to 1 - 1e-8), where Gauss-Seidel crawls.
+      const angle = trial % 3 === 0 ? 10 ** -(1 + random.int(8)) : random.next() * Math.PI;
+      const [r1, r2] = [0.1 + 10 * random.next(), 0.1 + 10 * random.next()];
+      const g = gramianOf([[r1, 0], [r2 * Math.cos(angle), r2 * Math.sin(angle)]]);
+      const u = [random.next() - (trial % 4 === 0 ? 0.5 : 0), random.next() - (trial % 5 === 0 ? 0.5 : 0)];
+      const v = projectOntoDualCone(g, 2, u);
+      const gv = multiply(g, 2, v);
+      const scale = Math.max(g[0]!, g[3]!) * Math.max(1, Math.abs(v[0]!), Math.abs(v[1]!));
+      for (let k = 0; k < 2; k++) {
+        expect(v[k]! - u[k]!, `trial ${trial}`).toBeGreaterThanOrEqual(0);
+        expect(gv[k]! / scale, `trial ${trial}`).toBeGreaterThanOrEqual(-1e-12);
+        expect(Math.abs((v[k]! - u[k]!) * gv[k]!) / scale, `trial ${trial}: complementarity`).toBeLessThanOrEqual(1e-12);
+      }
+    }
+  });
+
+  it('agrees with the general solver on well-conditioned random cases', () => {
+    const random = new Random(12, 'dual-cone-general');
+    for (let trial = 0; trial < 200; trial++) {
+      const g = regularize(normalize(randomGramian(random, 2, 4), 2), 2);
+      const u = [random.next(), random.next()];
+      // The same QP as three objectives where the third does not interact and sits at its bound.
+      const g3 = Float64Array.of(g[0]!, g[1]!, 0, g[2]!, g[3]!, 0, 0, 0, 1);
+      const general = projectOntoDualCone(g3, 3, [...u, 0]);
+      expectClose(projectOntoDualCone(g, 2, u), [general[0]!, general[1]!], 1e-9);
+    }
+  });
+});

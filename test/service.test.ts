@@ -1,14 +1,11 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LetheEvent } from '../src/shared/lethe-api.js';
 import { IPC_CHANNEL_PREFIX, LETHE_METHODS } from '../src/shared/lethe-api.js';
 import { NotFoundError } from '../src/main/app/lethe-service.js';
 import { bindIpc } from '../src/main/ipc/bind-ipc.js';
-import { createBridge } from '../src/main/server.js';
-import { makeTempDir, serviceForTests } from './helpers.js';
+import { serviceForTests } from './helpers.js';
 
 const { catalog, engine, service } = serviceForTests('service');
 const events: LetheEvent[] = [];
@@ -99,58 +96,5 @@ describe('IPC door', () => {
     await expect(invoke('listRuns', 'extra')).rejects.toThrow(/invalid arguments for listRuns/);
     expect(Array.isArray(await invoke('listRuns'))).toBe(true);
     unbind();
-  });
-});
-
-describe('HTTP bridge', () => {
-  it('requires the token, checks the host, validates payloads and serves the window', async () => {
-    const staticDir = makeTempDir('static');
-    fs.writeFileSync(path.join(staticDir, 'index.html'), '<html>lethe</html>');
-    fs.writeFileSync(path.join(makeTempDir('outside'), 'secret.txt'), 'secret');
-    const token = 'a'.repeat(48);
-    const server = createBridge({ service, token, staticDir });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const post = (method: string, body: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }) =>
-      fetch(`${base}/api/call/${method}`, { method: 'POST', headers, body });
-    try {
-      expect((await post('listRuns', '[]', {})).status).toBe(401);
-      expect((await post('listRuns', '[]', { authorization: `Bearer ${'b'.repeat(48)}` })).status).toBe(401);
-      expect(((await (await post('listRuns', '[]', {})).json()) as { error: string }).error).toMatch(/missing or wrong token/);
-      expect((await fetch(`${base}/`)).status).toBe(401);
-      expect((await post('listRuns', '[]')).status).toBe(200);
-
-      const page = await fetch(`${base}/?token=${token}`);
-      expect(page.status).toBe(200);
-      expect(await page.text()).toBe('<html>lethe</html>');
-      const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-      expect(page.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
-      expect((await post('listRuns', '[]', { cookie })).status).toBe(200);
-
-      const badJson = await post('listRuns', '{not json');
-      expect([badJson.status, ((await badJson.json()) as { error: string }).error]).toEqual([400, 'request body is not valid JSON']);
-      const badArgs = await post('startTraining', JSON.stringify([{ dataset: 'mnist', model: 'mlp', batchSize: 0 }]));
-      expect(badArgs.status).toBe(400);
-      expect(((await badArgs.json()) as { error: string }).error).toBe('invalid arguments for startTraining: batch size must be a positive integer');
-      const unknown = await post('dropTables', '[]');
-      expect([unknown.status, ((await unknown.json()) as { error: string }).error]).toEqual([400, "unknown method 'dropTables'"]);
-      expect((await post('getRun', '["no-such-run"]')).status).toBe(404);
-      expect((await fetch(`${base}/api/call/listRuns`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(405);
-      expect((await fetch(`${base}/../outside/secret.txt`, { headers: { authorization: `Bearer ${token}` } })).status).not.toBe(500);
-      expect(await (await fetch(`${base}/%2e%2e/%2e%2e/etc/passwd`, { headers: { authorization: `Bearer ${token}` } })).text()).not.toMatch(/root:/);
-      // fetch cannot set Host; a DNS-rebinding page would arrive with its own name there.
-      const foreignHost = await new Promise<number>((resolve, reject) => {
-        const req = http.request(`${base}/api/call/listRuns`, { method: 'POST', headers: { authorization: `Bearer ${token}`, host: 'attacker.example' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
-        req.on('error', reject);
-        req.end('[]');
-      });
-      expect(foreignHost).toBe(403);
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 });

@@ -10,6 +10,7 @@ import { Catalog } from './catalog/catalog.js';
 import { ensureWritableDir, resolveDataDir } from './engine/data/data-dir.js';
 import enginePath from './engine/engine-main.ts?modulePath';
 import { bindIpc } from './ipc/bind-ipc.js';
+import icon from '../../resources/icon.png?asset';
 
 function utilityProcessTransport(): EngineTransport {
   const child = utilityProcess.fork(enginePath, [], { serviceName: 'Lethe engine', stdio: 'inherit' });
@@ -34,6 +35,7 @@ function createWindow(): void {
     width: 1280,
     height: 820,
     title: 'Lethe',
+    icon,
     webPreferences: {
       preload: join(__dirname, '../preload/index.cjs'),
       contextIsolation: true,

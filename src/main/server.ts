@@ -3,11 +3,17 @@
  * browser (end-to-end tests in Chromium, a remote GPU box through an SSH tunnel).
  *
  * - Every request needs the token printed at start: an `Authorization: Bearer` header,
- *   or the `lethe_token` cookie that opening `/?token=...` sets (so the page's own
- *   assets and the event stream are authorised too).
+ *   or the `lethe_token` cookie. Opening `/?token=...` sets the cookie and redirects to
+ *   the same address without the token, so it leaves the address bar and the history.
  * - The Host header must name the address the bridge listens on (no DNS rebinding).
+ * - An `Origin` header, where a browser sends one, must be the bridge's own origin; a
+ *   request that changes state (any method but GET and HEAD) must be JSON and, without
+ *   an Origin, carry the token as Bearer. SameSite cookies do not tell ports of one host
+ *   apart, so this is what stops a page on another port from posting with the cookie.
  * - POST /api/call/<method> with a JSON array of arguments; GET /api/events is a
  *   server-sent event stream of service events; anything else is the built renderer.
+ * - Every response carries a content security policy and refuses framing, sniffing and
+ *   referrers.
  */
 import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
@@ -25,6 +31,16 @@ export interface BridgeOptions {
 }
 
 const MAX_BODY_BYTES = 1 << 20;
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -34,6 +50,24 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };
+
+/** A refusal with its HTTP status. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function decodePath(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, 'the path has a malformed %-escape');
+  }
+}
 
 function sameToken(given: string | undefined, token: string): boolean {
   if (!given) return false;
@@ -55,19 +89,27 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
+/**
+ * The body as text, refused with 413 past the limit. The rest of an oversized body is
+ * left to Node, which reads and drops it after the response, so the client gets the
+ * 413 rather than a reset connection.
+ */
 function readBody(req: http.IncomingMessage): Promise<string> {
+  const tooLarge = new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return Promise.reject(tooLarge);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const collect = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new InvalidRequestError(`request body exceeds ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+        req.off('data', collect);
+        reject(tooLarge);
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', collect);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -75,8 +117,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 
 export function createBridge({ service, token, staticDir }: BridgeOptions): http.Server {
   const server = http.createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
+      const status = error instanceof HttpError ? error.status : error instanceof InvalidRequestError ? 400 : 500;
+      if (!res.headersSent) sendJson(res, status, { error: (error as Error).message });
       else res.end();
     });
   });
@@ -93,23 +137,43 @@ export function createBridge({ service, token, staticDir }: BridgeOptions): http
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://bridge');
     if (!allowedHost(req)) return sendJson(res, 403, { error: `host '${req.headers.host}' is not this bridge` });
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
+      return sendJson(res, 403, { error: `origin '${origin}' is not this bridge` });
+    }
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const queryToken = url.searchParams.get('token') ?? undefined;
-    const authorised = [bearer, cookieToken(req.headers.cookie), queryToken].some((t) => sameToken(t, token));
-    if (!authorised) return sendJson(res, 401, { error: 'missing or wrong token: open the URL that `lethe serve` printed' });
-    if (sameToken(queryToken, token)) {
-      res.setHeader('set-cookie', `lethe_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    const queryToken = url.searchParams.get('token');
+    if (readOnly && queryToken !== null && sameToken(queryToken, token)) {
+      url.searchParams.delete('token');
+      res.writeHead(303, {
+        'set-cookie': `lethe_token=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        location: '/' + url.pathname.replace(/^\/+/, '') + url.search,
+        'cache-control': 'no-store',
+      });
+      return void res.end();
+    }
+    const byBearer = sameToken(bearer, token);
+    if (!byBearer && !sameToken(cookieToken(req.headers.cookie), token)) {
+      return sendJson(res, 401, { error: 'missing or wrong token: open the URL that `lethe serve` printed' });
+    }
+    if (!readOnly) {
+      if (origin === undefined && !byBearer) {
+        return sendJson(res, 403, { error: 'a request that changes state needs an Origin header or the token as Bearer' });
+      }
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/json') return sendJson(res, 415, { error: 'send the arguments as Content-Type: application/json' });
     }
 
     if (url.pathname.startsWith('/api/call/')) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST for API calls' });
-      const method = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+      const method = decodePath(url.pathname.slice('/api/call/'.length));
+      const body = await readBody(req);
       let args: unknown;
       try {
-        const body = await readBody(req);
         args = body ? JSON.parse(body) : [];
-      } catch (error) {
-        return sendJson(res, 400, { error: error instanceof InvalidRequestError ? error.message : 'request body is not valid JSON' });
+      } catch {
+        return sendJson(res, 400, { error: 'request body is not valid JSON' });
       }
       try {
         const result = await dispatch(service, method, args);
@@ -137,7 +201,7 @@ export function createBridge({ service, token, staticDir }: BridgeOptions): http
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: `${req.method} is not allowed here` });
     const root = path.resolve(staticDir);
-    let file = path.resolve(root, '.' + decodeURIComponent(url.pathname));
+    let file = path.resolve(root, '.' + decodePath(url.pathname));
     if (!file.startsWith(root + path.sep) && file !== root) return sendJson(res, 404, { error: 'not found' });
     if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(root, 'index.html');
     if (!fs.existsSync(file)) {

@@ -4,7 +4,7 @@ import { OPTIMIZERS } from './train-config.js';
 import { parseOrExplain, positiveInt } from './validation.js';
 
 
-export const UnlearnConfigSchema = z.object({
+export const UnlearnConfigSchema = z.strictObject({
   /** The model to unlearn from: a checkpoint hash, unique prefix or folder. */
   checkpoint: z.string().min(1, 'name the checkpoint to unlearn from'),
   /** A forget set's catalog id. */
@@ -44,6 +44,25 @@ export const UnlearnConfigSchema = z.object({
 export type UnlearnConfig = z.output<typeof UnlearnConfigSchema>;
 export type UnlearnConfigInput = z.input<typeof UnlearnConfigSchema>;
 
+/**
+ * The options every method's run reads (what to unlearn, the optimizer, the schedule,
+ * the seed); the others belong to one method or aggregator, which declares them in its
+ * registry entry.
+ */
+export const COMMON_UNLEARN_OPTIONS = [
+  'checkpoint',
+  'forgetSet',
+  'method',
+  'optimizer',
+  'lr',
+  'momentum',
+  'weightDecay',
+  'epochs',
+  'batchSize',
+  'seed',
+  'evalBatchSize',
+] as const satisfies readonly (keyof UnlearnConfig)[];
+
 export function parseUnlearnConfig(input: unknown): UnlearnConfig {
   return parseOrExplain(UnlearnConfigSchema, input, 'unlearning config');
 }
@@ -54,4 +73,6 @@ export interface UnlearnStep {
   losses: number[];
   weights: number[];
   cosines: number[];
+  /** Objectives (by row) that had no term in this step, and why: recorded as skipped_<objective>. */
+  skipped?: { objective: number; reason: string }[];
 }

@@ -8,7 +8,8 @@
  * Every view is saved at 1440 and 900 px to test-output/e2e/; any console error fails
  * the test, every control must have an accessible name, no view may overflow at 900 px.
  * Needs `npm run build` (npm test does it) and /usr/bin/chromium (.ci/run installs it;
- * elsewhere the test is skipped without it).
+ * elsewhere the test is skipped without it, except in CI or under LETHE_REQUIRE_CHROMIUM=1,
+ * where its absence fails: test/requirements.ts).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,9 +21,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src/shared/catalog-types.js';
 import type { ParetoAnalysis, StudyTable } from '../../src/shared/study-config.js';
 import { makeTempDir } from '../helpers.js';
+import { requirement } from '../requirements.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
+const chromiumBrowser = requirement('chromium', 'Chromium', fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} does not exist (apt-get install chromium)`);
 const shots = path.resolve('test-output/e2e');
 const run = promisify(execFile);
 
@@ -42,7 +44,7 @@ methods:
 /** Roles a user operates: each needs a name a screen reader can say. */
 const CONTROL_ROLES = new Set(['button', 'link', 'checkbox', 'combobox', 'textbox', 'tab', 'radio', 'switch', 'slider', 'spinbutton', 'listbox', 'menuitem', 'option', 'searchbox']);
 
-describe.skipIf(!haveChromium && !process.env.CI)('window in Chromium over the HTTP bridge', () => {
+describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge', () => {
   const env = { ...process.env, LETHE_BACKEND: 'wasm' };
   let dataDir: string;
   let server: ChildProcess;
@@ -88,7 +90,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('window in Chromium over the H
   });
 
   async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-    const response = await fetch(new URL(`/api/call/${method}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(args) });
+    const response = await fetch(new URL(`/api/call/${method}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
     const body = (await response.json()) as { result: T; error?: string };
     if (!response.ok) throw new Error(body.error);
     return body.result;
@@ -133,6 +135,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('window in Chromium over the H
 
   it('opens the study by URL: Original and Retrain pinned, Retrain with zero gaps, sorts by Avg. Gap, one row per seed', async () => {
     await page.goto(url);
+    // The token became a cookie and left the address bar (and so the history).
+    expect(page.url()).toBe(new URL('/', url).href);
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toMatch(/^wasm · CPU/);
     const table = await call<StudyTable>('getStudyTable', 'e2e-mnist');
     await open('/studies/e2e-mnist');

@@ -33,6 +33,7 @@ import { BUILTIN_DATASETS, datasetCachePath } from '../engine/data/builtin-datas
 import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
 import { evaluationRunConfig, unlearnRunConfig } from './study-plan.js';
+import { resolveCheckpoint } from './checkpoint-resolver.js';
 import { JobCancelledError, type EngineClient, type JobHandlers } from './engine-client.js';
 
 export class NotFoundError extends Error {}
@@ -50,8 +51,11 @@ export class LetheService implements LetheRequests {
   private stopWatch: (() => void) | undefined;
   /** Engine job id of each run this process handed to the engine and that has not ended. */
   private readonly activeJobs = new Map<string, string>();
-  /** Settles when each such run's outcome is recorded. */
-  private readonly runEnds = new Map<string, Promise<void>>();
+  /**
+   * Settles when each such run's outcome is recorded, with the error its waiters get
+   * instead of the run: its input was refused, or its outcome could not be recorded.
+   */
+  private readonly runEnds = new Map<string, Promise<Error | undefined>>();
   private readonly catalog: Catalog;
   private readonly engine: EngineClient;
   private readonly appVersion: string;
@@ -97,11 +101,11 @@ export class LetheService implements LetheRequests {
     if (run) this.publish({ type: 'run-updated', run: this.summary(run) });
   }
 
-  private summary(run: RunRecord): RunSummary {
+  private summary(run: RunRecord, latestMetrics = this.catalog.runs.latestMetrics(run.id)): RunSummary {
     const end = run.finishedAt ?? (run.status === 'running' ? Date.now() : null);
     return {
       ...run,
-      latestMetrics: this.catalog.runs.latestMetrics(run.id),
+      latestMetrics,
       durationSeconds: run.startedAt !== null && end !== null ? (end - run.startedAt) / 1000 : null,
     };
   }
@@ -120,8 +124,9 @@ export class LetheService implements LetheRequests {
   }
 
   private async checkDataset(name: string): Promise<void> {
+    if (isBuiltinDataset(name) || this.catalog.datasets.byName(name)) return;
     const datasets = await this.listDatasets();
-    if (!datasets.some((d) => d.name === name)) throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+    throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
   }
 
   async listModels(): Promise<ModelOption[]> {
@@ -129,7 +134,8 @@ export class LetheService implements LetheRequests {
   }
 
   async listRuns(): Promise<RunSummary[]> {
-    return this.catalog.runs.list().map((run) => this.summary(run));
+    const latest = this.catalog.runs.latestMetricsByRun();
+    return this.catalog.runs.list().map((run) => this.summary(run, latest.get(run.id) ?? {}));
   }
 
   async getRun(id: string): Promise<RunDetail> {
@@ -155,9 +161,7 @@ export class LetheService implements LetheRequests {
   async startTraining(input: TrainConfigInput): Promise<RunSummary> {
     const config = parseTrainConfig(input);
     await this.checkDataset(config.dataset);
-    if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
-      throw new InvalidRequestError(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
-    }
+    checkModel(config.model);
     const id = randomUUID();
     this.catalog.db.transaction(() => {
       this.catalog.runs.create({
@@ -179,26 +183,57 @@ export class LetheService implements LetheRequests {
 
   /**
    * Hands a recorded run's job to the engine and follows it: running when started, the
-   * outcome recorded by `record` when it finishes, failed or cancelled otherwise.
+   * outcome recorded by `record` when it finishes, failed or cancelled otherwise. A run
+   * whose input the engine refuses never ran: its row is removed, as if never recorded.
+   * A catalog write that fails meanwhile (a full disk) stops the job and fails the run.
    */
   private track<J extends EngineJob>(id: string, engineJob: J, handlers: JobHandlers, record: (result: ResultOf<J>) => void): void {
+    let catalogFailure: Error | undefined;
+    const stopOnFailure =
+      <A extends unknown[]>(write: ((...args: A) => void) | undefined) =>
+      (...args: A) => {
+        try {
+          write?.(...args);
+        } catch (error) {
+          catalogFailure ??= error as Error;
+          this.engine.cancel(job.jobId);
+        }
+      };
     const job = this.engine.submit(engineJob, {
-      ...handlers,
+      onProgress: handlers.onProgress,
+      onEpoch: stopOnFailure(handlers.onEpoch),
+      onUnlearnStep: stopOnFailure(handlers.onUnlearnStep),
       onStarted: () => {
-        void this.engine.ready().then((backend) => {
-          this.catalog.runs.markRunning(id, backend);
-          this.publishRun(id);
-        });
+        void this.engine.ready().then(
+          stopOnFailure((backend: BackendInfo) => {
+            this.catalog.runs.markRunning(id, backend);
+            this.publishRun(id);
+          }),
+        );
       },
       onNotice: (message) => this.publish({ type: 'run-notice', runId: id, message }),
     });
     this.activeJobs.set(id, job.jobId);
     const ended = job.result
-      .then(record, (error: Error) => {
-        const cancelled = error instanceof JobCancelledError;
-        this.catalog.runs.finish(id, cancelled ? 'cancelled' : 'failed', cancelled ? null : error.message);
-      })
-      .catch((error: Error) => this.catalog.runs.finish(id, 'failed', `recording the result failed: ${error.message}`))
+      .then(
+        (result) => {
+          if (catalogFailure) throw catalogFailure;
+          record(result);
+          return undefined;
+        },
+        (error: Error) => {
+          if (catalogFailure) throw catalogFailure;
+          if (error instanceof InvalidRequestError) {
+            this.catalog.runs.discard(id);
+            this.publish({ type: 'run-refused', runId: id, error: error.message });
+            return error;
+          }
+          const cancelled = error instanceof JobCancelledError;
+          this.catalog.runs.finish(id, cancelled ? 'cancelled' : 'failed', cancelled ? null : error.message);
+          return undefined;
+        },
+      )
+      .catch((error: Error) => this.failUnrecorded(id, error))
       .finally(() => {
         this.activeJobs.delete(id);
         this.runEnds.delete(id);
@@ -207,10 +242,25 @@ export class LetheService implements LetheRequests {
     this.runEnds.set(id, ended);
   }
 
-  /** Resolves with the run once it has ended (at once for an ended run). */
+  /** Ends a run the catalog could not record: failed with the reason if the catalog takes that much, else the reason is the waiters'. */
+  private failUnrecorded(id: string, error: Error): Error | undefined {
+    const reason = `the catalog could not record the run: ${error.message}`;
+    try {
+      this.catalog.runs.finish(id, 'failed', reason);
+      return undefined;
+    } catch {
+      return new Error(reason);
+    }
+  }
+
+  /**
+   * Resolves with the run once it has ended (at once for an ended run); throws if its
+   * input was refused or its outcome could not be recorded.
+   */
   async waitForRun(id: string): Promise<RunSummary> {
     const run = this.findRun(id);
-    await this.runEnds.get(run.id);
+    const error = await this.runEnds.get(run.id);
+    if (error) throw error;
     return this.summary(this.catalog.runs.get(run.id)!);
   }
 
@@ -237,34 +287,40 @@ export class LetheService implements LetheRequests {
   async startUnlearning(input: UnlearnConfigInput): Promise<RunSummary> {
     const config = parseUnlearnConfig(input);
     const info = checkMethodChoice(config);
-    const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === config.forgetSet);
+    const forgetSet = this.catalog.forgetSets.byId(config.forgetSet);
     if (!forgetSet) throw new NotFoundError(`no forget set with id ${config.forgetSet} (see lethe forget list)`);
-    const dataset = this.catalog.datasets.list().find((d) => d.id === forgetSet.datasetId);
-    const checkpoint = this.catalog.checkpoints.list().find((c) => c.hash.startsWith(config.checkpoint));
+    const dataset = this.catalog.datasets.byId(forgetSet.datasetId);
+    const checkpoint = await resolveCheckpoint(this.catalog, config.checkpoint);
+    const recorded = unlearnRunConfig({ ...config, checkpoint: checkpoint.hash });
     const id = randomUUID();
     this.catalog.db.transaction(() => {
       this.catalog.runs.create({
         id,
         kind: config.method === 'retrain' ? 'retrain' : 'unlearn',
         dataset: dataset?.name,
-        model: checkpoint?.model,
+        model: checkpoint.model,
         method: config.method,
         aggregator: info.multiObjective ? config.aggregator : undefined,
-        config: unlearnRunConfig(config),
+        config: recorded,
         seed: config.seed,
         appVersion: this.appVersion,
         ownerPid: process.pid,
       });
-      this.catalog.runs.setParams(id, { ...flattenConfig(config), objectives: info.objectives.join(' | ') });
+      this.catalog.runs.setParams(id, { ...flattenConfig(recorded), objectives: info.objectives.join(' | ') });
     })();
     this.publishRun(id);
     this.track(
       id,
-      { kind: 'unlearn', config, forgetSetPath: forgetSet.path, dataDir: this.catalog.dataDir },
+      // The engine loads the folder verified above.
+      { kind: 'unlearn', config: { ...config, checkpoint: checkpoint.path }, forgetSetPath: forgetSet.path, dataDir: this.catalog.dataDir },
       {
         onUnlearnStep: (step) => {
           const values: Record<string, number> = {};
           info.objectives.forEach((name, i) => {
+            if (step.skipped?.some((s) => s.objective === i)) {
+              values[`skipped_${name}`] = 1;
+              return;
+            }
             values[`loss_${name}`] = step.losses[i]!;
             if (info.multiObjective) values[`weight_${name}`] = step.weights[i]!;
           });
@@ -286,7 +342,7 @@ export class LetheService implements LetheRequests {
             path: result.checkpoint.path,
             role: config.method === 'retrain' ? 'retrain' : 'unlearned',
             runId: id,
-            model: checkpoint?.model ?? 'unknown',
+            model: checkpoint.model,
             dataset: result.dataset.name,
           });
           const { accuracy: a, originalAccuracy: o } = result;
@@ -317,21 +373,19 @@ export class LetheService implements LetheRequests {
    */
   async startEvaluation(input: EvaluationRequestInput): Promise<RunSummary> {
     const request = parseEvaluationRequest(input);
-    const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === request.forgetSet);
+    const forgetSet = this.catalog.forgetSets.byId(request.forgetSet);
     if (!forgetSet) throw new NotFoundError(`no forget set with id ${request.forgetSet} (see lethe forget list)`);
-    const matches = this.catalog.checkpoints.list().filter((c) => c.hash.startsWith(request.checkpoint));
-    if (matches.length > 1) throw new InvalidRequestError(`checkpoint prefix '${request.checkpoint}' is ambiguous`);
-    const checkpoint = matches[0];
-    const config = evaluationRunConfig(request, checkpoint?.hash ?? request.checkpoint);
+    const checkpoint = await resolveCheckpoint(this.catalog, request.checkpoint);
+    const config = evaluationRunConfig(request, checkpoint.hash);
     const id = randomUUID();
     this.catalog.db.transaction(() => {
-      this.catalog.runs.create({ id, kind: 'evaluate', dataset: checkpoint?.dataset ?? undefined, model: checkpoint?.model, config, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.create({ id, kind: 'evaluate', dataset: checkpoint.dataset ?? undefined, model: checkpoint.model, config, appVersion: this.appVersion, ownerPid: process.pid });
       this.catalog.runs.setParams(id, { checkpoint: config.checkpoint, forgetSet: config.forgetSet, ...flattenConfig(config.checks) });
     })();
     this.publishRun(id);
     this.track(
       id,
-      { kind: 'evaluate', checkpoint: config.checkpoint, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, checks: config.checks, batchSize: config.batchSize } },
+      { kind: 'evaluate', checkpoint: checkpoint.path, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, checks: config.checks, batchSize: config.batchSize } },
       {},
       (result) => {
         const a = result.assessment!;
@@ -360,8 +414,11 @@ export class LetheService implements LetheRequests {
   }
 
   async runStudy(input: StudyConfigInput): Promise<StudyRunOutcome> {
+    // The whole config is checked before the study is recorded; the forget rule, which
+    // only the engine can check against the data, is made before anything else.
     const config = parseStudyConfig(input);
     await this.checkDataset(config.dataset);
+    checkModel(config.model);
     for (const [i, entry] of config.methods.entries()) {
       try {
         checkMethodChoice(entry);
@@ -425,8 +482,8 @@ export class LetheService implements LetheRequests {
   async importDataset(input: ImportRequestInput): Promise<ImportOutcome> {
     const request = parseOrExplain(ImportRequestSchema, input, 'import request');
     const relative = request.paths.find((p) => !path.isAbsolute(p));
-    if (relative) throw new Error(`import paths must be absolute, got '${relative}'`);
-    if (request.name && isBuiltinDataset(request.name)) throw new Error(`'${request.name}' is a built-in dataset; choose another name`);
+    if (relative) throw new InvalidRequestError(`import paths must be absolute, got '${relative}'`);
+    if (request.name && isBuiltinDataset(request.name)) throw new InvalidRequestError(`'${request.name}' is a built-in dataset; choose another name`);
     const job = this.engine.submit(
       { kind: 'import', request, dataDir: this.catalog.dataDir },
       { onTaskProgress: (progress) => this.publish({ type: 'task-progress', task: job.jobId, progress }) },
@@ -445,9 +502,9 @@ export class LetheService implements LetheRequests {
     try {
       const existing = this.catalog.datasets.byDigest(dataset.digest);
       if (existing) return outcome(existing, true);
-      if (isBuiltinDataset(dataset.name)) throw new Error(`'${dataset.name}' is a built-in dataset; import under another --name`);
-      const taken = this.catalog.datasets.list().find((d) => d.name === dataset.name);
-      if (taken) throw new Error(`a dataset named '${dataset.name}' already exists with other content (digest ${taken.digest.slice(0, 12)}); choose another name`);
+      if (isBuiltinDataset(dataset.name)) throw new InvalidRequestError(`'${dataset.name}' is a built-in dataset; import under another --name`);
+      const taken = this.catalog.datasets.byName(dataset.name);
+      if (taken) throw new InvalidRequestError(`a dataset named '${dataset.name}' already exists with other content (digest ${taken.digest.slice(0, 12)}); choose another name`);
       // The file moves inside the transaction: if the move fails, the row is rolled back.
       const record = this.catalog.db.transaction(() => {
         const added = this.catalog.datasets.upsert({
@@ -472,7 +529,7 @@ export class LetheService implements LetheRequests {
     const request = parseOrExplain(ForgetSetRequestSchema, input, 'forget set request');
     if (request.rule.kind === 'file') {
       const relative = request.rule.paths.find((p) => !path.isAbsolute(p));
-      if (relative) throw new Error(`forget-set file paths must be absolute, got '${relative}'`);
+      if (relative) throw new InvalidRequestError(`forget-set file paths must be absolute, got '${relative}'`);
     }
     const result = await this.engine.submit({ kind: 'forget-set', request, dataDir: this.catalog.dataDir }).result;
     const forgetSet = this.catalog.db.transaction(() => {
@@ -510,11 +567,21 @@ export class LetheService implements LetheRequests {
     throw new Error(`run ${run.id} has already ${run.status === 'finished' ? 'finished' : `ended (${run.status})`}`);
   }
 
+  /** Cancels the runs this process started and waits until each outcome is recorded: call before closing the catalog. */
+  async cancelActiveRuns(): Promise<void> {
+    for (const jobId of this.activeJobs.values()) this.engine.cancel(jobId);
+    await Promise.all(this.runEnds.values());
+  }
+
   async deleteRun(id: string): Promise<void> {
     const run = this.findRun(id);
     this.catalog.runs.softDelete(run.id);
     this.publishRun(run.id);
   }
+}
+
+function checkModel(name: string): void {
+  if (!(name in ARCHITECTURE_DESCRIPTIONS)) throw new InvalidRequestError(`unknown model '${name}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
 }
 
 /** A method's metadata once its name, aggregator and weights are known to fit together. */

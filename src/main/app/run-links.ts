@@ -10,8 +10,9 @@ import type { Catalog } from '../catalog/catalog.js';
 export function runLinks(catalog: Catalog, run: RunRecord): RunLinks {
   if (run.kind === 'evaluate') {
     const hash = typeof run.config.checkpoint === 'string' ? run.config.checkpoint : null;
-    const checkpoint = hash ? catalog.checkpoints.get(hash) : undefined;
-    const model = checkpoint?.runId ? catalog.runs.get(checkpoint.runId) : undefined;
+    // Runs that made the same bytes share the checkpoint: the first live one stands for them.
+    const makers = (hash ? catalog.checkpoints.runsOf(hash) : []).map((r) => catalog.runs.get(r.runId)).filter((r) => r !== undefined);
+    const model = makers.find((r) => r.deletedAt === null) ?? makers[0];
     return { evaluatedRun: model ? { id: model.id, kind: model.kind, method: model.method, deleted: model.deletedAt !== null } : null, evaluations: [] };
   }
   const evaluations = catalog.checkpoints

@@ -2,10 +2,12 @@
  * Forget sets from index-list files, as a user drops them on the window: CSV (with or
  * without a header; a named column), JSON (an array, or {"indices": [...]}), or plain
  * text (one id per line). Ids are dataset sample indices and must lie in the train
- * split. Every problem names the file and, where there is one, the line.
+ * split. Every problem names the file and, where there is one, the line; it quotes the
+ * file only where `quoteFromFile` allows.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { jsonErrorPlace, quoteFromFile } from '../data/quote-from-file.js';
 import { ForgetSetError } from './forget-rules.js';
 
 interface RawId {
@@ -23,11 +25,11 @@ function parseCsv(text: string, file: string, column: string | undefined): RawId
   if (column !== undefined) {
     if (!hasHeader) throw new ForgetSetError(`${file}: --column ${column} given but the file has no header row`);
     col = first.indexOf(column);
-    if (col < 0) throw new ForgetSetError(`${file}: no column named '${column}' (columns: ${first.join(', ')})`);
+    if (col < 0) throw new ForgetSetError(`${file}: no column named '${column}' (columns: ${first.map(quoteFromFile).join(', ')})`);
   } else if (hasHeader) {
     const named = first.findIndex((c) => /^(index|indices|id|ids|sample|sample_id|idx)$/i.test(c));
     if (named >= 0) col = named;
-    else if (first.length > 1) throw new ForgetSetError(`${file}: several columns (${first.join(', ')}); name the one with the indices`);
+    else if (first.length > 1) throw new ForgetSetError(`${file}: several columns (${first.map(quoteFromFile).join(', ')}); name the one with the indices`);
   } else if (first.length > 1) {
     throw new ForgetSetError(`${file}: several columns and no header; give a single column or a header and a column name`);
   }
@@ -39,7 +41,7 @@ function parseJson(text: string, file: string): RawId[] {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ForgetSetError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new ForgetSetError(`${file}: not valid JSON (${jsonErrorPlace(error)})`);
   }
   const list = Array.isArray(value) ? value : (value as { indices?: unknown } | null)?.indices;
   if (!Array.isArray(list)) throw new ForgetSetError(`${file}: expected a JSON array of indices or {"indices": [...]}`);
@@ -69,7 +71,7 @@ export function readIndexList(file: string, options: { column?: string; count: n
   const indices = new Int32Array(raw.length);
   raw.forEach(({ text: t, where }, k) => {
     const value = Number(t);
-    if (t === '' || !Number.isFinite(value)) throw new ForgetSetError(`${file}, ${where}: '${t}' is not a number`);
+    if (t === '' || !Number.isFinite(value)) throw new ForgetSetError(`${file}, ${where}: ${quoteFromFile(t)} is not a number`);
     if (!Number.isInteger(value)) throw new ForgetSetError(`${file}, ${where}: ${t} is not an integer index`);
     if (value < 0) throw new ForgetSetError(`${file}, ${where}: index ${t} is negative`);
     if (value >= options.count) throw new ForgetSetError(`${file}, ${where}: index ${t} is out of range (the dataset has ${options.count} samples)`);

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { backend_util, getKernel, registerGradient, registerKernel, util, type KernelFunc, type NamedTensorMap, type TensorInfo } from '@tensorflow/tfjs';
-import type { Activation } from '../models/layers.js';
+import type { Activation } from './activation.js';
 import type { NativeAddon } from './native-addon.js';
 import { heapBuffer, heapOffset, type WasmHeapBackend } from './replace-wasm-kernel.js';
 import { geometryOf } from './wasm-native-kernels.js';

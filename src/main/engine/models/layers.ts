@@ -5,10 +5,9 @@
  * update of its running statistics (PyTorch semantics: momentum 0.1, unbiased variance).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Activation } from '../kernels/activation.js';
 import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d } from '../kernels/native-training-ops.js';
 import type { ParameterStore } from './parameter-store.js';
-
-export type Activation = 'linear' | 'relu';
 
 export interface BufferUpdate {
   variable: tf.Variable;

@@ -46,6 +46,7 @@ export function multiply(g: Float64Array, m: number, v: ArrayLike<number>): Floa
  * projected Gauss-Seidel beyond (converges for positive definite G).
  */
 export function projectOntoDualCone(g: Float64Array, m: number, u: ArrayLike<number>): Float64Array {
+  if (m === 2) return projectOntoDualConeOfTwo(g, u);
   const v = Float64Array.from(u);
   for (let sweep = 0; sweep < 10_000; sweep++) {
     let change = 0;
@@ -59,6 +60,21 @@ export function projectOntoDualCone(g: Float64Array, m: number, u: ArrayLike<num
     if (change < 1e-12) break;
   }
   return v;
+}
+
+/**
+ * The KKT point of the two-objective QP: v >= u, G v >= 0, (v - u)_k (G v)_k = 0. Either
+ * v1 = u1, and then v2 = max(u2, -G12 u1 / G22), valid when (G v)_1 >= 0; or (G v)_1 = 0,
+ * so v1 = -G12 v2 / G11 and (G v)_2 = v2 det(G) / G11, whence v2 = max(u2, 0). Positive
+ * definiteness makes the KKT point unique, so the first case that holds is the answer.
+ */
+function projectOntoDualConeOfTwo(g: Float64Array, u: ArrayLike<number>): Float64Array {
+  const [g11, g12, g22] = [g[0]!, g[1]!, g[3]!];
+  const [u1, u2] = [u[0]!, u[1]!];
+  const v2 = Math.max(u2, (-g12 * u1) / g22);
+  if (g11 * u1 + g12 * v2 >= 0) return Float64Array.of(u1, v2);
+  const w2 = Math.max(u2, 0);
+  return Float64Array.of((-g12 * w2) / g11, w2);
 }
 
 /** Eigenvalues (ascending) and eigenvectors (columns of `vectors`, row-major) by cyclic Jacobi. */

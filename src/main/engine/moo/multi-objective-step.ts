@@ -6,6 +6,9 @@
  * reference code does). Records each loss, the weights and the cosines between the
  * objective gradients. BatchNorm running statistics follow the first objective's batch
  * (by convention the retain objective); the other objectives' updates are dropped.
+ * An objective may have no term in a step (HeldDist when the forget and held-out batches
+ * share no class): it is recorded as skipped, with loss 0 and a zero gradient row, which
+ * every weighting handles, rather than a loss unconnected to the weights.
  */
 import * as tf from '@tensorflow/tfjs';
 import { applyBufferUpdates, type BufferUpdate } from '../models/layers.js';
@@ -17,6 +20,8 @@ export interface StepRecord {
   weights: number[];
   /** cos(g_i, g_j) for i < j, row by row (0 where a gradient is zero). */
   cosines: number[];
+  /** Objectives (by row) that had no term in this step, and why. */
+  skipped: { objective: number; reason: string }[];
 }
 
 export interface ObjectiveValue {
@@ -25,9 +30,16 @@ export interface ObjectiveValue {
   bufferUpdates?: BufferUpdate[];
 }
 
+/** An objective without a term in this step, and why. */
+export interface SkippedObjective {
+  skipped: string;
+}
+
+export type Objective = (() => ObjectiveValue) | SkippedObjective;
+
 export function multiObjectiveStep(
   params: tf.Variable[],
-  objectives: (() => ObjectiveValue)[],
+  objectives: Objective[],
   weighting: Weighting,
   optimizer: Optimizer,
   lr: number,
@@ -35,7 +47,14 @@ export function multiObjectiveStep(
   const m = objectives.length;
   const losses: number[] = [];
   const updates: BufferUpdate[][] = [];
-  const rows: tf.Tensor1D[] = objectives.map((objective) => {
+  const skipped: StepRecord['skipped'] = [];
+  const rows: tf.Tensor1D[] = objectives.map((objective, i) => {
+    if ('skipped' in objective) {
+      skipped.push({ objective: i, reason: objective.skipped });
+      losses.push(0);
+      updates.push([]);
+      return tf.zeros([params.reduce((n, p) => n + p.size, 0)]) as tf.Tensor1D;
+    }
     const { value, grads } = tf.variableGrads(() => {
       const out = objective();
       updates.push(out.bufferUpdates ?? []);
@@ -64,7 +83,7 @@ export function multiObjectiveStep(
   if (!weights.every(Number.isFinite) || !losses.every(Number.isFinite)) {
     rows.forEach((r) => r.dispose());
     updates.forEach((list) => list.forEach((u) => u.value.dispose()));
-    return { losses, weights: [...weights], cosines: [] };
+    return { losses, weights: [...weights], cosines: [], skipped };
   }
   const direction = tf.tidy(() => tf.addN(rows.map((row, i) => tf.mul(row, weights[i]!))) as tf.Tensor1D);
   rows.forEach((r) => r.dispose());
@@ -80,5 +99,5 @@ export function multiObjectiveStep(
       const norm = Math.sqrt(gramian[i * m + i]! * gramian[j * m + j]!);
       cosines.push(norm > 0 ? gramian[i * m + j]! / norm : 0);
     }
-  return { losses, weights: [...weights], cosines };
+  return { losses, weights: [...weights], cosines, skipped };
 }

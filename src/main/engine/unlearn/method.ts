@@ -10,7 +10,7 @@ import type { ImageDataset } from '../data/dataset.js';
 import type { Classifier } from '../models/classifier.js';
 import type { MethodName } from './method-info.js';
 import type { Weighting } from '../moo/gramian.js';
-import { multiObjectiveStep, type ObjectiveValue } from '../moo/multi-objective-step.js';
+import { multiObjectiveStep, type Objective, type ObjectiveValue } from '../moo/multi-objective-step.js';
 import type { Random } from '../random.js';
 import { crossEntropy } from '../train/evaluate.js';
 import type { Optimizer } from '../train/optimizers.js';
@@ -31,7 +31,7 @@ export interface UnlearnContext {
   random: Random;
   signal: AbortSignal;
   /** Runs one step over the objectives (one for single-objective methods) and reports it. */
-  step(epoch: number, objectives: (() => ObjectiveValue)[], model?: Classifier, optimizer?: Optimizer): Promise<void>;
+  step(epoch: number, objectives: Objective[], model?: Classifier, optimizer?: Optimizer): Promise<void>;
 }
 
 export interface UnlearnMethod {

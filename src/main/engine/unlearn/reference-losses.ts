@@ -5,7 +5,9 @@
  *   (the direction is KL(uniform || model)); computed from log-softmax, no epsilon.
  * - HeldDist: per class k present in both the forget batch and a held-out batch,
  *   KL(pf_k || pv_k) between the mean predicted distributions (clamped to [1e-10, 1]);
- *   the mean over those classes, 0 when none is shared. The reference is not detached.
+ *   the mean over those classes. The reference is not detached. With no class shared the
+ *   term does not exist (the spec's "0" would be a constant with no gradient): the caller
+ *   checks `sharedClasses` first and skips the term for that step.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -29,15 +31,20 @@ function classMeans(logits: tf.Tensor2D, labels: Int32Array, classes: number[]):
   return tf.matMul(tf.tensor2d(membership, [classes.length, labels.length]), tf.softmax(logits));
 }
 
+/** Classes present in both batches, ascending: the classes HeldDist compares. */
+export function sharedClasses(forgetLabels: Int32Array, heldOutLabels: Int32Array): number[] {
+  const inHeldOut = new Set(heldOutLabels);
+  return [...new Set(forgetLabels)].filter((k) => inHeldOut.has(k)).sort((a, b) => a - b);
+}
+
 export function heldOutReferenceLoss(
   forgetLogits: tf.Tensor2D,
   forgetLabels: Int32Array,
   heldOutLogits: tf.Tensor2D,
   heldOutLabels: Int32Array,
 ): tf.Scalar {
-  const inHeldOut = new Set(heldOutLabels);
-  const shared = [...new Set(forgetLabels)].filter((k) => inHeldOut.has(k)).sort((a, b) => a - b);
-  if (shared.length === 0) return tf.scalar(0);
+  const shared = sharedClasses(forgetLabels, heldOutLabels);
+  if (shared.length === 0) throw new Error('HeldDist has no term when the forget and held-out batches share no class; skip it for the step');
   return tf.tidy(() => {
     const pf = tf.clipByValue(classMeans(forgetLogits, forgetLabels, shared), 1e-10, 1);
     const pv = tf.clipByValue(classMeans(heldOutLogits, heldOutLabels, shared), 1e-10, 1);

@@ -53,6 +53,9 @@ export const useRunsStore = defineStore('runs', () => {
           compareIds.value = compareIds.value.filter((id) => live.has(id));
           changes.value++;
         });
+      } else if (event.type === 'run-refused') {
+        runs.value = runs.value.filter((r) => r.id !== event.runId);
+        error.value = event.error;
       }
     });
   }

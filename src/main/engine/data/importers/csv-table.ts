@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { createInterface } from 'node:readline';
+import { quoteFromFile } from '../quote-from-file.js';
 import { checkClassCount, ImportError, type ImportedData, type ImportProgress } from './imported-data.js';
 
 export async function importCsv(file: string, progress: ImportProgress, options: { labelColumn?: string } = {}): Promise<ImportedData> {
@@ -28,16 +29,16 @@ export async function importCsv(file: string, progress: ImportProgress, options:
       header = cells;
       labelAt = options.labelColumn !== undefined ? header.indexOf(options.labelColumn) : header.indexOf('label');
       if (options.labelColumn !== undefined && labelAt < 0) {
-        throw new ImportError(`${file}: no label column named '${options.labelColumn}' (columns: ${header.join(', ')})`);
+        throw new ImportError(`${file}: no label column named '${options.labelColumn}' (columns: ${header.map(quoteFromFile).join(', ')})`);
       }
       if (labelAt < 0) labelAt = header.length - 1;
       features = header.map((_, i) => i).filter((i) => i !== labelAt);
-      if (features.length === 0) throw new ImportError(`${file}: no feature column besides the label '${header[labelAt]}'`);
+      if (features.length === 0) throw new ImportError(`${file}: no feature column besides the label ${quoteFromFile(header[labelAt]!)}`);
       continue;
     }
     if (cells.length !== header.length) throw new ImportError(`${file}, line ${lineNo}: ${cells.length} fields, the header has ${header.length}`);
     const label = cells[labelAt]!;
-    if (label === '') throw new ImportError(`${file}, line ${lineNo}: the label ('${header[labelAt]}') is missing`);
+    if (label === '') throw new ImportError(`${file}, line ${lineNo}: the label (${quoteFromFile(header[labelAt]!)}) is missing`);
     if (used + features.length > values.length) {
       const grown = new Float32Array(values.length * 2);
       grown.set(values);
@@ -46,7 +47,7 @@ export async function importCsv(file: string, progress: ImportProgress, options:
     for (const i of features) {
       const v = Number(cells[i]);
       if (cells[i] === '' || !Number.isFinite(v)) {
-        throw new ImportError(`${file}, line ${lineNo}: feature '${header[i]}' is '${cells[i]}', not a number`);
+        throw new ImportError(`${file}, line ${lineNo}: feature ${quoteFromFile(header[i]!)} is ${quoteFromFile(cells[i]!)}, not a number`);
       }
       values[used++] = v;
     }
