@@ -136,7 +136,8 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
   it('opens the study by URL: Original and Retrain pinned, Retrain with zero gaps, sorts by Avg. Gap, one row per seed', async () => {
     await page.goto(url);
     // The token became a cookie and left the address bar (and so the history).
-    expect(page.url()).toBe(new URL('/', url).href);
+    // (The window then routes / to its Runs page.)
+    await expect.poll(() => page.url()).toBe(new URL('/#/runs', url).href);
     await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toMatch(/^wasm · CPU/);
     const table = await call<StudyTable>('getStudyTable', 'e2e-mnist');
     await open('/studies/e2e-mnist');
