@@ -76,7 +76,7 @@ describe('Pareto over a study: gaps minimised, accuracies maximised, the default
   const retrain = { UA: 5, RA: 100, TA: 94, MIA: 12 };
   const run = (label: string, metrics: Record<string, number>, seconds: number | null = 1): ParetoRun => ({
     label,
-    repeat: { runId: `run-${label}`, seed: 1, lr: null, metrics, seconds },
+    repeat: { runId: `run-${label}`, evaluationId: `evaluation-${label}`, seed: 1, lr: null, metrics, seconds },
   });
 
   it('UA gap x TA: the hand-computed front and staircase area', () => {

@@ -182,6 +182,40 @@ describe('studies', () => {
     expect(JSON.parse(formatStudyTable(table, 'json'))).toEqual(table);
   });
 
+  it('gives each row its runs for the per-seed view, and bins their evaluations\' per-sample scores for the MIA histograms', async () => {
+    const table = await service.getStudyTable('mnist-small');
+    // Per seed: each run's own evaluation value and its gap to Retrain's mean.
+    const retrainMean = table.rows[1]!.metrics!;
+    for (const row of table.rows) {
+      expect(row.runs, row.label).toHaveLength(row.repeats);
+      for (const run of row.runs) {
+        const evaluation = await service.getRun(run.evaluationId);
+        expect(evaluation.kind).toBe('evaluate');
+        expect(evaluation.evaluatedRun?.id).toBe(run.runId);
+        for (const m of ['UA', 'RA', 'TA', 'MIA'] as const) {
+          expect(run.metrics[m].value).toBe(evaluation.latestMetrics[m]);
+          expect(run.metrics[m].gap).toBeCloseTo(Math.abs(run.metrics[m].value - retrainMean[m].mean), 10);
+        }
+      }
+    }
+    const histograms = await service.getScoreHistograms({ study: 'mnist-small', score: 'loss', groups: ['forget', 'test', 'retain'], bins: 30 });
+    // Original, Retrain and each method's first run.
+    expect(histograms.panels.map((p) => p.runId)).toEqual(table.rows.map((r) => r.runs[0]!.runId));
+    expect(histograms.edges).toHaveLength(31);
+    const retrain = histograms.panels[1]!;
+    expect(retrain.ks).toBe(0);
+    const forgetSize = table.forgetSet!.size;
+    for (const panel of histograms.panels) {
+      expect(panel.sizes.forget).toBe(forgetSize);
+      for (const group of histograms.groups) expect(panel.counts[group]!.reduce((a, b) => a + b, 0)).toBe(panel.sizes[group]);
+      expect(panel.ks).toBeGreaterThanOrEqual(0);
+      expect(panel.ks).toBeLessThanOrEqual(1);
+      expect(panel.mia).toBe(table.rows.find((r) => r.runs.some((run) => run.runId === panel.runId))!.runs.find((run) => run.runId === panel.runId)!.metrics.MIA.value);
+    }
+    // A run outside the study is refused by name, and nothing is read.
+    await expect(service.getScoreHistograms({ study: 'mnist-small', runs: ['not-a-run'] })).rejects.toThrow(/histogram runs: 'not-a-run' is not an evaluated run of study 'mnist-small'/);
+  });
+
   it('skips everything the catalog already has when run again', async () => {
     const before = catalog.runs.list().length;
     const outcome = await service.runStudy(base);

@@ -19,7 +19,7 @@ import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { InvalidRequestError } from '../shared/lethe-api.js';
+import { InvalidRequestError, type WindowEvent } from '../shared/lethe-api.js';
 import { dispatch } from './app/dispatch.js';
 import { NotFoundError, type LetheService } from './app/lethe-service.js';
 
@@ -187,11 +187,14 @@ export function createBridge({ service, token, staticDir }: BridgeOptions): http
     if (url.pathname === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
       res.write(': connected\n\n');
-      const unsubscribe = service.subscribe((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
+      const send = (event: WindowEvent) => res.write(`data: ${JSON.stringify(event)}\n\n`);
+      const unsubscribe = service.subscribe(send);
+      const stopCatalog = service.onCatalogChanged(() => send({ type: 'catalog-changed' }));
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       req.on('close', () => {
         clearInterval(keepAlive);
         unsubscribe();
+        stopCatalog();
       });
       return;
     }

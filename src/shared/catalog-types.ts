@@ -112,8 +112,14 @@ export interface RunSummary extends RunRecord {
   durationSeconds: number | null;
 }
 
+/** Runs linked through checkpoints: the model an evaluation measured, the evaluations of a model run (newest first). */
+export interface RunLinks {
+  evaluatedRun: { id: string; kind: RunKind; method: string | null; deleted: boolean } | null;
+  evaluations: { id: string; finishedAt: number | null; metrics: Record<string, number> }[];
+}
+
 /** Everything the run details view shows. */
-export interface RunDetail extends RunSummary {
+export interface RunDetail extends RunSummary, RunLinks {
   params: Record<string, string>;
   metrics: Record<string, MetricPoint[]>;
   checkpoints: CheckpointRecord[];

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { BackendInfo } from './backend.js';
 import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary, StudyRecord } from './catalog-types.js';
 import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from './study-config.js';
+import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from './score-histograms.js';
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
@@ -59,6 +60,8 @@ export interface LetheRequests {
   getStudyTable(name: string): Promise<StudyTable>;
   /** The non-dominated runs of a study over two or three objectives, with their hypervolume. */
   getStudyPareto(request: ParetoRequest): Promise<ParetoAnalysis>;
+  /** Per-bin counts of a per-sample score (forget vs test ...) for the study's models, with MIA-efficacy and KS distance to Retrain. */
+  getScoreHistograms(request: HistogramRequestInput): Promise<ScoreHistograms>;
 }
 
 export interface StudyProgress {
@@ -108,9 +111,12 @@ export type LetheEvent =
   | { type: 'unlearn-step'; runId: string; step: UnlearnStep }
   | { type: 'study-progress'; progress: StudyProgress };
 
+/** What the window hears: the service's events, and that another process (a `lethe` command) wrote to the catalog. */
+export type WindowEvent = LetheEvent | { type: 'catalog-changed' };
+
 export interface LetheApi extends LetheRequests {
   /** Subscribes to service events; returns the unsubscribe function. */
-  onEvent(listener: (event: LetheEvent) => void): () => void;
+  onEvent(listener: (event: WindowEvent) => void): () => void;
 }
 
 /**
@@ -145,6 +151,7 @@ export const LETHE_ARGUMENTS = {
   listStudies: z.tuple([]),
   getStudyTable: z.tuple([z.string({ error: 'study name must be a string' }).min(1, 'name the study')]),
   getStudyPareto: z.tuple([ParetoRequestSchema]),
+  getScoreHistograms: z.tuple([HistogramRequestSchema]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];

@@ -72,6 +72,19 @@ export interface StudyCell {
 export const STUDY_METRICS = ['UA', 'RA', 'TA', 'MIA'] as const;
 export type StudyMetric = (typeof STUDY_METRICS)[number];
 
+/** One finished, evaluated run of a row (one seed / learning rate), as the per-seed view shows it. */
+export interface StudyRun {
+  runId: string;
+  /** The evaluate run whose metrics these are (its score artifact feeds the MIA histograms). */
+  evaluationId: string;
+  seed: number | null;
+  lr: number | null;
+  /** The run's value and |value - Retrain's mean|. */
+  metrics: Record<StudyMetric, { value: number; gap: number | null }>;
+  avgGap: number | null;
+  seconds: number | null;
+}
+
 export interface StudyRow {
   label: string;
   role: 'original' | 'retrain' | 'method';
@@ -91,6 +104,8 @@ export interface StudyRow {
   relearnSteps: number | null;
   /** Columns in which this row is best among the method rows. */
   best: string[];
+  /** The repeats behind the row's means. */
+  runs: StudyRun[];
 }
 
 export interface StudyTable {

@@ -14,6 +14,10 @@ import type { DatasetRecord, ForgetSetRecord, RunDetail, RunRecord, RunSummary, 
 import { ParetoRequestSchema, parseStudyConfig, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from '../../shared/study-config.js';
 import { runStudy } from './study-runner.js';
 import { studyPareto, studyTable } from './study-table.js';
+import { studyHistograms } from './score-histograms.js';
+import { runLinks } from './run-links.js';
+import { watchCatalog } from './catalog-watch.js';
+import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from '../../shared/score-histograms.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
 import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
@@ -42,6 +46,9 @@ export interface ServiceOptions {
 
 export class LetheService implements LetheRequests {
   private readonly listeners = new Set<(event: LetheEvent) => void>();
+  private readonly catalogListeners = new Set<() => void>();
+  /** Stops polling the catalog for other processes' writes. */
+  private stopWatch: (() => void) | undefined;
   /** Engine job id of each run this process handed to the engine and that has not ended. */
   private readonly activeJobs = new Map<string, string>();
   /**
@@ -64,6 +71,19 @@ export class LetheService implements LetheRequests {
   subscribe(listener: (event: LetheEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Calls `listener` when another process wrote to the catalog (polled only while someone listens). */
+  onCatalogChanged(listener: () => void): () => void {
+    this.catalogListeners.add(listener);
+    this.stopWatch ??= watchCatalog(this.catalog.db, () => this.catalogListeners.forEach((l) => l()));
+    return () => {
+      this.catalogListeners.delete(listener);
+      if (this.catalogListeners.size === 0) {
+        this.stopWatch?.();
+        this.stopWatch = undefined;
+      }
+    };
   }
 
   private publish(event: LetheEvent): void {
@@ -126,6 +146,7 @@ export class LetheService implements LetheRequests {
       metrics: this.catalog.runs.metricSeries(run.id),
       checkpoints: this.catalog.checkpoints.forRun(run.id),
       artifacts: this.catalog.artifacts.forRun(run.id),
+      ...runLinks(this.catalog, run),
     };
   }
 
@@ -426,6 +447,11 @@ export class LetheService implements LetheRequests {
   async getStudyPareto(input: ParetoRequest): Promise<ParetoAnalysis> {
     const request = parseOrExplain(ParetoRequestSchema, input, 'Pareto request');
     return studyPareto(this.catalog, this.findStudy(request.study), request);
+  }
+
+  async getScoreHistograms(input: HistogramRequestInput): Promise<ScoreHistograms> {
+    const request = parseOrExplain(HistogramRequestSchema, input, 'histogram request');
+    return studyHistograms(this.catalog, this.findStudy(request.study), request);
   }
 
   private recordFinished(id: string, result: TrainJobResult): void {

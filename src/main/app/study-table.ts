@@ -4,7 +4,7 @@
  * Everything is found through config hashes, so a run counts once however often the
  * study was started.
  */
-import { parseStudyConfig, STUDY_METRICS, type ParetoAnalysis, type ParetoObjective, type ParetoRequest, type StudyConfig, type StudyCell, type StudyMetric, type StudyRow, type StudyTable } from '../../shared/study-config.js';
+import { parseStudyConfig, STUDY_METRICS, type ParetoAnalysis, type ParetoObjective, type ParetoRequest, type StudyConfig, type StudyCell, type StudyMetric, type StudyRow, type StudyRun, type StudyTable } from '../../shared/study-config.js';
 import type { StudyRecord } from '../../shared/catalog-types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { hypervolume, paretoFront } from '../engine/evaluation/pareto.js';
@@ -15,6 +15,7 @@ import { entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } f
 /** One finished, evaluated run of a row. */
 export interface Repeat {
   runId: string;
+  evaluationId: string;
   seed: number | null;
   lr: number | null;
   metrics: Record<string, number>;
@@ -47,7 +48,7 @@ function collectRows(catalog: Catalog, study: StudyRecord): { config: StudyConfi
     if (!evaluation) return undefined;
     const run = catalog.runs.get(runId)!;
     backend ??= run.backend && `${run.backend} (${run.device ?? 'unknown device'})`;
-    return { runId, seed, lr, metrics: catalog.runs.latestMetrics(evaluation.id), seconds: catalog.runs.latestMetrics(runId).run_seconds ?? null };
+    return { runId, evaluationId: evaluation.id, seed, lr, metrics: catalog.runs.latestMetrics(evaluation.id), seconds: catalog.runs.latestMetrics(runId).run_seconds ?? null };
   };
   const originalRun = catalog.runs.latestFinished('train', hashOf.train(originalConfig(config)));
   const originalCheckpoint = originalRun && catalog.checkpoints.forRun(originalRun.id)[0];
@@ -73,6 +74,18 @@ function collectRows(catalog: Catalog, study: StudyRecord): { config: StudyConfi
     rows.push({ label: entry.label, role: 'method', method: entry.method, aggregator: methodInfo(entry.method).multiObjective ? entry.aggregator : null, planned: planned.length, repeats });
   }
   return { config, rows, backend };
+}
+
+/** One repeat with its gaps to Retrain's means, for the per-seed view. */
+function studyRun(repeat: Repeat, retrainMean: Record<StudyMetric, number | null>): StudyRun {
+  const metrics = Object.fromEntries(
+    STUDY_METRICS.map((m) => {
+      const value = repeat.metrics[m] ?? NaN;
+      return [m, { value, gap: retrainMean[m] === null ? null : gapToRetrain(value, retrainMean[m]) }];
+    }),
+  ) as StudyRun['metrics'];
+  const avgGap = averageGap({ UA: metrics.UA.gap, RA: metrics.RA.gap, TA: metrics.TA.gap, MIA: metrics.MIA.gap });
+  return { runId: repeat.runId, evaluationId: repeat.evaluationId, seed: repeat.seed, lr: repeat.lr, metrics, avgGap, seconds: repeat.seconds };
 }
 
 /** Mean and std without the count, as a table cell holds them. */
@@ -113,6 +126,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
       pgd: rowMean(row.repeats, 'pgd_forget_accuracy'),
       relearnSteps: rowMean(row.repeats, 'relearn_steps'),
       best: [],
+      runs: row.repeats.map((r) => studyRun(r, retrainMean)),
     };
   });
   // Best among the methods: the smallest gap per metric, Avg. Gap and run time.

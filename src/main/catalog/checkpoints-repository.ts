@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { CheckpointRecord, StoredCheckpoint } from '../../shared/catalog-types.js';
+import type { CheckpointRecord, CheckpointRole, StoredCheckpoint } from '../../shared/catalog-types.js';
 import type { DataDirPaths } from './data-dir-paths.js';
 import { keysWithPrefix } from './prefix-lookup.js';
 
@@ -52,6 +52,12 @@ export class CheckpointsRepository {
   /** The checkpoints whose hash starts with `prefix` (exactly, case-sensitive), at most `limit`. */
   byHashPrefix(prefix: string, limit = 2): StoredCheckpoint[] {
     return keysWithPrefix(this.db, 'checkpoints', 'hash', prefix, limit).map((hash) => this.get(hash)!);
+  }
+
+  /** The runs that produced a checkpoint (the same bytes may come from several), first first. */
+  runsOf(hash: string): { runId: string; role: CheckpointRole }[] {
+    const rows = this.db.prepare('SELECT run_id, role FROM run_checkpoints WHERE hash = ? ORDER BY created_at, rowid').all(hash) as { run_id: string; role: CheckpointRole }[];
+    return rows.map((r) => ({ runId: r.run_id, role: r.role }));
   }
 
   forRun(runId: string): CheckpointRecord[] {

@@ -131,6 +131,14 @@ export class RunsRepository {
     return row && toRecord(row);
   }
 
+  /** Finished, undeleted evaluations of a checkpoint, newest first. */
+  evaluationsOf(checkpointHash: string): RunRecord[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM runs WHERE kind = 'evaluate' AND status = 'finished' AND deleted_at IS NULL AND json_extract(config, '$.checkpoint') = ? ORDER BY finished_at DESC, rowid DESC`)
+      .all(checkpointHash) as RunRow[];
+    return rows.map(toRecord);
+  }
+
   markRunning(id: string, backend: { name: string; device: string }, now = Date.now()): void {
     this.db
       .prepare(`UPDATE runs SET status = 'running', started_at = ?, backend = ?, device = ? WHERE id = ? AND status = 'queued'`)

@@ -15,13 +15,14 @@ export function trainingCurvesOption(metrics: Record<string, MetricPoint[]>): Re
   const present = SERIES.filter((s) => (metrics[s.key]?.length ?? 0) > 0);
   return {
     animation: false,
+    title: { text: 'Training per epoch', left: 'center', textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
-    legend: { data: present.map((s) => s.name), top: 0 },
-    grid: { left: 56, right: 56, top: 40, bottom: 40 },
+    legend: { data: present.map((s) => s.name), bottom: 0 },
+    grid: { left: 64, right: 64, top: 40, bottom: 64 },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 'dataMin' },
     yAxis: [
-      { type: 'value', name: 'loss', scale: true },
-      { type: 'value', name: 'accuracy %', min: 0, max: 100 },
+      { type: 'value', name: 'loss (nats)', nameLocation: 'middle', nameGap: 44, scale: true },
+      { type: 'value', name: 'accuracy (%)', nameLocation: 'middle', nameGap: 40, min: 0, max: 100 },
     ],
     series: present.map((s) => ({
       name: s.name,

@@ -2,7 +2,7 @@
  * LetheApi over the HTTP bridge, for the window running in a plain browser. The page
  * was opened with ?token=..., which set an HttpOnly cookie that authorises these calls.
  */
-import { LETHE_METHODS, type LetheApi, type LetheEvent, type LetheMethod, type LetheRequests } from '../../../shared/lethe-api';
+import { LETHE_METHODS, type LetheApi, type WindowEvent, type LetheMethod, type LetheRequests } from '../../../shared/lethe-api';
 
 async function call(method: LetheMethod, args: unknown[]): Promise<unknown> {
   const response = await fetch(`/api/call/${method}`, {
@@ -17,18 +17,18 @@ async function call(method: LetheMethod, args: unknown[]): Promise<unknown> {
 }
 
 export function createHttpApi(): LetheApi {
-  const listeners = new Set<(event: LetheEvent) => void>();
+  const listeners = new Set<(event: WindowEvent) => void>();
   let source: EventSource | null = null;
   const requests = Object.fromEntries(
     LETHE_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)]),
   ) as unknown as LetheRequests;
   return Object.assign(requests, {
-    onEvent(listener: (event: LetheEvent) => void) {
+    onEvent(listener: (event: WindowEvent) => void) {
       listeners.add(listener);
       if (!source) {
         source = new EventSource('/api/events');
         source.onmessage = (message) => {
-          const event = JSON.parse(message.data as string) as LetheEvent;
+          const event = JSON.parse(message.data as string) as WindowEvent;
           for (const l of listeners) l(event);
         };
       }

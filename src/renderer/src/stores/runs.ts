@@ -1,24 +1,32 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { BackendInfo } from '../../../shared/backend';
-import type { RunDetail, RunSummary } from '../../../shared/catalog-types';
+import type { RunSummary } from '../../../shared/catalog-types';
 import type { DatasetOption, ModelOption } from '../../../shared/lethe-api';
 import type { TrainConfigInput, TrainProgress } from '../../../shared/train-config';
 import { api } from '../api/client';
 
-/** Runs, their live progress and the selected run's details, kept current by service events. */
+const TERMINAL = new Set(['finished', 'failed', 'cancelled']);
+
+/**
+ * Runs and their live progress, kept current by service events; `changes` counts the
+ * events after which a study or a run page may show something new (a run ended or was
+ * deleted, or another process wrote to the catalog), so views refresh without a reload.
+ */
 export const useRunsStore = defineStore('runs', () => {
   const runs = ref<RunSummary[]>([]);
   const progress = ref<Record<string, TrainProgress>>({});
-  const selected = ref<RunDetail | null>(null);
   const datasets = ref<DatasetOption[]>([]);
   const models = ref<ModelOption[]>([]);
   const backend = ref<BackendInfo | null>(null);
   const error = ref<string | null>(null);
+  const changes = ref(0);
+  /** Runs picked for Compare (from Runs or a study). */
+  const compareIds = ref<string[]>([]);
   let unsubscribe: (() => void) | null = null;
 
-  async function refreshSelected(id: string): Promise<void> {
-    if (selected.value?.id === id) selected.value = await api.getRun(id);
+  async function reloadRuns(): Promise<void> {
+    runs.value = await api.listRuns();
   }
 
   async function load(): Promise<void> {
@@ -37,16 +45,19 @@ export const useRunsStore = defineStore('runs', () => {
       } else if (event.type === 'run-updated') {
         const rest = runs.value.filter((r) => r.id !== event.run.id);
         runs.value = event.run.deletedAt === null ? [event.run, ...rest].sort((a, b) => b.createdAt - a.createdAt) : rest;
-        void refreshSelected(event.run.id);
+        if (event.run.deletedAt !== null) compareIds.value = compareIds.value.filter((id) => id !== event.run.id);
+        if (event.run.deletedAt !== null || TERMINAL.has(event.run.status)) changes.value++;
+      } else if (event.type === 'catalog-changed') {
+        void reloadRuns().then(() => {
+          const live = new Set(runs.value.map((r) => r.id));
+          compareIds.value = compareIds.value.filter((id) => live.has(id));
+          changes.value++;
+        });
       } else if (event.type === 'run-refused') {
         runs.value = runs.value.filter((r) => r.id !== event.runId);
         error.value = event.error;
       }
     });
-  }
-
-  async function select(id: string | null): Promise<void> {
-    selected.value = id ? await api.getRun(id) : null;
   }
 
   async function start(config: TrainConfigInput): Promise<RunSummary> {
@@ -58,13 +69,13 @@ export const useRunsStore = defineStore('runs', () => {
   return {
     runs,
     progress,
-    selected,
     datasets,
     models,
     backend,
     error,
+    changes,
+    compareIds,
     load,
-    select,
     start,
     cancel: (id: string) => api.cancelRun(id),
     remove: (id: string) => api.deleteRun(id),
