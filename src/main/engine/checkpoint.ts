@@ -5,13 +5,14 @@
  * temporary name and renamed into place, so a crash or a cancelled job never leaves a
  * partial checkpoint; loading recomputes the hash and refuses a mismatch.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Classifier } from './models/classifier.js';
 import type { ModelSpec } from './models/model-spec.js';
 import { InvalidRequestError } from '../../shared/validation.js';
+import { checkpointContentHash as contentHash, checkpointFolderHash as hashOfFolder } from './checkpoint-hash.js';
 
 const FORMAT = 'lethe-checkpoint';
 const VERSION = 1;
@@ -40,10 +41,6 @@ export interface SavedCheckpoint {
 
 export class CorruptCheckpointError extends InvalidRequestError {}
 
-function contentHash(modelJson: Uint8Array, weights: Uint8Array): string {
-  return createHash('sha256').update(modelJson).update('\n').update(weights).digest('hex');
-}
-
 function serialize(model: Classifier): { modelJson: Buffer; weights: Buffer } {
   const tensors = model.tensors();
   let offset = 0;
@@ -69,10 +66,6 @@ function writeFileSynced(file: string, data: Uint8Array): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function hashOfFolder(folder: string): string {
-  return contentHash(fs.readFileSync(path.join(folder, 'model.json')), fs.readFileSync(path.join(folder, 'weights.bin')));
 }
 
 /** Saves the model under `root`; an identical existing checkpoint is reused. */

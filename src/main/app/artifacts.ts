@@ -1,0 +1,161 @@
+/**
+ * The files of a data directory that travel between a coordinator and its workers, each
+ * named by its path under the data directory and verified by its sha256: what a queued
+ * job reads (its dataset, splits, checkpoints, forget set) and what it makes (a
+ * checkpoint folder, a score file). Uploads land under `incoming/<upload>/` and only the
+ * coordinator moves them into place, once every hash has been checked again.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EngineJob, EngineJobResult } from '../../shared/engine-protocol.js';
+import { InvalidRequestError } from '../../shared/validation.js';
+import { checkpointFolderHash } from '../engine/checkpoint-hash.js';
+
+export interface ArtifactRef {
+  /** Under the data directory, with forward slashes. */
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/** The top-level folders whose files may be fetched or uploaded; never the catalog. */
+const SHARED_FOLDERS = ['datasets', 'splits', 'forget-sets', 'checkpoints', 'artifacts'];
+const UPLOAD_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** The file a shared path names inside the data directory; anything else is refused. */
+export function sharedFile(dataDir: string, relative: string): string {
+  const parts = relative.split('/');
+  const wellFormed = parts.length >= 2 && parts.every((p) => p !== '' && p !== '.' && p !== '..' && !p.startsWith('.') && !p.includes('\\'));
+  if (!wellFormed || !SHARED_FOLDERS.includes(parts[0]!)) {
+    throw new InvalidRequestError(`artifact path '${relative}' is not a file under ${SHARED_FOLDERS.join(', ')}`);
+  }
+  return path.join(dataDir, ...parts);
+}
+
+export function uploadFolder(dataDir: string, uploadId: string): string {
+  if (!UPLOAD_ID.test(uploadId)) throw new InvalidRequestError(`upload id '${uploadId}' must be 1-100 letters, digits, '-' or '_'`);
+  return path.join(dataDir, 'incoming', uploadId);
+}
+
+export function relativePath(dataDir: string, file: string): string {
+  const relative = path.relative(dataDir, file);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`${file} is not inside the data directory ${dataDir}`);
+  return relative.split(path.sep).join('/');
+}
+
+export function sha256OfFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    fs.createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+}
+
+/** Hashes per file, kept while its size and modification time stay the same (a dataset is tens of MB). */
+const knownHashes = new Map<string, { mtimeMs: number; size: number; sha256: string }>();
+
+export async function describeFile(dataDir: string, file: string): Promise<ArtifactRef> {
+  const stat = fs.statSync(file);
+  const known = knownHashes.get(file);
+  const sha256 = known && known.mtimeMs === stat.mtimeMs && known.size === stat.size ? known.sha256 : await sha256OfFile(file);
+  knownHashes.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, sha256 });
+  return { path: relativePath(dataDir, file), sha256, size: stat.size };
+}
+
+function filesIn(folder: string): string[] {
+  return fs.readdirSync(folder).filter((name) => !name.startsWith('.')).map((name) => path.join(folder, name));
+}
+
+/** A checkpoint folder by full hash or unique prefix (the engine's rule, without loading tfjs). */
+function checkpointFolder(dataDir: string, reference: string): string {
+  const root = path.join(dataDir, 'checkpoints');
+  const matches = fs.existsSync(root) ? fs.readdirSync(root).filter((name) => /^[0-9a-f]{64}$/.test(name) && name.startsWith(reference)) : [];
+  if (matches.length !== 1) throw new InvalidRequestError(`checkpoint '${reference}' is ${matches.length ? 'ambiguous' : 'not'} in ${root}`);
+  return path.join(root, matches[0]!);
+}
+
+/** The dataset's cache and its stored splits, where the coordinator has them (a worker can make them too). */
+function datasetFiles(dataDir: string, name: string): string[] {
+  const cache = path.join(dataDir, 'datasets', `${name}.bin`);
+  const splits = path.join(dataDir, 'splits');
+  const splitFiles = fs.existsSync(splits) ? filesIn(splits).filter((file) => path.basename(file).startsWith(`${name}-`)) : [];
+  return [...(fs.existsSync(cache) ? [cache] : []), ...splitFiles];
+}
+
+/** A checkpoint's files, those of the checkpoint it was unlearned from, and its dataset's. */
+function checkpointFiles(dataDir: string, reference: string): string[] {
+  const folder = checkpointFolder(dataDir, reference);
+  const provenance = JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')) as { dataset?: { name?: string }; from?: string };
+  const from = provenance.from ? filesIn(checkpointFolder(dataDir, provenance.from)) : [];
+  return [...filesIn(folder), ...from, ...(provenance.dataset?.name ? datasetFiles(dataDir, provenance.dataset.name) : [])];
+}
+
+/** Every file of the coordinator's data directory that a job reads. */
+export function jobInputs(job: EngineJob): string[] {
+  switch (job.kind) {
+    case 'train':
+      return datasetFiles(job.dataDir, job.config.dataset);
+    case 'unlearn':
+      return [...checkpointFiles(job.dataDir, job.config.checkpoint), job.forgetSetPath];
+    case 'evaluate':
+      return [...checkpointFiles(job.dataDir, job.checkpoint), ...(job.forget ? [job.forget.path] : [])];
+    default:
+      throw new Error(`${job.kind} jobs run where the catalog is`);
+  }
+}
+
+/** The files a job made: the new checkpoint folder, or the evaluation's score file. */
+export function resultOutputs(result: EngineJobResult): string[] {
+  switch (result.kind) {
+    case 'train':
+    case 'unlearn':
+      return filesIn(result.checkpoint.path);
+    case 'evaluate':
+      return result.scores ? [result.scores.path] : [];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Moves an upload's files into place after checking each against its hash, and each
+ * checkpoint folder against its content hash; a folder already in place and intact is
+ * kept. Throws, leaving the data directory as it was, on any mismatch.
+ */
+export async function commitUpload(dataDir: string, uploadId: string, outputs: ArtifactRef[]): Promise<void> {
+  const incoming = uploadFolder(dataDir, uploadId);
+  for (const ref of outputs) {
+    const file = sharedFile(incoming, ref.path);
+    const sha256 = fs.existsSync(file) ? await sha256OfFile(file) : 'nothing';
+    if (sha256 !== ref.sha256) throw new Error(`uploaded ${ref.path} has sha256 ${sha256}, the worker sent ${ref.sha256}`);
+  }
+  // Checkpoint folders move whole (one rename), other files one by one.
+  const checkpoints = new Set(outputs.filter((ref) => ref.path.startsWith('checkpoints/')).map((ref) => ref.path.split('/').slice(0, 2).join('/')));
+  for (const folder of checkpoints) {
+    const hash = folder.split('/')[1]!;
+    const actual = checkpointFolderHash(path.join(incoming, folder));
+    if (actual !== hash) throw new Error(`uploaded checkpoint ${hash} has content hash ${actual}`);
+  }
+  for (const folder of checkpoints) {
+    const target = path.join(dataDir, folder);
+    let intact = false;
+    try {
+      intact = checkpointFolderHash(target) === folder.split('/')[1];
+    } catch {
+      intact = false;
+    }
+    if (intact) continue;
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.renameSync(path.join(incoming, folder), target);
+  }
+  for (const ref of outputs.filter((r) => !r.path.startsWith('checkpoints/'))) {
+    const target = sharedFile(dataDir, ref.path);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.renameSync(sharedFile(incoming, ref.path), target);
+  }
+  fs.rmSync(incoming, { recursive: true, force: true });
+}

@@ -1,0 +1,201 @@
+/**
+ * A study across machines, on one: Redis (Debian's redis-server on a free loopback
+ * port), the coordinator's bridge, two `lethe worker` processes, one of them behind a
+ * proxy that changes one byte of the first file it passes on. One worker is killed with
+ * SIGKILL in the middle of a job. The study must end with every run recorded once and
+ * the same numbers as the same study run on the local engine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME } from '../src/main/app/queue-protocol.js';
+import type { Catalog } from '../src/main/catalog/catalog.js';
+import { runCli } from '../src/main/cli.js';
+import { createBridge } from '../src/main/server.js';
+import type { StudyConfigInput, StudyTable } from '../src/shared/study-config.js';
+import { makeTempDir, serviceForTests, syntheticDataset } from './helpers.js';
+
+const local = serviceForTests('distributed-local');
+const coordinator = serviceForTests('distributed-coordinator');
+const TOKEN = 'a'.repeat(48);
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Resolves once the process has printed a line matching `pattern` on stdout or stderr. */
+function lineOf(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    let buffer = '';
+    const read = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      const match = lines.find((line) => pattern.test(line));
+      if (match) resolve(match);
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+  });
+}
+
+async function startRedis(): Promise<string> {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', makeTempDir('redis')]);
+  cleanups.push(() => redis.kill('SIGTERM'));
+  await lineOf(redis, /Ready to accept connections/);
+  return `redis://127.0.0.1:${port}`;
+}
+
+async function listen(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+}
+
+/** Passes requests on to the bridge, changing one byte of the first artifact it sends back. */
+function tamperingProxy(bridge: string): { server: http.Server; tampered: string[] } {
+  const target = new URL(bridge);
+  const tampered: string[] = [];
+  const server = http.createServer((req, res) => {
+    const upstream = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (tampered.length === 0 && req.method === 'GET' && req.url!.startsWith('/api/artifacts/') && answer.statusCode === 200) {
+          const middle = body.length >> 1;
+          body.writeUInt8(body[middle]! ^ 0x01, middle);
+          tampered.push(req.url!);
+        }
+        res.writeHead(answer.statusCode!, answer.headers);
+        res.end(body);
+      });
+    });
+    req.pipe(upstream);
+  });
+  return { server, tampered };
+}
+
+function startWorker(queue: string, bridge: string, dataDir: string): ChildProcess {
+  const bin = path.resolve(import.meta.dirname, '../bin/lethe.mjs');
+  const child = spawn(process.execPath, [bin, 'worker', '--queue', queue, '--bridge', bridge, '--stall-seconds', '5', '--data-dir', dataDir], {
+    env: { ...process.env, LETHE_BACKEND: 'wasm', LETHE_BRIDGE_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(() => child.kill('SIGKILL'));
+  return child;
+}
+
+function writeIdxPair(dir: string): void {
+  const d = syntheticDataset(1200, 4, 8, 1, 9);
+  const header = (magic: number, dims: number[]) => {
+    const b = Buffer.alloc(4 + 4 * dims.length);
+    b.writeUInt32BE(magic, 0);
+    dims.forEach((v, i) => b.writeUInt32BE(v, 4 + 4 * i));
+    return b;
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), Buffer.concat([header(0x803, [d.count, 8, 8]), Buffer.from(d.pixels)]));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), Buffer.concat([header(0x801, [d.count]), Buffer.from(d.labels)]));
+}
+
+const study: StudyConfigInput = {
+  name: 'squares-distributed',
+  dataset: 'squares',
+  model: 'mlp',
+  original: { epochs: 1, batchSize: 64, lr: 0.05 },
+  forget: { kind: 'random', percent: 10, seed: 1 },
+  seeds: [1],
+  evaluation: { relearnSamples: 32, relearnBudget: 3, pgdSamples: 20, pgdSteps: 2 },
+  methods: [
+    { label: 'FT', method: 'ft', epochs: 1 },
+    { label: 'GA', method: 'ga', epochs: 1, lr: 1e-3 },
+  ],
+};
+
+/** Every finished run by config hash, with its metrics (timings left out) and series lengths. */
+function recordedRuns(catalog: Catalog): Map<string, { kind: string; metrics: Record<string, number>; series: Record<string, number> }[]> {
+  const runs = new Map<string, { kind: string; metrics: Record<string, number>; series: Record<string, number> }[]>();
+  for (const run of catalog.runs.list()) {
+    const metrics = Object.fromEntries(Object.entries(catalog.runs.latestMetrics(run.id)).filter(([key]) => !key.endsWith('seconds')));
+    const series = Object.fromEntries(Object.entries(catalog.runs.metricSeries(run.id)).map(([key, points]) => [key, points.length]));
+    runs.set(run.configHash, [...(runs.get(run.configHash) ?? []), { kind: `${run.kind} ${run.status}`, metrics, series }]);
+  }
+  return runs;
+}
+
+function tableNumbers(table: StudyTable): unknown {
+  return table.rows.map(({ rte: _rte, ...row }) => row);
+}
+
+describe('a study on workers (BullMQ on Redis)', () => {
+  it('survives a killed worker and a tampered transfer, and records the same runs as the local engine', { timeout: 600_000 }, async () => {
+    const source = path.join(makeTempDir('squares'), 'squares');
+    writeIdxPair(source);
+    await local.service.importDataset({ paths: [source], name: 'squares' });
+    await coordinator.service.importDataset({ paths: [source], name: 'squares' });
+    await local.service.runStudy(study);
+
+    const queue = await startRedis();
+    const bridge = await listen(createBridge({ service: coordinator.service, token: TOKEN, staticDir: makeTempDir('no-window') }));
+    const proxy = tamperingProxy(bridge);
+    const workers = [startWorker(queue, await listen(proxy.server), makeTempDir('worker-a')), startWorker(queue, bridge, makeTempDir('worker-b'))];
+
+    // The first worker to be in the middle of a job is killed.
+    const killed = Promise.race(workers.map((worker) => lineOf(worker, /: running on /).then(() => worker))).then((worker) => {
+      worker.kill('SIGKILL');
+      return worker;
+    });
+    let err = '';
+    const code = await runCli(['study', 'run', writeStudy(), '--queue', queue, '--data-dir', coordinator.dataDir], { out: () => {}, err: (t) => (err += t + '\n'), isTTY: false });
+    expect(err).not.toMatch(/failed:/);
+    expect(code).toBe(0);
+    expect((await killed).signalCode).toBe('SIGKILL');
+
+    // Every run once, finished, with the local run's numbers and series (no leftovers of the killed attempt).
+    const expected = recordedRuns(local.catalog);
+    const recorded = recordedRuns(coordinator.catalog);
+    expect(recorded.size).toBe(8);
+    expect([...recorded.values()].every((runs) => runs.length === 1 && runs[0]!.kind.endsWith('finished'))).toBe(true);
+    expect(recorded).toEqual(expected);
+    expect(tableNumbers(await coordinator.service.getStudyTable(study.name))).toEqual(tableNumbers(await local.service.getStudyTable(study.name)));
+    expect((await coordinator.service.getStudyTable(study.name)).rows.every((row) => row.repeats === 1)).toBe(true);
+
+    // The queue's record: the killed worker's job went to another, the tampered file was refused and its job tried again.
+    const connection = new Redis(queue, { maxRetriesPerRequest: null });
+    const jobs = new Queue(QUEUE_NAME, { connection });
+    const logs = (await Promise.all((await jobs.getJobs(['completed'])).map((job) => jobs.getJobLogs(job.id!)))).flatMap((l) => l.logs);
+    await jobs.close();
+    connection.disconnect();
+    expect(proxy.tampered).toHaveLength(1);
+    expect(logs.some((line) => /^attempt \d+ on .*: refused .* its sha256 is [0-9a-f]{64}, the job names [0-9a-f]{64}$/.test(line))).toBe(true);
+    expect(logs.some((line) => /stopped answering/.test(line))).toBe(true);
+    // Uploads were moved into place; nothing is left half-way.
+    expect(fs.readdirSync(path.join(coordinator.dataDir, 'incoming'))).toEqual([]);
+  });
+});
+
+function writeStudy(): string {
+  const file = path.join(makeTempDir('study'), 'study.json');
+  fs.writeFileSync(file, JSON.stringify(study));
+  return file;
+}
