@@ -120,39 +120,49 @@ export function resultOutputs(result: EngineJobResult): string[] {
   }
 }
 
+/** Whether the file is there with this content. */
+async function inPlace(file: string, sha256: string): Promise<boolean> {
+  return fs.existsSync(file) && (await sha256OfFile(file)) === sha256;
+}
+
+function intactCheckpoint(folder: string): boolean {
+  try {
+    return checkpointFolderHash(folder) === path.basename(folder);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Moves an upload's files into place after checking each against its hash, and each
- * checkpoint folder against its content hash; a folder already in place and intact is
- * kept. Throws, leaving the data directory as it was, on any mismatch.
+ * checkpoint folder against its content hash. What is already in place (an intact
+ * checkpoint, a file with the same hash) is kept: a coordinator restarted after a job
+ * finished commits its outcome again. Throws, leaving the data directory as it was, on
+ * any mismatch or missing file.
  */
 export async function commitUpload(dataDir: string, uploadId: string, outputs: ArtifactRef[]): Promise<void> {
   const incoming = uploadFolder(dataDir, uploadId);
+  const folderOf = (ref: ArtifactRef) => (ref.path.startsWith('checkpoints/') ? ref.path.split('/').slice(0, 2).join('/') : undefined);
+  const checkpoints = [...new Set(outputs.map(folderOf).filter((f) => f !== undefined))].filter((folder) => !intactCheckpoint(path.join(dataDir, folder)));
+  const files: ArtifactRef[] = [];
   for (const ref of outputs) {
-    const file = sharedFile(incoming, ref.path);
-    const sha256 = fs.existsSync(file) ? await sha256OfFile(file) : 'nothing';
-    if (sha256 !== ref.sha256) throw new Error(`uploaded ${ref.path} has sha256 ${sha256}, the worker sent ${ref.sha256}`);
+    const folder = folderOf(ref);
+    if (folder === undefined ? await inPlace(sharedFile(dataDir, ref.path), ref.sha256) : !checkpoints.includes(folder)) continue;
+    if (!(await inPlace(sharedFile(incoming, ref.path), ref.sha256))) throw new Error(`the upload of ${ref.path} is missing or does not have the sha256 the worker sent (${ref.sha256})`);
+    if (folder === undefined) files.push(ref);
+  }
+  for (const folder of checkpoints) {
+    const actual = checkpointFolderHash(path.join(incoming, folder));
+    if (actual !== path.basename(folder)) throw new Error(`uploaded checkpoint ${path.basename(folder)} has content hash ${actual}`);
   }
   // Checkpoint folders move whole (one rename), other files one by one.
-  const checkpoints = new Set(outputs.filter((ref) => ref.path.startsWith('checkpoints/')).map((ref) => ref.path.split('/').slice(0, 2).join('/')));
-  for (const folder of checkpoints) {
-    const hash = folder.split('/')[1]!;
-    const actual = checkpointFolderHash(path.join(incoming, folder));
-    if (actual !== hash) throw new Error(`uploaded checkpoint ${hash} has content hash ${actual}`);
-  }
   for (const folder of checkpoints) {
     const target = path.join(dataDir, folder);
-    let intact = false;
-    try {
-      intact = checkpointFolderHash(target) === folder.split('/')[1];
-    } catch {
-      intact = false;
-    }
-    if (intact) continue;
     fs.rmSync(target, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.renameSync(path.join(incoming, folder), target);
   }
-  for (const ref of outputs.filter((r) => !r.path.startsWith('checkpoints/'))) {
+  for (const ref of files) {
     const target = sharedFile(dataDir, ref.path);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.renameSync(sharedFile(incoming, ref.path), target);
