@@ -95,14 +95,26 @@ function tamperingProxy(bridge: string): { server: http.Server; tampered: string
   return { server, tampered };
 }
 
-function startWorker(queue: string, bridge: string, dataDir: string): ChildProcess {
+let redisUrl: Promise<string> | undefined;
+const redis = () => (redisUrl ??= startRedis());
+
+function startWorker(queue: string, bridge: string, dataDir: string, token = TOKEN): ChildProcess {
   const bin = path.resolve(import.meta.dirname, '../bin/lethe.mjs');
   const child = spawn(process.execPath, [bin, 'worker', '--queue', queue, '--bridge', bridge, '--stall-seconds', '5', '--data-dir', dataDir], {
-    env: { ...process.env, LETHE_BACKEND: 'wasm', LETHE_BRIDGE_TOKEN: TOKEN },
+    env: { ...process.env, LETHE_BACKEND: 'wasm', LETHE_BRIDGE_TOKEN: token },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cleanups.push(() => child.kill('SIGKILL'));
   return child;
+}
+
+/** The squares dataset as IDX files, written once per test file. */
+let squaresDir: string | undefined;
+function squares(): string {
+  if (squaresDir) return squaresDir;
+  squaresDir = path.join(makeTempDir('squares'), 'squares');
+  writeIdxPair(squaresDir);
+  return squaresDir;
 }
 
 function writeIdxPair(dir: string): void {
@@ -149,13 +161,11 @@ function tableNumbers(table: StudyTable): unknown {
 
 describe('a study on workers (BullMQ on Redis)', () => {
   it('survives a killed worker and a tampered transfer, and records the same runs as the local engine', { timeout: 600_000 }, async () => {
-    const source = path.join(makeTempDir('squares'), 'squares');
-    writeIdxPair(source);
-    await local.service.importDataset({ paths: [source], name: 'squares' });
-    await coordinator.service.importDataset({ paths: [source], name: 'squares' });
+    await local.service.importDataset({ paths: [squares()], name: 'squares' });
+    await coordinator.service.importDataset({ paths: [squares()], name: 'squares' });
     await local.service.runStudy(study);
 
-    const queue = await startRedis();
+    const queue = await redis();
     const bridge = await listen(createBridge({ service: coordinator.service, token: TOKEN, staticDir: makeTempDir('no-window') }));
     const proxy = tamperingProxy(bridge);
     const workers = [startWorker(queue, await listen(proxy.server), makeTempDir('worker-a')), startWorker(queue, bridge, makeTempDir('worker-b'))];
@@ -191,6 +201,30 @@ describe('a study on workers (BullMQ on Redis)', () => {
     expect(logs.some((line) => /stopped answering/.test(line))).toBe(true);
     // Uploads were moved into place; nothing is left half-way.
     expect(fs.readdirSync(path.join(coordinator.dataDir, 'incoming'))).toEqual([]);
+  });
+
+  it("records a job that failed on every attempt as failed, with each attempt's error", { timeout: 300_000 }, async () => {
+    // Database 1: a keyspace (and queue) of its own, away from the first test's worker.
+    const queue = `${await redis()}/1`;
+    await coordinator.service.importDataset({ paths: [squares()], name: 'squares' });
+    const bridge = await listen(createBridge({ service: coordinator.service, token: TOKEN, staticDir: makeTempDir('no-window') }));
+    startWorker(queue, bridge, makeTempDir('worker-c'), 'not-the-token');
+    const failing: StudyConfigInput = { ...study, name: 'squares-failing', original: { ...study.original, seed: 7 } };
+    const attempt = (n: number) => `attempt ${n} on [^:]+:\\d+: fetching datasets/squares.bin from ${bridge}: HTTP 401`;
+    const expected = new RegExp(`failed 2 times: ${attempt(1)}.*; ${attempt(2)}`);
+    await expect(coordinator.service.runStudy(failing, { queue, attempts: 2 })).rejects.toThrow(expected);
+    const failed = coordinator.catalog.runs.list().filter((run) => run.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.error).toMatch(expected);
+  });
+
+  it('refuses a queue that is not a Redis URL before recording anything', async () => {
+    const studies = coordinator.catalog.studies.list().length;
+    let err = '';
+    const code = await runCli(['study', 'run', writeStudy(), '--queue', 'http://127.0.0.1:6379', '--data-dir', coordinator.dataDir], { out: () => {}, err: (t) => (err += t), isTTY: false });
+    expect(code).toBe(2);
+    expect(err).toMatch(/invalid study run options: queue must be redis:\/\/HOST:PORT or rediss:\/\/HOST:PORT \(TLS\)/);
+    expect(coordinator.catalog.studies.list()).toHaveLength(studies);
   });
 });
 
