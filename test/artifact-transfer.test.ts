@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitUpload, type ArtifactRef } from '../src/main/app/artifacts.js';
+import { checkResultFiles, commitUpload, type ArtifactRef } from '../src/main/app/artifacts.js';
+import type { TrainJobResult } from '../src/shared/engine-protocol.js';
 import { checkpointContentHash } from '../src/main/engine/checkpoint-hash.js';
 import { createBridge } from '../src/main/server.js';
 import { makeTempDir, serviceForTests } from './helpers.js';
@@ -90,5 +91,20 @@ describe('artifact transfers', () => {
     fs.writeFileSync(stored, bytes);
     await expect(commitUpload(dataDir, 'up2', refs)).rejects.toThrow(`the upload of checkpoints/${hash}/weights.bin is missing or does not have the sha256 the worker sent`);
     expect(fs.existsSync(path.join(dataDir, 'checkpoints', hash))).toBe(false);
+  });
+
+  it('moves nothing but checkpoint and score files into place, and checks the files a result names', async () => {
+    const dataset = Buffer.from('not the coordinator dataset');
+    expect((await put('up3/datasets/squares.bin', dataset)).status).toBe(201);
+    await expect(commitUpload(dataDir, 'up3', [{ path: 'datasets/squares.bin', sha256: sha256(dataset), size: dataset.length }])).rejects.toThrow(
+      "a job's output cannot be datasets/squares.bin: only checkpoint files and score files are accepted",
+    );
+    expect(fs.existsSync(path.join(dataDir, 'datasets', 'squares.bin'))).toBe(false);
+    const { hash } = checkpointFiles(1);
+    const result = (checkpoint: { hash: string; path: string }) => ({ kind: 'train', checkpoint }) as TrainJobResult;
+    await expect(checkResultFiles(dataDir, result({ hash, path: `checkpoints/${hash}` }))).resolves.toBeUndefined();
+    await expect(checkResultFiles(dataDir, result({ hash, path: '../elsewhere' }))).rejects.toThrow(`the job's checkpoint ${hash} is not in`);
+    const { hash: absent } = checkpointFiles(3);
+    await expect(checkResultFiles(dataDir, result({ hash: absent, path: `checkpoints/${absent}` }))).rejects.toThrow(`the job's checkpoint ${absent} is not in`);
   });
 });

@@ -120,6 +120,9 @@ export function resultOutputs(result: EngineJobResult): string[] {
   }
 }
 
+/** What a job may make: a checkpoint folder's files, a score file. Nothing else is ever moved into place. */
+const OUTPUT_PATHS = [/^checkpoints\/[0-9a-f]{64}\/(model\.json|weights\.bin|provenance\.json)$/, /^artifacts\/scores\/[^/]+\.scores$/];
+
 /** Whether the file is there with this content. */
 async function inPlace(file: string, sha256: string): Promise<boolean> {
   return fs.existsSync(file) && (await sha256OfFile(file)) === sha256;
@@ -142,6 +145,8 @@ function intactCheckpoint(folder: string): boolean {
  */
 export async function commitUpload(dataDir: string, uploadId: string, outputs: ArtifactRef[]): Promise<void> {
   const incoming = uploadFolder(dataDir, uploadId);
+  const foreign = outputs.find((ref) => !OUTPUT_PATHS.some((pattern) => pattern.test(ref.path)));
+  if (foreign) throw new Error(`a job's output cannot be ${foreign.path}: only checkpoint files and score files are accepted`);
   const folderOf = (ref: ArtifactRef) => (ref.path.startsWith('checkpoints/') ? ref.path.split('/').slice(0, 2).join('/') : undefined);
   const checkpoints = [...new Set(outputs.map(folderOf).filter((f) => f !== undefined))].filter((folder) => !intactCheckpoint(path.join(dataDir, folder)));
   const files: ArtifactRef[] = [];
@@ -168,4 +173,19 @@ export async function commitUpload(dataDir: string, uploadId: string, outputs: A
     fs.renameSync(sharedFile(incoming, ref.path), target);
   }
   fs.rmSync(incoming, { recursive: true, force: true });
+}
+
+/**
+ * Checks that the files a job's result names (relative paths) are in the data
+ * directory with their hashes: the new checkpoint folder, or the score file.
+ */
+export async function checkResultFiles(dataDir: string, result: EngineJobResult): Promise<void> {
+  if (result.kind === 'train' || result.kind === 'unlearn') {
+    const { hash, path: folder } = result.checkpoint;
+    if (folder !== `checkpoints/${hash}` || !intactCheckpoint(path.join(dataDir, folder))) throw new Error(`the job's checkpoint ${hash} is not in ${dataDir} with that content hash`);
+  }
+  if (result.kind === 'evaluate' && result.scores) {
+    const { hash, path: file } = result.scores;
+    if (!(await inPlace(sharedFile(dataDir, file), hash))) throw new Error(`the job's score file ${file} is not in ${dataDir} with sha256 ${hash}`);
+  }
 }

@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import type { BackendInfo } from '../../shared/backend.js';
 import type { EngineJob, EngineJobResult, ResultOf } from '../../shared/engine-protocol.js';
 import { InvalidRequestError } from '../../shared/validation.js';
-import { commitUpload, describeFile, jobInputs, relativePath } from './artifacts.js';
+import { checkResultFiles, commitUpload, describeFile, jobInputs, relativePath } from './artifacts.js';
 import { JobCancelledError, JobFailedError, JobRefusedError, type JobEngine, type JobHandlers, type RunningJob } from './engine-client.js';
 import { mapJobPaths, mapResultPaths, QUEUE_NAME, runsAnywhere, type QueuedEngineJob, type QueuedJobData, type QueuedJobOutcome, type QueuedJobProgress } from './queue-protocol.js';
 
@@ -108,7 +108,14 @@ export class QueueEngineClient implements JobEngine {
       this.settle(jobId, (w) => w.reject(new JobFailedError(jobId, `the queue could not take the job: ${(error as Error).message}`)));
     }
     const done = await outcome;
-    await commitUpload(job.dataDir, done.uploadId, done.outputs);
+    try {
+      await commitUpload(job.dataDir, done.uploadId, done.outputs);
+      await checkResultFiles(job.dataDir, done.result);
+    } catch (error) {
+      // Not kept as done: the next request for this run queues it again.
+      await this.queue.remove(jobId).catch(() => {});
+      throw new JobFailedError(jobId, `the worker's outputs were refused: ${(error as Error).message}`);
+    }
     // The series of the attempt that finished, recorded as a local job records them live.
     for (const epoch of done.epochs) handlers.onEpoch?.(epoch);
     for (const step of done.steps) handlers.onUnlearnStep?.(step);
