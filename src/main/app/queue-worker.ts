@@ -1,6 +1,7 @@
 /**
  * A worker: takes training, unlearning and evaluation jobs from the BullMQ queue and
- * runs each in its own engine process, as the local job queue does. Before a job it
+ * runs each in an engine process, as the local job queue does: one process per job
+ * running at once (--concurrency), kept for the next job. Before a job it
  * fetches the inputs it lacks from the coordinator's bridge, each checked against the
  * sha256 the job names and written atomically (a file whose hash differs is refused and
  * the attempt fails, so BullMQ tries the job again); after it, it uploads what the job
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { BackendInfo } from '../../shared/backend.js';
 import type { EpochMetrics } from '../../shared/train-config.js';
 import type { UnlearnStep } from '../../shared/unlearn-config.js';
 import { InvalidRequestError } from '../../shared/validation.js';
@@ -31,7 +33,7 @@ export interface WorkerSettings {
   concurrency: number;
   /** How long a job's lock lasts without renewal: a dead worker's job goes to another after about this long. */
   stallSeconds: number;
-  /** A new engine per job. */
+  /** Starts an engine process when no idle one is left. */
   createEngine: () => EngineClient;
   log: (line: string) => void;
 }
@@ -65,6 +67,8 @@ async function upload(settings: WorkerSettings, uploadId: string, ref: ArtifactR
 export class QueueWorker {
   private readonly connection: Redis;
   private readonly worker: Worker<QueuedJobData, QueuedJobOutcome>;
+  /** Engines between jobs; one that crashed restarts on its next job. */
+  private readonly idleEngines: EngineClient[] = [];
   readonly name = `${os.hostname()}:${process.pid}`;
 
   constructor(private readonly settings: WorkerSettings) {
@@ -79,6 +83,16 @@ export class QueueWorker {
     this.worker.on('error', (error) => settings.log(`queue error: ${error.message}`));
   }
 
+  /** The backend and device jobs will run on (starting the first engine, kept for the first job). */
+  async backend(): Promise<BackendInfo> {
+    const engine = this.idleEngines.pop() ?? this.settings.createEngine();
+    try {
+      return await engine.ready();
+    } finally {
+      this.idleEngines.push(engine);
+    }
+  }
+
   /** Takes jobs until close(). */
   run(): Promise<void> {
     return this.worker.run();
@@ -86,6 +100,7 @@ export class QueueWorker {
 
   async close(): Promise<void> {
     await this.worker.close();
+    await Promise.all(this.idleEngines.map((engine) => engine.shutdown()));
     this.connection.disconnect();
   }
 
@@ -93,7 +108,7 @@ export class QueueWorker {
     const { settings } = this;
     const attempt = `attempt ${job.attemptsMade + 1} on ${this.name}`;
     settings.log(`${job.id}: ${job.data.job.kind}, ${attempt}`);
-    const engine = settings.createEngine();
+    const engine = this.idleEngines.pop() ?? settings.createEngine();
     try {
       for (const ref of job.data.inputs) await fetchInput(settings, ref);
       const local = mapJobPaths(job.data.job, (file) => path.join(settings.dataDir, file));
@@ -129,7 +144,7 @@ export class QueueWorker {
       await job.log(`${attempt}: ${message}`);
       throw error;
     } finally {
-      await engine.shutdown();
+      this.idleEngines.push(engine);
     }
   }
 }

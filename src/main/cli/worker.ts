@@ -67,9 +67,6 @@ async function handle(values: WorkerValues, io: Output): Promise<number> {
     createEngine: () => new EngineClient(),
     log: (line) => io.err(line),
   });
-  const probe = new EngineClient();
-  const backend = await probe.ready().finally(() => probe.shutdown());
-  io.err(`worker ${worker.name}: ${backend.name} on ${backend.device}; jobs from ${values.queue.replace(/\/\/[^@/]*@/, '//***@')}`);
   const stop = () => {
     io.err('stopping once the running jobs have finished');
     void worker.close();
@@ -77,10 +74,13 @@ async function handle(values: WorkerValues, io: Output): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
+    const backend = await worker.backend();
+    io.err(`worker ${worker.name}: ${backend.name} on ${backend.device}; jobs from ${values.queue.replace(/\/\/[^@/]*@/, '//***@')}`);
     await worker.run();
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await worker.close();
   }
   return 0;
 }
