@@ -9,7 +9,8 @@ const HELP = `Usage: lethe worker --queue redis://HOST:PORT --bridge http://HOST
                     [--token-file FILE] [--concurrency N] [--stall-seconds S] [--data-dir DIR]
 
 Takes training, unlearning and evaluation jobs that 'lethe study run --queue' put on
-the queue and runs each in its own engine process on this machine's compute. Inputs
+the queue and runs them on this machine's compute, each running job in an engine
+process of its own (kept for the next job). Inputs
 (datasets, splits, checkpoints, forget sets) come from the coordinator's bridge
 ('lethe serve') and are checked against their sha256 before use; outputs are
 uploaded to it. The data directory is this worker's cache; the catalog stays with
