@@ -14,7 +14,8 @@ import { readScoreFile, writeScoreFile } from '../src/main/engine/evaluation/sco
 import { retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import { evaluate } from '../src/main/engine/train/evaluate.js';
-import { trainClassifier } from '../src/main/engine/train/trainer.js';
+import { boundaryItems, confusedClassItems } from '../src/main/engine/unlearn/boundary.js';
+import { CancelledError, trainClassifier } from '../src/main/engine/train/trainer.js';
 import { makeTempDir, syntheticDataset, copyOf } from './helpers.js';
 
 const dataset = syntheticDataset(800, 4, 8, 1, 31);
@@ -82,6 +83,42 @@ describe('assessment of a model against a forget set', () => {
     expect(a.counts.test).toBe(otherTest.length);
     expect(a.TA).toBeCloseTo(percent(trained, otherTest), 10);
     expect(a.boundary?.rule).toBe('confused');
+  });
+
+  it("boundary accuracy is the evaluated model's accuracy on the original's boundary items", async () => {
+    // Class-wise: the retain samples of the two classes the original puts the most probability on
+    // over the forget samples (their own label excluded), recomputed here in float64.
+    const classForget = selectByRule({ kind: 'classes', classes: [1] }, dataset.labels, dataset.classNames, split.train).indices;
+    const classRetain = retainOf(split.train, classForget);
+    const probabilities = tf.tidy(() => tf.softmax(trained.predict(makeInputBatch(dataset, classForget))).dataSync());
+    const confusion = [0, 1, 2, 3].map((c) => (c === 1 ? -Infinity : classForget.reduce((s, _, row) => s + probabilities[row * 4 + c]!, 0)));
+    const confused = [0, 1, 2, 3].sort((a, b) => confusion[b]! - confusion[a]!).slice(0, 2);
+    const items = classRetain.filter((i) => confused.includes(dataset.labels[i]!));
+    expect([...confusedClassItems(trained, dataset, classForget, classRetain)]).toEqual([...items]);
+    const noExtras = { ...checks, relearn: false, pgd: false };
+    // The evaluated model differs from the original, so the value cannot come from the wrong one.
+    const { assessment: a } = await assess(input(untrained, { forget: classForget, retain: classRetain, checks: noExtras }));
+    expect(a.boundary).toMatchObject({ rule: 'confused', items: items.length });
+    expect(a.boundary!.accuracy).toBeCloseTo(percent(untrained, items), 10);
+    expect(percent(untrained, items)).not.toBeCloseTo(percent(trained, items), 0);
+    // Random forgetting: the retain sample nearest each forget sample in the original's predictions.
+    const { assessment: b } = await assess(input(untrained, { checks: noExtras }));
+    const nearest = boundaryItems(trained, dataset, forget, retain);
+    expect(b.boundary).toMatchObject({ rule: 'nearest', items: nearest.length });
+    expect(b.boundary!.accuracy).toBeCloseTo(percent(untrained, nearest), 10);
+  });
+
+  it('a cancellation stops the evaluation, also while the MIA attacks run', async () => {
+    for (const at of ['predictions', 'MIA attacks (SVM)']) {
+      const controller = new AbortController();
+      const phases: string[] = [];
+      const onPhase = (name: string) => {
+        phases.push(name);
+        if (name === at) controller.abort();
+      };
+      await expect(assess(input(trained, { signal: controller.signal, onPhase }))).rejects.toBeInstanceOf(CancelledError);
+      expect(phases[phases.length - 1]).toBe(at);
+    }
   });
 
   it('PGD toward the forgotten label never lowers forget accuracy, and a vanishing budget changes nothing', () => {

@@ -20,7 +20,7 @@ describe('migrations', () => {
     expect(catalog.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(catalog.db.pragma('foreign_keys', { simple: true })).toBe(1);
     const tables = (catalog.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-    expect(tables).toEqual(['artifacts', 'checkpoints', 'datasets', 'forget_sets', 'latest_metrics', 'metrics', 'params', 'runs', 'splits', 'studies', 'study_runs']);
+    expect(tables).toEqual(['artifacts', 'checkpoints', 'datasets', 'forget_sets', 'latest_metrics', 'metrics', 'params', 'run_checkpoints', 'runs', 'splits', 'studies', 'study_runs']);
     catalog.close();
   });
 
@@ -43,6 +43,49 @@ describe('migrations', () => {
     upgraded.close();
     // Opening again is a no-op.
     Catalog.open(dir).close();
+  });
+
+  it('upgrade a version-3 catalog: checkpoints linked to their runs, paths inside the data directory made relative', () => {
+    const dir = makeTempDir('mig-v3');
+    const old = Catalog.open(dir, { migrateTo: 3 });
+    newRun(old, 'r1');
+    newRun(old, 'r2');
+    const hash = 'a'.repeat(64);
+    old.db.prepare('INSERT INTO checkpoints (hash, path, role, run_id, model, dataset, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(hash, path.join(dir, 'checkpoints', hash), 'original', 'r1', 'mlp', 'mnist', 5);
+    old.db.prepare('INSERT INTO checkpoints (hash, path, role, run_id, model, dataset, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('b'.repeat(64), '/elsewhere/cp', 'original', null, 'mlp', 'mnist', 6);
+    old.db.prepare('INSERT INTO artifacts (run_id, kind, path, hash, created_at) VALUES (?, ?, ?, ?, ?)').run('r1', 'scores', path.join(dir, 'artifacts', 'scores', 'x.scores'), 'ah', 7);
+    old.close();
+
+    const upgraded = Catalog.open(dir);
+    expect(upgraded.checkpoints.forRun('r1')).toEqual([{ hash, path: path.join(dir, 'checkpoints', hash), role: 'original', runId: 'r1', model: 'mlp', dataset: 'mnist', createdAt: 5 }]);
+    expect(upgraded.checkpoints.forRun('r2')).toEqual([]);
+    const stored = upgraded.db.prepare('SELECT path FROM checkpoints ORDER BY hash').pluck().all();
+    expect(stored).toEqual([path.join('checkpoints', hash), '/elsewhere/cp']);
+    expect(upgraded.db.prepare('SELECT path FROM artifacts').pluck().get()).toBe(path.join('artifacts', 'scores', 'x.scores'));
+    // The same bytes made by a second run: one checkpoint, two links.
+    upgraded.checkpoints.add({ hash, path: path.join(dir, 'checkpoints', hash), role: 'unlearned', runId: 'r2', model: 'mlp', dataset: 'mnist' });
+    expect(upgraded.checkpoints.forRun('r2')).toMatchObject([{ hash, role: 'unlearned', runId: 'r2' }]);
+    expect(upgraded.db.prepare('SELECT count(*) FROM checkpoints').pluck().get()).toBe(2);
+    upgraded.close();
+  });
+
+  it('upgrade a version-3 catalog copied elsewhere before the upgrade: its paths name the copy', () => {
+    const original = makeTempDir('mig-copy-from');
+    const old = Catalog.open(original, { migrateTo: 3 });
+    newRun(old, 'r1');
+    const hash = 'c'.repeat(64);
+    old.db.prepare('INSERT INTO checkpoints (hash, path, role, run_id, model, dataset, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(hash, path.join(original, 'checkpoints', hash), 'original', 'r1', 'mlp', 'mnist', 5);
+    old.db.prepare("INSERT INTO datasets (id, name, digest, source, height, width, channels, class_names, sample_count, created_at) VALUES (1, 'mnist', 'd', 'builtin', 28, 28, 1, '[]', 1, 1)").run();
+    old.db.prepare("INSERT INTO forget_sets (dataset_id, name, rule, seed, size, digest, path, created_at) VALUES (1, 'f', '{}', 1, 1, 'fd', ?, 1)").run(path.join(original, 'forget-sets', 'f.json'));
+    old.close();
+    const copy = path.join(makeTempDir('mig-copy-to'), 'data');
+    fs.cpSync(original, copy, { recursive: true });
+    fs.rmSync(original, { recursive: true });
+
+    const upgraded = Catalog.open(copy);
+    expect(upgraded.checkpoints.get(hash)?.path).toBe(path.join(copy, 'checkpoints', hash));
+    expect(upgraded.forgetSets.list()[0]?.path).toBe(path.join(copy, 'forget-sets', 'f.json'));
+    upgraded.close();
   });
 
   it('refuse a file that is not a database, naming it', () => {
@@ -75,6 +118,21 @@ describe('repositories round trip', () => {
     newRun(catalog, 'run-b');
     expect(() => catalog.runs.find('run-')).toThrow(/ambiguous/);
     expect(() => catalog.runs.find('zzz')).toThrow(/no run with id 'zzz'/);
+    catalog.close();
+  });
+
+  it('runs and checkpoints: id and hash prefixes match exactly, case by case, with no wildcard', () => {
+    const catalog = Catalog.open(makeTempDir('repo-prefix'));
+    for (const id of ['abc-1', 'Abd-2', 'x%y_z']) newRun(catalog, id);
+    for (const reference of ['%', '_', '%%', 'a%', 'ab_', 'ABC', '']) expect(() => catalog.runs.find(reference), reference).toThrow(/no run with id/);
+    expect(catalog.runs.find('ab').id).toBe('abc-1');
+    expect(catalog.runs.find('Ab').id).toBe('Abd-2');
+    expect(catalog.runs.find('x%').id).toBe('x%y_z');
+    expect(catalog.runs.find('x%y_').id).toBe('x%y_z');
+    for (const hash of ['ab01', 'ab02', 'cd01']) catalog.checkpoints.add({ hash, path: `/x/${hash}`, role: 'original', runId: 'abc-1', model: 'mlp', dataset: null });
+    expect(catalog.checkpoints.byHashPrefix('ab').map((c) => c.hash)).toEqual(['ab01', 'ab02']);
+    expect(catalog.checkpoints.byHashPrefix('c').map((c) => c.hash)).toEqual(['cd01']);
+    for (const reference of ['%', '_b01', 'AB01', 'c%', '']) expect(catalog.checkpoints.byHashPrefix(reference), reference).toEqual([]);
     catalog.close();
   });
 
@@ -158,6 +216,40 @@ describe('purge', () => {
     for (const p of report.removedPaths) expect(fs.existsSync(p)).toBe(false);
     expect(catalog.runs.get('drop')).toBeUndefined();
     expect(catalog.db.prepare("SELECT count(*) n FROM metrics WHERE run_id = 'drop'").get()).toEqual({ n: 0 });
+    catalog.close();
+  });
+});
+
+describe('purge with shared checkpoints', () => {
+  it('deletes a checkpoint folder only when no live run produced it or reads it', () => {
+    const catalog = Catalog.open(makeTempDir('purge-shared'));
+    const folder = (hash: string) => {
+      const p = path.join(catalog.checkpointsDir, hash);
+      fs.mkdirSync(p, { recursive: true });
+      fs.writeFileSync(path.join(p, 'weights.bin'), hash);
+      return p;
+    };
+    const [same, source] = ['d'.repeat(64), 'e'.repeat(64)];
+    for (const id of ['first', 'second', 'trainer']) newRun(catalog, id);
+    newRun(catalog, 'unlearner', { checkpoint: source });
+    for (const id of ['first', 'second', 'trainer', 'unlearner']) catalog.runs.finish(id, 'finished');
+    // Two runs made the same bytes; an unlearning run reads the trainer's checkpoint.
+    catalog.checkpoints.add({ hash: same, path: folder(same), role: 'original', runId: 'first', model: 'mlp', dataset: 'mnist' });
+    catalog.checkpoints.add({ hash: same, path: folder(same), role: 'original', runId: 'second', model: 'mlp', dataset: 'mnist' });
+    catalog.checkpoints.add({ hash: source, path: folder(source), role: 'original', runId: 'trainer', model: 'mlp', dataset: 'mnist' });
+    expect(catalog.checkpoints.forRun('second')).toMatchObject([{ hash: same, runId: 'second' }]);
+
+    catalog.runs.softDelete('first');
+    catalog.runs.softDelete('trainer');
+    expect(catalog.purge({ graceMs: 0 })).toEqual({ runs: 2, checkpoints: 0, removedPaths: [] });
+    expect(catalog.checkpoints.forRun('second')).toMatchObject([{ hash: same, path: path.join(catalog.checkpointsDir, same) }]);
+    expect(catalog.checkpoints.get(source)).toBeDefined();
+    for (const hash of [same, source]) expect(fs.existsSync(path.join(catalog.checkpointsDir, hash, 'weights.bin'))).toBe(true);
+
+    catalog.runs.softDelete('second');
+    catalog.runs.softDelete('unlearner');
+    const report = catalog.purge({ graceMs: 0 });
+    expect({ ...report, removedPaths: report.removedPaths.sort() }).toEqual({ runs: 2, checkpoints: 2, removedPaths: [same, source].map((h) => path.join(catalog.checkpointsDir, h)) });
     catalog.close();
   });
 });

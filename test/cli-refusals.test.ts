@@ -93,8 +93,8 @@ describe('every refusal exits 2 and changes nothing', () => {
     [['study', 'run', `YAML:${studyYaml('').replace('method: ft', 'method: raul, aggregator: nope')}`], /methods.0 \(FT\): .*aggregator 'nope'/],
     // Checked only by the engine: refused there, and the queued run (if any) is removed.
     [['evaluate', 'abcdef123'], /no checkpoint found at 'abcdef123'/],
-    [['evaluate', 'abcdef123', '--forget', '1'], /no checkpoint found at 'abcdef123'/],
-    [['unlearn', '--from', 'abcdef123', '--forget', '1', '--method', 'ft'], /no checkpoint found at 'abcdef123'/],
+    [['evaluate', 'abcdef123', '--forget', '1'], /no checkpoint 'abcdef123': give a checkpoint hash/],
+    [['unlearn', '--from', 'abcdef123', '--forget', '1', '--method', 'ft'], /no checkpoint 'abcdef123': give a checkpoint hash/],
     [['import', '/nonexistent/data.csv', '--format', 'csv'], /\/nonexistent\/data\.csv/],
     [['forget', '--dataset', 'nope', '--random', '10%'], /unknown dataset 'nope'/],
     [['forget', '--dataset', 'mnist', '--classes', '42'], /class 42 does not exist/],

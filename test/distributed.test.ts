@@ -181,8 +181,7 @@ describe('a study on workers (BullMQ on Redis)', () => {
     });
     let err = '';
     const code = await runCli(['study', 'run', writeStudy(), '--queue', queue, '--data-dir', coordinator.dataDir], { out: () => {}, err: (t) => (err += t + '\n'), isTTY: false });
-    expect(err).not.toMatch(/failed:/);
-    expect(code).toBe(0);
+    expect({ code, err }).toEqual({ code: 0, err: expect.not.stringMatching(/failed:/) });
     expect((await killed).signalCode).toBe('SIGKILL');
 
     // Every run once, finished, with the local run's numbers and series (no leftovers of the killed attempt).

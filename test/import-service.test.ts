@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { LetheEvent } from '../src/shared/lethe-api.js';
+import { METHOD_INFO, methodInfo } from '../src/main/engine/unlearn/method-info.js';
 import { serviceForTests, syntheticDataset, makeTempDir } from './helpers.js';
 
 const { dataDir, catalog, service } = serviceForTests('import-service');
@@ -130,5 +132,49 @@ describe('unlearning through the service', () => {
     await expect(service.startUnlearning({ ...base, method: 'raul', weights: [1, 2, 3] })).rejects.toThrow(/raul has 2 objectives \(retain, forget\); 3 weights were given/);
     await expect(service.startUnlearning({ ...base, method: 'raul', forgetSet: 99 })).rejects.toThrow(/no forget set with id 99/);
     expect((await service.listRuns()).length).toBe(before);
+  });
+});
+
+describe('cancellation through the service records nothing', () => {
+  const checkpointFolders = () => {
+    const root = path.join(dataDir, 'checkpoints');
+    return fs.existsSync(root) ? fs.readdirSync(root).sort() : [];
+  };
+
+  /** Starts a run, cancels it once `midRun` sees it under way, and returns it once ended. */
+  async function cancelledMidRun(start: () => Promise<{ id: string }>, midRun: (event: LetheEvent, runId: string) => boolean) {
+    let runId = '';
+    let cancelling = false;
+    const stop = service.subscribe((event) => {
+      if (runId && !cancelling && midRun(event, runId)) {
+        cancelling = true;
+        void service.cancelRun(runId);
+      }
+    });
+    runId = (await start()).id;
+    await service.waitForRun(runId);
+    stop();
+    expect(cancelling, 'the run was seen under way').toBe(true);
+    return service.getRun(runId);
+  }
+  const running = (event: LetheEvent, runId: string) => event.type === 'run-updated' && event.run.id === runId && event.run.status === 'running';
+
+  it.each(Object.keys(METHOD_INFO))('%s: cancelled mid-run, it leaves no checkpoint and no result', async (method) => {
+    const [random10] = await service.listForgetSets();
+    const before = checkpointFolders();
+    // Mid-run: at its first step, or once running for a method without steps.
+    const midRun = methodInfo(method).closedForm ? running : (event: LetheEvent, runId: string) => event.type === 'unlearn-step' && event.runId === runId;
+    const run = await cancelledMidRun(() => service.startUnlearning({ checkpoint: trainedCheckpoint, forgetSet: random10!.id, method, epochs: 3, batchSize: 8 }), midRun);
+    expect(run).toMatchObject({ status: 'cancelled', error: null, checkpoints: [] });
+    expect(run.latestMetrics.run_seconds).toBeUndefined();
+    expect(run.latestMetrics.forget_accuracy).toBeUndefined();
+    expect(checkpointFolders()).toEqual(before);
+  });
+
+  it('an evaluation cancelled mid-run records no metric and no score file', async () => {
+    const [random10] = await service.listForgetSets();
+    const run = await cancelledMidRun(() => service.startEvaluation({ checkpoint: trainedCheckpoint, forgetSet: random10!.id }), running);
+    expect(run).toMatchObject({ status: 'cancelled', error: null, artifacts: [] });
+    expect(run.latestMetrics).toEqual({});
   });
 });

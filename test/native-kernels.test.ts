@@ -2,8 +2,8 @@
  * The native training kernels (native/, oneDNN) against the cpu backend: the fused
  * convolution and batch-norm ops forward and backward, whole training steps of the conv
  * nets, and the addon's refusal of tensors outside the heap. Where the addon is not
- * built these tests are skipped, except under LETHE_REQUIRE_NATIVE=1 (CI), where its
- * absence fails.
+ * built these tests are skipped, except in CI or under LETHE_REQUIRE_NATIVE=1, where its
+ * absence fails (test/requirements.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,12 +16,10 @@ import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js'
 import { Random } from '../src/main/engine/random.js';
 import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';
 import { trainingStep } from '../src/main/engine/train/trainer.js';
+import { requirement } from './requirements.js';
 
 const native = loadNativeAddon();
-
-it('the native kernels are built where they are required', () => {
-  if (process.env.LETHE_REQUIRE_NATIVE === '1') expect(native.addon ? 'built' : native.reason).toBe('built');
-});
+const nativeKernels = requirement('native', 'the native kernels addon', native.addon ? null : native.reason);
 
 function randomArray(length: number, seed: number): Float32Array {
   const random = new Random(seed);
@@ -38,7 +36,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, tolerance: nu
   expect(worst / scale, what).toBeLessThan(tolerance);
 }
 
-describe.skipIf(!native.addon)('native training kernels', () => {
+describe.skipIf(nativeKernels.skip)('native training kernels', () => {
   beforeAll(async () => {
     await initBackend('wasm');
   });

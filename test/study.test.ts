@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StudyConfigInput } from '../src/shared/study-config.js';
 import { formatStudyTable } from '../src/shared/study-format.js';
 import type { StudyProgress } from '../src/shared/lethe-api.js';
+import type { RunDetail } from '../src/shared/catalog-types.js';
 import { serviceForTests } from './helpers.js';
 
 const { catalog, engine, service } = serviceForTests('study');
@@ -41,28 +42,7 @@ describe('studies', () => {
     const retrain = table.rows[1]!;
     for (const m of ['UA', 'RA', 'TA', 'MIA'] as const) expect(retrain.metrics![m].gap).toBe(0);
     expect(retrain.avgGap).toBe(0);
-    // GA's cells are the mean and sample std of its two evaluations, its gaps |mean - Retrain|.
-    const study = catalog.studies.byName('mnist-small')!;
-    const evaluations = study.runIds.map((id) => catalog.runs.get(id)!).filter((r) => r.kind === 'evaluate');
-    expect(evaluations).toHaveLength(6);
-    const gaRuns = study.runIds.map((id) => catalog.runs.get(id)!).filter((r) => r.method === 'ga');
-    const gaCheckpoints = gaRuns.map((r) => catalog.checkpoints.forRun(r.id)[0]!.hash);
-    const gaUA = evaluations.filter((e) => gaCheckpoints.includes(e.config.checkpoint as string)).map((e) => catalog.runs.latestMetrics(e.id).UA!);
-    expect(gaUA).toHaveLength(2);
-    const ga = table.rows[2]!;
-    const mean = (gaUA[0]! + gaUA[1]!) / 2;
-    expect(ga.metrics!.UA.mean).toBeCloseTo(mean, 10);
-    expect(ga.metrics!.UA.std).toBeCloseTo(Math.abs(gaUA[0]! - gaUA[1]!) / Math.SQRT2, 10);
-    expect(ga.metrics!.UA.gap).toBeCloseTo(Math.abs(mean - retrain.metrics!.UA.mean), 10);
-    expect(ga.avgGap).toBeCloseTo((['UA', 'RA', 'TA', 'MIA'] as const).reduce((s, m) => s + ga.metrics![m].gap!, 0) / 4, 10);
-    expect(ga.rte!.mean).toBeGreaterThan(0);
-    // Best per column is marked among the two methods only.
-    expect(table.rows[0]!.best).toEqual([]);
-    expect(ga.best.includes('avgGap') !== table.rows[3]!.best.includes('avgGap') || ga.avgGap === table.rows[3]!.avgGap).toBe(true);
-    // Every format carries the rows.
-    for (const format of ['text', 'markdown', 'csv', 'latex'] as const) expect(formatStudyTable(table, format)).toContain('RAUL-UniDist-UPGrad');
-    expect(formatStudyTable(table, 'csv').split('\n')).toHaveLength(5);
-    expect(JSON.parse(formatStudyTable(table, 'json')).rows).toHaveLength(4);
+    // Every cell and format is checked against the catalog's per-run metrics in the next test.
     // Pareto over the four method runs.
     const pareto = await service.getStudyPareto({ study: 'mnist-small', objectives: ['UA_gap', 'TA'] });
     expect(pareto.points).toHaveLength(4);
@@ -70,11 +50,174 @@ describe('studies', () => {
     expect(pareto.hypervolume).toBeGreaterThan(0);
   });
 
+  it('every cell of the table, recomputed from the per-run metrics in the catalog, and the same numbers in every format', async () => {
+    const table = await service.getStudyTable('mnist-small');
+    // The test's own reading of the catalog, through the service: each run, its evaluation's metrics and its run time.
+    const study = (await service.listStudies()).find((s) => s.name === 'mnist-small')!;
+    const runs = await Promise.all(study.runIds.map((id) => service.getRun(id)));
+    const evaluationOf = new Map(runs.filter((r) => r.kind === 'evaluate').map((r) => [r.config.checkpoint as string, r.latestMetrics]));
+    const rowRuns: [string, number, (r: RunDetail) => boolean][] = [
+      ['Original', 1, (r) => r.kind === 'train'],
+      ['Retrain', 1, (r) => r.kind === 'retrain'],
+      ['GA', 2, (r) => r.kind === 'unlearn' && r.method === 'ga'],
+      ['RAUL-UniDist-UPGrad', 2, (r) => r.kind === 'unlearn' && r.method === 'raul'],
+    ];
+    const average = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sampleStd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s, x) => s + (x - average(xs)) ** 2, 0) / (xs.length - 1)));
+    const metrics = ['UA', 'RA', 'TA', 'MIA'] as const;
+    const expected = rowRuns.map(([label, planned, belongs]) => {
+      const own = runs.filter(belongs);
+      const evaluations = own.map((r) => evaluationOf.get(r.checkpoints[0]!.hash)!);
+      expect(evaluations.every((e) => e !== undefined)).toBe(true);
+      const column = (key: string) => evaluations.map((e) => e[key]!);
+      const seconds = own.map((r) => r.latestMetrics.run_seconds!);
+      return {
+        label,
+        repeats: own.length,
+        planned,
+        cells: Object.fromEntries(metrics.map((m) => [m, { mean: average(column(m)), std: sampleStd(column(m)) }])) as Record<(typeof metrics)[number], { mean: number; std: number }>,
+        rte: { mean: average(seconds), std: sampleStd(seconds) },
+        boundary: average(column('boundary_accuracy')),
+        pgd: average(column('pgd_forget_accuracy')),
+        relearn: average(column('relearn_steps')),
+      };
+    });
+    const retrainRow = expected[1]!;
+    const gaps = expected.map((row) => Object.fromEntries(metrics.map((m) => [m, Math.abs(row.cells[m].mean - retrainRow.cells[m].mean)])) as Record<(typeof metrics)[number], number>);
+    const avgGaps = gaps.map((g) => (g.UA + g.RA + g.TA + g.MIA) / 4);
+    // Best per column among the two method rows: the lower gap, Avg. Gap and run time.
+    const best = expected.map(() => [] as string[]);
+    const markLower = (column: string, value: (k: number) => number) => {
+      const [ga, raul] = [value(2), value(3)];
+      if (ga <= raul) best[2]!.push(column);
+      if (raul <= ga) best[3]!.push(column);
+    };
+    for (const m of metrics) markLower(m, (k) => gaps[k]![m]);
+    markLower('avgGap', (k) => avgGaps[k]!);
+    markLower('rte', (k) => expected[k]!.rte.mean);
+
+    expect(table.rows.map((r) => [r.label, r.repeats, r.planned])).toEqual(expected.map((e) => [e.label, e.repeats, e.planned]));
+    table.rows.forEach((row, k) => {
+      const want = expected[k]!;
+      for (const m of metrics) {
+        expect(row.metrics![m].mean, `${want.label} ${m} mean`).toBeCloseTo(want.cells[m].mean, 10);
+        expect(row.metrics![m].std, `${want.label} ${m} std`).toBeCloseTo(want.cells[m].std, 10);
+        expect(row.metrics![m].gap, `${want.label} ${m} gap`).toBeCloseTo(gaps[k]![m], 10);
+      }
+      expect(row.avgGap, `${want.label} Avg. Gap`).toBeCloseTo(avgGaps[k]!, 10);
+      expect(row.rte!.mean, `${want.label} RTE`).toBeCloseTo(want.rte.mean, 10);
+      expect(row.rte!.std, `${want.label} RTE std`).toBeCloseTo(want.rte.std, 10);
+      expect(row.boundary, `${want.label} boundary`).toBeCloseTo(want.boundary, 10);
+      expect(row.pgd, `${want.label} PGD`).toBeCloseTo(want.pgd, 10);
+      expect(row.relearnSteps, `${want.label} relearning`).toBeCloseTo(want.relearn, 10);
+      expect([...row.best].sort(), `${want.label} best marks`).toEqual([...best[k]!].sort());
+    });
+    // The two seeds differ, so the spread is real, not a default 0.
+    expect(expected[2]!.cells.UA.std + expected[2]!.cells.RA.std + expected[2]!.cells.MIA.std).toBeGreaterThan(0);
+
+    // Every format, parsed back: the same numbers to the printed precision, the same best marks.
+    const printed = (row: (typeof expected)[number], k: number): [number[], number, string | null][] => {
+      const spread = row.repeats > 1;
+      return [
+        ...metrics.map((m): [number[], number, string | null] => [spread ? [row.cells[m].mean, row.cells[m].std, gaps[k]![m]] : [row.cells[m].mean, gaps[k]![m]], 2, m]),
+        [[avgGaps[k]!], 2, 'avgGap'],
+        [spread ? [row.rte.mean, row.rte.std] : [row.rte.mean], 1, 'rte'],
+        [[row.boundary], 2, null],
+        [[row.pgd], 2, null],
+        [[row.relearn], 1, null],
+        [[row.repeats, row.planned], 0, null],
+      ];
+    };
+    const checkCells = (format: string, cellTexts: string[][], isBest: (text: string) => boolean) => {
+      expect(cellTexts, format).toHaveLength(expected.length);
+      cellTexts.forEach((texts, k) => {
+        const columns = printed(expected[k]!, k);
+        expect(texts, `${format}: ${expected[k]!.label}`).toHaveLength(columns.length);
+        columns.forEach(([values, digits, bestColumn], c) => {
+          const numbers = (texts[c]!.match(/\d+(\.\d+)?/g) ?? []).map(Number);
+          expect(numbers, `${format}: ${expected[k]!.label}, column ${c + 1}: '${texts[c]}'`).toHaveLength(values.length);
+          numbers.forEach((n, i) => expect(Math.abs(n - values[i]!), `${format}: ${expected[k]!.label}, column ${c + 1}: '${texts[c]}'`).toBeLessThanOrEqual(0.5 * 10 ** -digits + 1e-9));
+          expect(isBest(texts[c]!), `${format}: ${expected[k]!.label}, best mark in '${texts[c]}'`).toBe(bestColumn !== null && best[k]!.includes(bestColumn));
+        });
+      });
+    };
+    const lines = (format: 'text' | 'markdown' | 'latex') => formatStudyTable(table, format).split('\n');
+    const rowLines = (all: string[], start: (label: string) => string) => expected.map((e) => all.find((l) => l.startsWith(start(e.label)))!);
+    checkCells(
+      'text',
+      rowLines(lines('text'), (label) => `${label} `).map((l) => l.trim().split(/\s{2,}/).slice(1)),
+      (t) => t.endsWith('*'),
+    );
+    checkCells(
+      'markdown',
+      rowLines(lines('markdown'), (label) => `| ${label} |`).map((l) => l.slice(2, -2).split(' | ').slice(1)),
+      (t) => t.startsWith('**') && t.endsWith('**'),
+    );
+    checkCells(
+      'latex',
+      rowLines(lines('latex'), (label) => `${label} &`).map((l) => l.replace(/ \\\\$/, '').split(' & ').slice(1)),
+      (t) => t.startsWith('\\textbf{'),
+    );
+    // CSV and JSON carry the full values.
+    const [header, ...csvRows] = formatStudyTable(table, 'csv').split('\n').map((l) => l.split(','));
+    expect(csvRows).toHaveLength(expected.length);
+    const field = (row: string[], name: string) => row[header!.indexOf(name)]!;
+    csvRows.forEach((row, k) => {
+      const want = expected[k]!;
+      expect(field(row, 'label')).toBe(want.label);
+      expect([Number(field(row, 'repeats')), Number(field(row, 'planned'))]).toEqual([want.repeats, want.planned]);
+      for (const m of metrics) {
+        expect(Number(field(row, `${m}_mean`))).toBeCloseTo(want.cells[m].mean, 10);
+        expect(Number(field(row, `${m}_std`))).toBeCloseTo(want.cells[m].std, 10);
+        expect(Number(field(row, `${m}_gap`))).toBeCloseTo(gaps[k]![m], 10);
+      }
+      expect(Number(field(row, 'avg_gap'))).toBeCloseTo(avgGaps[k]!, 10);
+      expect(Number(field(row, 'rte_mean'))).toBeCloseTo(want.rte.mean, 10);
+      expect(Number(field(row, 'rte_std'))).toBeCloseTo(want.rte.std, 10);
+      expect(Number(field(row, 'boundary'))).toBeCloseTo(want.boundary, 10);
+      expect(Number(field(row, 'pgd'))).toBeCloseTo(want.pgd, 10);
+      expect(Number(field(row, 'relearn_steps'))).toBeCloseTo(want.relearn, 10);
+      expect(field(row, 'best').split(' ').filter(Boolean).sort()).toEqual([...best[k]!].sort());
+    });
+    expect(JSON.parse(formatStudyTable(table, 'json'))).toEqual(table);
+  });
+
   it('skips everything the catalog already has when run again', async () => {
     const before = catalog.runs.list().length;
     const outcome = await service.runStudy(base);
     expect(outcome).toMatchObject({ created: 0, skipped: 12, failed: [] });
     expect(catalog.runs.list()).toHaveLength(before);
+  });
+
+  it('a study run cancelled mid-run stops the study and records nothing for that run', async () => {
+    const withFt: StudyConfigInput = { ...base, name: 'mnist-cancel', methods: [...base.methods, { label: 'FT', method: 'ft', epochs: 1 }] };
+    let ftRun = '';
+    let cancelling = false;
+    const stop = service.subscribe((event) => {
+      if (event.type === 'study-progress' && event.progress.status === 'started' && event.progress.label.startsWith('FT')) ftRun = event.progress.runId;
+      // Cancel at FT's first step, as Ctrl-C in the CLI does.
+      if (event.type === 'unlearn-step' && event.runId === ftRun && !cancelling) {
+        cancelling = true;
+        void service.cancelRun(ftRun);
+      }
+    });
+    await expect(service.runStudy(withFt)).rejects.toThrow(/FT \(seed 1\): cancelled; the study stops \(run it again to resume\)/);
+    stop();
+    expect(cancelling).toBe(true);
+    const ft = await service.getRun(ftRun);
+    expect(ft).toMatchObject({ status: 'cancelled', error: null, checkpoints: [] });
+    // Nothing of FT is in the study: no run, no evaluation, an empty row; the other rows are the catalog's.
+    const study = (await service.listStudies()).find((s) => s.name === 'mnist-cancel')!;
+    expect(study.runIds).not.toContain(ftRun);
+    const table = await service.getStudyTable('mnist-cancel');
+    expect(table.rows.map((r) => [r.label, r.repeats, r.planned])).toEqual([
+      ['Original', 1, 1],
+      ['Retrain', 1, 1],
+      ['GA', 2, 2],
+      ['RAUL-UniDist-UPGrad', 2, 2],
+      ['FT', 0, 2],
+    ]);
+    expect(table.rows[4]!.metrics).toBeNull();
   });
 
   it('resumes a study whose engine was killed mid-way without redoing finished runs or duplicating rows', async () => {

@@ -175,4 +175,21 @@ describe('checkpoints', () => {
     expect(() => resolveCheckpoint(root, 'ffffff')).toThrow(/no checkpoint found at 'ffffff'/);
     m.dispose();
   });
+
+  it('verifies a copy under another name against the hash its provenance records', () => {
+    const m = model('mlp');
+    const saved = saveCheckpoint(makeTempDir('ckpt-src'), m);
+    const copy = path.join(makeTempDir('ckpt-copy'), 'x');
+    fs.cpSync(saved.path, copy, { recursive: true });
+    loadCheckpoint(copy).dispose();
+    const weights = path.join(copy, 'weights.bin');
+    const bytes = fs.readFileSync(weights);
+    bytes[bytes.length - 1]! ^= 1;
+    fs.writeFileSync(weights, bytes);
+    expect(() => loadCheckpoint(copy)).toThrow(`checkpoint ${copy} is corrupt: its content hash is`);
+    fs.copyFileSync(path.join(saved.path, 'weights.bin'), weights);
+    fs.writeFileSync(path.join(copy, 'provenance.json'), '{}');
+    expect(() => loadCheckpoint(copy)).toThrow(new CorruptCheckpointError(`checkpoint ${copy} cannot be verified: its folder is not named by its content hash and its provenance.json records none`));
+    m.dispose();
+  });
 });

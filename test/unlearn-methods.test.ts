@@ -130,13 +130,24 @@ describe('unlearning methods show their defining behaviour', () => {
     model.dispose();
   });
 
-  it('RAUL-HeldDist runs with a live or a frozen reference', async () => {
+  it('RAUL-HeldDist with a live reference differentiates through it, a frozen one does not', async () => {
+    const runs = [];
     for (const frozenReference of [false, true]) {
-      const { model, steps } = await unlearn('raul', { reference: 'heldout', frozenReference, aggregator: 'mgda', lr: 0.01, epochs: 1 });
+      // From the briefly trained model: on the saturated one every loss is 0 in float32.
+      const { model, steps } = await unlearn('raul', { reference: 'heldout', frozenReference, aggregator: 'mean', lr: 0.01, epochs: 1 }, dataset, soft);
       expect(steps.length).toBe(Math.ceil(retain.length / 32));
       for (const s of steps) expect(s.losses.every(Number.isFinite)).toBe(true);
+      runs.push({ steps, weights: model.trainableVariables().flatMap((v) => Array.from(v.dataSync())) });
       model.dispose();
     }
+    const [live, frozen] = runs as [(typeof runs)[number], (typeof runs)[number]];
+    // First step: the model is still the original and both draw the same batches, so the
+    // losses agree; the forget gradients do not (only the live reference is differentiated),
+    // which the cosine between the two objectives' gradients shows.
+    expect(live.steps[0]!.losses[1]).toBeGreaterThan(0);
+    live.steps[0]!.losses.forEach((loss, k) => expect(Math.abs(frozen.steps[0]!.losses[k]! - loss)).toBeLessThanOrEqual(1e-5 * loss));
+    expect(Math.abs(live.steps[0]!.cosines[0]! - frozen.steps[0]!.cosines[0]!)).toBeGreaterThan(1e-3);
+    expect(live.weights.some((w, k) => w !== frozen.weights[k])).toBe(true);
   });
 
   it('Retrain never reads a forget sample and takes its input statistics from the retain set', async () => {
@@ -196,10 +207,85 @@ describe('unlearning methods show their defining behaviour', () => {
     optimizer.dispose();
   });
 
+  it("SalUn's mask is the float64 top-k of the forget gradient's magnitudes over all weights (MLP, gradient by hand)", () => {
+    const model = Classifier.create({ architecture: 'mlp', inputShape: [8, 8, 1], numClasses: 4, normalization: channelStatistics(dataset, split.train), seed: 4 });
+    const ratio = 0.3;
+    const config = parseUnlearnConfig({ checkpoint: 'x', forgetSet: 1, method: 'salun', batchSize: forget.length, maskRatio: ratio });
+    const masks = saliencyMasks({ model, dataset, forget, config: { ...config, lr: 0, epochs: 1 }, random: new Random(1, 'unlearn') } as never);
+    // Forward and backward of the mean cross-entropy over the forget set (one batch) in float64.
+    const params = model.trainableVariables();
+    expect(params.map((p) => p.shape)).toEqual([[64, 256], [256], [256, 256], [256], [256, 4], [4]]);
+    const [W1, b1, W2, b2, W3, b3] = params.map((p) => Float64Array.from(p.dataSync()));
+    const { mean: mu, std } = model.spec.normalization;
+    const inputs = makeInputBatch(dataset, forget);
+    const x = Float64Array.from(inputs.dataSync(), (v) => (v - mu[0]!) / std[0]!);
+    inputs.dispose();
+    const B = forget.length;
+    const dense = (input: Float64Array, W: Float64Array, b: Float64Array, nIn: number, nOut: number, relu: boolean) => {
+      const out = new Float64Array(B * nOut);
+      for (let n = 0; n < B; n++)
+        for (let j = 0; j < nOut; j++) {
+          let v = b[j]!;
+          for (let i = 0; i < nIn; i++) v += input[n * nIn + i]! * W[i * nOut + j]!;
+          out[n * nOut + j] = relu ? Math.max(v, 0) : v;
+        }
+      return out;
+    };
+    const h1 = dense(x, W1!, b1!, 64, 256, true);
+    const h2 = dense(h1, W2!, b2!, 256, 256, true);
+    const z = dense(h2, W3!, b3!, 256, 4, false);
+    const dz = new Float64Array(B * 4);
+    for (let n = 0; n < B; n++) {
+      const row = [0, 1, 2, 3].map((c) => z[n * 4 + c]!);
+      const top = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - top));
+      const sum = e.reduce((a, b) => a + b, 0);
+      for (let c = 0; c < 4; c++) dz[n * 4 + c] = (e[c]! / sum - (dataset.labels[forget[n]!] === c ? 1 : 0)) / B;
+    }
+    /** Gradients of a dense layer's weights and bias, and of its input (through the input's ReLU). */
+    const back = (input: Float64Array, W: Float64Array, dOut: Float64Array, nIn: number, nOut: number) => {
+      const dW = new Float64Array(nIn * nOut);
+      const db = new Float64Array(nOut);
+      const dIn = new Float64Array(B * nIn);
+      for (let n = 0; n < B; n++)
+        for (let j = 0; j < nOut; j++) {
+          const d = dOut[n * nOut + j]!;
+          if (d === 0) continue;
+          db[j]! += d;
+          for (let i = 0; i < nIn; i++) {
+            dW[i * nOut + j]! += input[n * nIn + i]! * d;
+            if (input[n * nIn + i]! > 0) dIn[n * nIn + i]! += W[i * nOut + j]! * d;
+          }
+        }
+      return { dW, db, dIn };
+    };
+    const g3 = back(h2, W3!, dz, 256, 4);
+    const g2 = back(h1, W2!, g3.dIn, 256, 256);
+    const g1 = back(x, W1!, g2.dIn, 64, 256);
+    const saliency = [g1.dW, g1.db, g2.dW, g2.db, g3.dW, g3.db].flatMap((g) => Array.from(g, Math.abs));
+    const mask = params.flatMap((p) => Array.from(masks.get(p)!.dataSync()));
+    const k = Math.floor(ratio * saliency.length);
+    const threshold = [...saliency].sort((a, b) => b - a)[k - 1]!;
+    expect(threshold).toBeGreaterThan(0);
+    expect(mask.reduce((a, b) => a + b, 0)).toBe(k);
+    // float32 against float64: only weights within a hair of the threshold may fall either way.
+    let nearThreshold = 0;
+    saliency.forEach((s, i) => {
+      if (Math.abs(s - threshold) <= 1e-4 * threshold) nearThreshold += 1;
+      else expect(mask[i], `weight ${i}: saliency ${s}, threshold ${threshold}`).toBe(s > threshold ? 1 : 0);
+    });
+    expect(nearThreshold).toBeLessThan(20);
+    [...masks.values()].forEach((m) => m.dispose());
+    model.dispose();
+  });
+
   it('NegGrad+ with a small a raises the forget loss and keeps retain accuracy', async () => {
     const before = forgetLoss(soft);
-    const { model } = await unlearn('neggrad+', { alpha: 0.5, lr: 0.02, epochs: 2, momentum: 0 }, dataset, soft);
-    expect(forgetLoss(model)).toBeGreaterThan(before);
+    const { model } = await unlearn('neggrad+', { alpha: 0.5, lr: 0.01, epochs: 2, momentum: 0 }, dataset, soft);
+    expect(forgetLoss(model)).toBeGreaterThan(before + 0.02);
+    // At lr 0.02 the ascent wins (retain accuracy fell to 77%): this rate keeps it.
+    expect(accuracy(soft, retain)).toBeGreaterThan(0.95);
+    expect(accuracy(model, retain)).toBeGreaterThanOrEqual(accuracy(soft, retain) - 0.01);
     model.dispose();
   });
 

@@ -56,7 +56,7 @@ Environment:
 /** Every option any command declares (those shared by several are declared alike). */
 const ALL_OPTIONS: OptionSpecs = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options));
 
-export async function runCli(argv: string[], io: Output = consoleOutput): Promise<number> {
+export async function runCli(argv: string[], io: Output = consoleOutput()): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: ALL_OPTIONS, allowPositionals: true, strict: true });

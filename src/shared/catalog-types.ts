@@ -35,14 +35,19 @@ export interface MetricPoint {
   time: number;
 }
 
-export interface CheckpointRecord {
+/** A saved model, content-addressed: the same bytes are one checkpoint, whichever runs made them. */
+export interface StoredCheckpoint {
   hash: string;
   path: string;
-  role: CheckpointRole;
-  runId: string | null;
   model: string;
   dataset: string | null;
   createdAt: number;
+}
+
+/** A checkpoint as one run produced it. */
+export interface CheckpointRecord extends StoredCheckpoint {
+  role: CheckpointRole;
+  runId: string;
 }
 
 export interface ArtifactRecord {

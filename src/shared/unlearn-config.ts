@@ -44,6 +44,25 @@ export const UnlearnConfigSchema = z.strictObject({
 export type UnlearnConfig = z.output<typeof UnlearnConfigSchema>;
 export type UnlearnConfigInput = z.input<typeof UnlearnConfigSchema>;
 
+/**
+ * The options every method's run reads (what to unlearn, the optimizer, the schedule,
+ * the seed); the others belong to one method or aggregator, which declares them in its
+ * registry entry.
+ */
+export const COMMON_UNLEARN_OPTIONS = [
+  'checkpoint',
+  'forgetSet',
+  'method',
+  'optimizer',
+  'lr',
+  'momentum',
+  'weightDecay',
+  'epochs',
+  'batchSize',
+  'seed',
+  'evalBatchSize',
+] as const satisfies readonly (keyof UnlearnConfig)[];
+
 export function parseUnlearnConfig(input: unknown): UnlearnConfig {
   return parseOrExplain(UnlearnConfigSchema, input, 'unlearning config');
 }

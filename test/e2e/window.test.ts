@@ -3,7 +3,8 @@
  * Train page, watch progress move, cancel one run and finish another, find both on the
  * Runs page with the right status, open the finished one and see its curves.
  * Screenshots go to test-output/e2e/. Needs `npm run build` (npm test does it) and
- * /usr/bin/chromium (.ci/run installs it; elsewhere the test is skipped without it).
+ * /usr/bin/chromium (.ci/run installs it; elsewhere the test is skipped without it, except
+ * in CI or under LETHE_REQUIRE_CHROMIUM=1, where its absence fails: test/requirements.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,12 +13,13 @@ import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers.js';
+import { requirement } from '../requirements.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
+const chromiumBrowser = requirement('chromium', 'Chromium', fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} does not exist (apt-get install chromium)`);
 const shots = path.resolve('test-output/e2e');
 
-describe.skipIf(!haveChromium && !process.env.CI)('window in Chromium over the HTTP bridge', () => {
+describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge', () => {
   let server: ChildProcess;
   let browser: Browser;
   let page: Page;

@@ -69,8 +69,9 @@ function filesIn(folder: string): string[] {
   return fs.readdirSync(folder).filter((name) => !name.startsWith('.')).map((name) => path.join(folder, name));
 }
 
-/** A checkpoint folder by full hash or unique prefix (the engine's rule, without loading tfjs). */
+/** A checkpoint folder given as itself, or by full hash or unique prefix (the engine's rule, without loading tfjs). */
 function checkpointFolder(dataDir: string, reference: string): string {
+  if (path.isAbsolute(reference) && fs.existsSync(path.join(reference, 'model.json'))) return reference;
   const root = path.join(dataDir, 'checkpoints');
   const matches = fs.existsSync(root) ? fs.readdirSync(root).filter((name) => /^[0-9a-f]{64}$/.test(name) && name.startsWith(reference)) : [];
   if (matches.length !== 1) throw new InvalidRequestError(`checkpoint '${reference}' is ${matches.length ? 'ambiguous' : 'not'} in ${root}`);
@@ -91,6 +92,13 @@ function checkpointFiles(dataDir: string, reference: string): string[] {
   const provenance = JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')) as { dataset?: { name?: string }; from?: string };
   const from = provenance.from ? filesIn(checkpointFolder(dataDir, provenance.from)) : [];
   return [...filesIn(folder), ...from, ...(provenance.dataset?.name ? datasetFiles(dataDir, provenance.dataset.name) : [])];
+}
+
+/** The job with its checkpoint named by its folder, so that it can travel as a path under the data directory. */
+export function withCheckpointFolder<J extends EngineJob>(job: J): J {
+  if (job.kind === 'unlearn') return { ...job, config: { ...job.config, checkpoint: checkpointFolder(job.dataDir, job.config.checkpoint) } };
+  if (job.kind === 'evaluate') return { ...job, checkpoint: checkpointFolder(job.dataDir, job.checkpoint) };
+  return job;
 }
 
 /** Every file of the coordinator's data directory that a job reads. */
@@ -128,9 +136,9 @@ async function inPlace(file: string, sha256: string): Promise<boolean> {
   return fs.existsSync(file) && (await sha256OfFile(file)) === sha256;
 }
 
-function intactCheckpoint(folder: string): boolean {
+async function intactCheckpoint(folder: string): Promise<boolean> {
   try {
-    return checkpointFolderHash(folder) === path.basename(folder);
+    return (await checkpointFolderHash(folder)) === path.basename(folder);
   } catch {
     return false;
   }
@@ -148,7 +156,10 @@ export async function commitUpload(dataDir: string, uploadId: string, outputs: A
   const foreign = outputs.find((ref) => !OUTPUT_PATHS.some((pattern) => pattern.test(ref.path)));
   if (foreign) throw new Error(`a job's output cannot be ${foreign.path}: only checkpoint files and score files are accepted`);
   const folderOf = (ref: ArtifactRef) => (ref.path.startsWith('checkpoints/') ? ref.path.split('/').slice(0, 2).join('/') : undefined);
-  const checkpoints = [...new Set(outputs.map(folderOf).filter((f) => f !== undefined))].filter((folder) => !intactCheckpoint(path.join(dataDir, folder)));
+  const checkpoints: string[] = [];
+  for (const folder of new Set(outputs.map(folderOf).filter((f) => f !== undefined))) {
+    if (!(await intactCheckpoint(path.join(dataDir, folder)))) checkpoints.push(folder);
+  }
   const files: ArtifactRef[] = [];
   for (const ref of outputs) {
     const folder = folderOf(ref);
@@ -157,7 +168,7 @@ export async function commitUpload(dataDir: string, uploadId: string, outputs: A
     if (folder === undefined) files.push(ref);
   }
   for (const folder of checkpoints) {
-    const actual = checkpointFolderHash(path.join(incoming, folder));
+    const actual = await checkpointFolderHash(path.join(incoming, folder));
     if (actual !== path.basename(folder)) throw new Error(`uploaded checkpoint ${path.basename(folder)} has content hash ${actual}`);
   }
   // Checkpoint folders move whole (one rename), other files one by one.
@@ -182,7 +193,7 @@ export async function commitUpload(dataDir: string, uploadId: string, outputs: A
 export async function checkResultFiles(dataDir: string, result: EngineJobResult): Promise<void> {
   if (result.kind === 'train' || result.kind === 'unlearn') {
     const { hash, path: folder } = result.checkpoint;
-    if (folder !== `checkpoints/${hash}` || !intactCheckpoint(path.join(dataDir, folder))) throw new Error(`the job's checkpoint ${hash} is not in ${dataDir} with that content hash`);
+    if (folder !== `checkpoints/${hash}` || !(await intactCheckpoint(path.join(dataDir, folder)))) throw new Error(`the job's checkpoint ${hash} is not in ${dataDir} with that content hash`);
   }
   if (result.kind === 'evaluate' && result.scores) {
     const { hash, path: file } = result.scores;

@@ -29,6 +29,7 @@ import { BUILTIN_DATASETS, datasetCachePath } from '../engine/data/builtin-datas
 import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
 import { evaluationRunConfig, unlearnRunConfig } from './study-plan.js';
+import { resolveCheckpoint } from './checkpoint-resolver.js';
 import { JobCancelledError, type JobEngine, type JobHandlers } from './engine-client.js';
 import { QueueEngineClient } from './queue-engine-client.js';
 
@@ -44,8 +45,11 @@ export class LetheService implements LetheRequests {
   private readonly listeners = new Set<(event: LetheEvent) => void>();
   /** Engine and job id of each run this process handed to an engine and that has not ended. */
   private readonly activeJobs = new Map<string, { engine: JobEngine; jobId: string }>();
-  /** Settles when each such run's outcome is recorded: with the error if its input was refused. */
-  private readonly runEnds = new Map<string, Promise<InvalidRequestError | undefined>>();
+  /**
+   * Settles when each such run's outcome is recorded, with the error its waiters get
+   * instead of the run: its input was refused, or its outcome could not be recorded.
+   */
+  private readonly runEnds = new Map<string, Promise<Error | undefined>>();
   private readonly catalog: Catalog;
   private readonly engine: JobEngine;
   private readonly appVersion: string;
@@ -78,11 +82,11 @@ export class LetheService implements LetheRequests {
     if (run) this.publish({ type: 'run-updated', run: this.summary(run) });
   }
 
-  private summary(run: RunRecord): RunSummary {
+  private summary(run: RunRecord, latestMetrics = this.catalog.runs.latestMetrics(run.id)): RunSummary {
     const end = run.finishedAt ?? (run.status === 'running' ? Date.now() : null);
     return {
       ...run,
-      latestMetrics: this.catalog.runs.latestMetrics(run.id),
+      latestMetrics,
       durationSeconds: run.startedAt !== null && end !== null ? (end - run.startedAt) / 1000 : null,
     };
   }
@@ -101,8 +105,9 @@ export class LetheService implements LetheRequests {
   }
 
   private async checkDataset(name: string): Promise<void> {
+    if (isBuiltinDataset(name) || this.catalog.datasets.byName(name)) return;
     const datasets = await this.listDatasets();
-    if (!datasets.some((d) => d.name === name)) throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
+    throw new InvalidRequestError(`unknown dataset '${name}'; available: ${datasets.map((d) => d.name).join(', ')}`);
   }
 
   async listModels(): Promise<ModelOption[]> {
@@ -110,7 +115,8 @@ export class LetheService implements LetheRequests {
   }
 
   async listRuns(): Promise<RunSummary[]> {
-    return this.catalog.runs.list().map((run) => this.summary(run));
+    const latest = this.catalog.runs.latestMetricsByRun();
+    return this.catalog.runs.list().map((run) => this.summary(run, latest.get(run.id) ?? {}));
   }
 
   async getRun(id: string): Promise<RunDetail> {
@@ -159,15 +165,31 @@ export class LetheService implements LetheRequests {
    * Hands a recorded run's job to the engine and follows it: running when started, the
    * outcome recorded by `record` when it finishes, failed or cancelled otherwise. A run
    * whose input the engine refuses never ran: its row is removed, as if never recorded.
+   * A catalog write that fails meanwhile (a full disk) stops the job and fails the run.
    */
   private track<J extends EngineJob>(id: string, engineJob: J, handlers: JobHandlers, record: (result: ResultOf<J>) => void): void {
+    let catalogFailure: Error | undefined;
+    const stopOnFailure =
+      <A extends unknown[]>(write: ((...args: A) => void) | undefined) =>
+      (...args: A) => {
+        try {
+          write?.(...args);
+        } catch (error) {
+          catalogFailure ??= error as Error;
+          this.engine.cancel(job.jobId);
+        }
+      };
     const job = this.engine.submit(engineJob, {
-      ...handlers,
+      onProgress: handlers.onProgress,
+      onEpoch: stopOnFailure(handlers.onEpoch),
+      onUnlearnStep: stopOnFailure(handlers.onUnlearnStep),
       onStarted: (backend) => {
-        void (backend ? Promise.resolve(backend) : this.engine.ready()).then((backend) => {
-          this.catalog.runs.markRunning(id, backend);
-          this.publishRun(id);
-        });
+        void (backend ? Promise.resolve(backend) : this.engine.ready()).then(
+          stopOnFailure((backend: BackendInfo) => {
+            this.catalog.runs.markRunning(id, backend);
+            this.publishRun(id);
+          }),
+        );
       },
       onNotice: (message) => this.publish({ type: 'run-notice', runId: id, message }),
     });
@@ -175,10 +197,12 @@ export class LetheService implements LetheRequests {
     const ended = job.result
       .then(
         (result) => {
+          if (catalogFailure) throw catalogFailure;
           record(result);
           return undefined;
         },
         (error: Error) => {
+          if (catalogFailure) throw catalogFailure;
           if (error instanceof InvalidRequestError) {
             this.catalog.runs.discard(id);
             this.publish({ type: 'run-refused', runId: id, error: error.message });
@@ -189,10 +213,7 @@ export class LetheService implements LetheRequests {
           return undefined;
         },
       )
-      .catch((error: Error) => {
-        this.catalog.runs.finish(id, 'failed', `recording the result failed: ${error.message}`);
-        return undefined;
-      })
+      .catch((error: Error) => this.failUnrecorded(id, error))
       .finally(() => {
         this.activeJobs.delete(id);
         this.runEnds.delete(id);
@@ -201,11 +222,25 @@ export class LetheService implements LetheRequests {
     this.runEnds.set(id, ended);
   }
 
-  /** Resolves with the run once it has ended (at once for an ended run); throws if its input was refused. */
+  /** Ends a run the catalog could not record: failed with the reason if the catalog takes that much, else the reason is the waiters'. */
+  private failUnrecorded(id: string, error: Error): Error | undefined {
+    const reason = `the catalog could not record the run: ${error.message}`;
+    try {
+      this.catalog.runs.finish(id, 'failed', reason);
+      return undefined;
+    } catch {
+      return new Error(reason);
+    }
+  }
+
+  /**
+   * Resolves with the run once it has ended (at once for an ended run); throws if its
+   * input was refused or its outcome could not be recorded.
+   */
   async waitForRun(id: string): Promise<RunSummary> {
     const run = this.findRun(id);
-    const refusal = await this.runEnds.get(run.id);
-    if (refusal) throw refusal;
+    const error = await this.runEnds.get(run.id);
+    if (error) throw error;
     return this.summary(this.catalog.runs.get(run.id)!);
   }
 
@@ -232,30 +267,32 @@ export class LetheService implements LetheRequests {
   async startUnlearning(input: UnlearnConfigInput): Promise<RunSummary> {
     const config = parseUnlearnConfig(input);
     const info = checkMethodChoice(config);
-    const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === config.forgetSet);
+    const forgetSet = this.catalog.forgetSets.byId(config.forgetSet);
     if (!forgetSet) throw new NotFoundError(`no forget set with id ${config.forgetSet} (see lethe forget list)`);
-    const dataset = this.catalog.datasets.list().find((d) => d.id === forgetSet.datasetId);
-    const checkpoint = this.catalog.checkpoints.list().find((c) => c.hash.startsWith(config.checkpoint));
+    const dataset = this.catalog.datasets.byId(forgetSet.datasetId);
+    const checkpoint = await resolveCheckpoint(this.catalog, config.checkpoint);
+    const recorded = unlearnRunConfig({ ...config, checkpoint: checkpoint.hash });
     const id = randomUUID();
     this.catalog.db.transaction(() => {
       this.catalog.runs.create({
         id,
         kind: config.method === 'retrain' ? 'retrain' : 'unlearn',
         dataset: dataset?.name,
-        model: checkpoint?.model,
+        model: checkpoint.model,
         method: config.method,
         aggregator: info.multiObjective ? config.aggregator : undefined,
-        config: unlearnRunConfig(config),
+        config: recorded,
         seed: config.seed,
         appVersion: this.appVersion,
         ownerPid: process.pid,
       });
-      this.catalog.runs.setParams(id, { ...flattenConfig(config), objectives: info.objectives.join(' | ') });
+      this.catalog.runs.setParams(id, { ...flattenConfig(recorded), objectives: info.objectives.join(' | ') });
     })();
     this.publishRun(id);
     this.track(
       id,
-      { kind: 'unlearn', config, forgetSetPath: forgetSet.path, dataDir: this.catalog.dataDir },
+      // The engine loads the folder verified above.
+      { kind: 'unlearn', config: { ...config, checkpoint: checkpoint.path }, forgetSetPath: forgetSet.path, dataDir: this.catalog.dataDir },
       {
         onUnlearnStep: (step) => {
           const values: Record<string, number> = {};
@@ -285,7 +322,7 @@ export class LetheService implements LetheRequests {
             path: result.checkpoint.path,
             role: config.method === 'retrain' ? 'retrain' : 'unlearned',
             runId: id,
-            model: checkpoint?.model ?? 'unknown',
+            model: checkpoint.model,
             dataset: result.dataset.name,
           });
           const { accuracy: a, originalAccuracy: o } = result;
@@ -316,21 +353,19 @@ export class LetheService implements LetheRequests {
    */
   async startEvaluation(input: EvaluationRequestInput): Promise<RunSummary> {
     const request = parseEvaluationRequest(input);
-    const forgetSet = this.catalog.forgetSets.list().find((f) => f.id === request.forgetSet);
+    const forgetSet = this.catalog.forgetSets.byId(request.forgetSet);
     if (!forgetSet) throw new NotFoundError(`no forget set with id ${request.forgetSet} (see lethe forget list)`);
-    const matches = this.catalog.checkpoints.list().filter((c) => c.hash.startsWith(request.checkpoint));
-    if (matches.length > 1) throw new InvalidRequestError(`checkpoint prefix '${request.checkpoint}' is ambiguous`);
-    const checkpoint = matches[0];
-    const config = evaluationRunConfig(request, checkpoint?.hash ?? request.checkpoint);
+    const checkpoint = await resolveCheckpoint(this.catalog, request.checkpoint);
+    const config = evaluationRunConfig(request, checkpoint.hash);
     const id = randomUUID();
     this.catalog.db.transaction(() => {
-      this.catalog.runs.create({ id, kind: 'evaluate', dataset: checkpoint?.dataset ?? undefined, model: checkpoint?.model, config, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.create({ id, kind: 'evaluate', dataset: checkpoint.dataset ?? undefined, model: checkpoint.model, config, appVersion: this.appVersion, ownerPid: process.pid });
       this.catalog.runs.setParams(id, { checkpoint: config.checkpoint, forgetSet: config.forgetSet, ...flattenConfig(config.checks) });
     })();
     this.publishRun(id);
     this.track(
       id,
-      { kind: 'evaluate', checkpoint: config.checkpoint, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, checks: config.checks, batchSize: config.batchSize } },
+      { kind: 'evaluate', checkpoint: checkpoint.path, dataDir: this.catalog.dataDir, forget: { path: forgetSet.path, checks: config.checks, batchSize: config.batchSize } },
       {},
       (result) => {
         const a = result.assessment!;
@@ -463,7 +498,7 @@ export class LetheService implements LetheRequests {
       const existing = this.catalog.datasets.byDigest(dataset.digest);
       if (existing) return outcome(existing, true);
       if (isBuiltinDataset(dataset.name)) throw new InvalidRequestError(`'${dataset.name}' is a built-in dataset; import under another --name`);
-      const taken = this.catalog.datasets.list().find((d) => d.name === dataset.name);
+      const taken = this.catalog.datasets.byName(dataset.name);
       if (taken) throw new InvalidRequestError(`a dataset named '${dataset.name}' already exists with other content (digest ${taken.digest.slice(0, 12)}); choose another name`);
       // The file moves inside the transaction: if the move fails, the row is rolled back.
       const record = this.catalog.db.transaction(() => {
@@ -525,6 +560,12 @@ export class LetheService implements LetheRequests {
       throw new Error(`run ${run.id} is ${run.status} in another Lethe process (pid ${run.ownerPid}); cancel it there`);
     }
     throw new Error(`run ${run.id} has already ${run.status === 'finished' ? 'finished' : `ended (${run.status})`}`);
+  }
+
+  /** Cancels the runs this process started and waits until each outcome is recorded: call before closing the catalog. */
+  async cancelActiveRuns(): Promise<void> {
+    for (const { engine, jobId } of this.activeJobs.values()) engine.cancel(jobId);
+    await Promise.all(this.runEnds.values());
   }
 
   async deleteRun(id: string): Promise<void> {

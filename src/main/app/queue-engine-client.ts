@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import type { BackendInfo } from '../../shared/backend.js';
 import type { EngineJob, EngineJobResult, ResultOf } from '../../shared/engine-protocol.js';
 import { InvalidRequestError } from '../../shared/validation.js';
-import { checkResultFiles, commitUpload, describeFile, jobInputs, relativePath } from './artifacts.js';
+import { checkResultFiles, commitUpload, describeFile, jobInputs, relativePath, withCheckpointFolder } from './artifacts.js';
 import { JobCancelledError, JobFailedError, JobRefusedError, type JobEngine, type JobHandlers, type RunningJob } from './engine-client.js';
 import { mapJobPaths, mapResultPaths, QUEUE_NAME, runsAnywhere, type QueuedEngineJob, type QueuedJobData, type QueuedJobOutcome, type QueuedJobProgress } from './queue-protocol.js';
 
@@ -80,9 +80,16 @@ export class QueueEngineClient implements JobEngine {
 
   submit<J extends EngineJob>(job: J, handlers: JobHandlers = {}): RunningJob<ResultOf<J>> {
     if (!runsAnywhere(job)) return this.local.submit(job, handlers);
-    const relative = mapJobPaths(job, (file) => relativePath(job.dataDir, file));
+    let located: QueuedEngineJob;
+    let relative: QueuedEngineJob;
+    try {
+      located = withCheckpointFolder(job);
+      relative = mapJobPaths(located, (file) => relativePath(job.dataDir, file));
+    } catch (error) {
+      return { jobId: `${job.kind}-refused`, result: Promise.reject(error as Error) };
+    }
     const jobId = `${job.kind}-${createHash('sha256').update(JSON.stringify(relative)).digest('hex').slice(0, 32)}`;
-    const result = this.run(jobId, job, relative, handlers) as Promise<ResultOf<J>>;
+    const result = this.run(jobId, located, relative, handlers) as Promise<ResultOf<J>>;
     return { jobId, result };
   }
 

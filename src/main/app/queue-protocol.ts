@@ -42,16 +42,16 @@ export interface QueuedJobOutcome {
   worker: string;
 }
 
-/** The job with every path passed through `map` (to or from relative paths). */
+/** The job with every path passed through `map` (to or from relative paths); its checkpoint must be a folder (withCheckpointFolder). */
 export function mapJobPaths(job: QueuedEngineJob, map: (file: string) => string): QueuedEngineJob {
   const dataDir = map(job.dataDir);
   switch (job.kind) {
     case 'train':
       return { ...job, dataDir };
     case 'unlearn':
-      return { ...job, dataDir, forgetSetPath: map(job.forgetSetPath) };
+      return { ...job, dataDir, config: { ...job.config, checkpoint: map(job.config.checkpoint) }, forgetSetPath: map(job.forgetSetPath) };
     case 'evaluate':
-      return { ...job, dataDir, forget: job.forget && { ...job.forget, path: map(job.forget.path) } };
+      return { ...job, dataDir, checkpoint: map(job.checkpoint), forget: job.forget && { ...job.forget, path: map(job.forget.path) } };
   }
 }
 

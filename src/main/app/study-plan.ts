@@ -7,12 +7,9 @@ import type { StudyConfig, StudyEntry } from '../../shared/study-config.js';
 import { parseTrainConfig, type TrainConfig } from '../../shared/train-config.js';
 import { parseUnlearnConfig, type UnlearnConfig } from '../../shared/unlearn-config.js';
 import { configHash } from '../catalog/runs-repository.js';
-import { methodInfo } from '../engine/unlearn/method-info.js';
+import { unlearnRunConfig } from '../engine/unlearn/run-config.js';
 
-/** What the catalog stores as an unlearning run's config. */
-export function unlearnRunConfig(config: UnlearnConfig): UnlearnConfig & { objectives: string[] } {
-  return { ...config, objectives: methodInfo(config.method).objectives };
-}
+export { unlearnRunConfig };
 
 /** What the catalog stores as an evaluation run's config: the request with the checkpoint's full hash. */
 export function evaluationRunConfig(request: EvaluationRequest, checkpointHash: string): EvaluationRequest {

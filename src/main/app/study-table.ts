@@ -8,12 +8,12 @@ import { parseStudyConfig, STUDY_METRICS, type ParetoAnalysis, type ParetoObject
 import type { StudyRecord } from '../../shared/catalog-types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { hypervolume, paretoFront } from '../engine/evaluation/pareto.js';
-import { meanStd } from '../engine/evaluation/statistics.js';
+import { averageGap, bestOf, gapsToRetrain, gapToRetrain, meanStd } from '../../shared/study-statistics.js';
 import { methodInfo } from '../engine/unlearn/method-info.js';
 import { entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
 
 /** One finished, evaluated run of a row. */
-interface Repeat {
+export interface Repeat {
   runId: string;
   seed: number | null;
   lr: number | null;
@@ -78,8 +78,10 @@ function collectRows(catalog: Catalog, study: StudyRecord): { config: StudyConfi
 /** Mean and std without the count, as a table cell holds them. */
 const pick = ({ mean, std }: { mean: number; std: number }) => ({ mean, std });
 
+const valuesOf = (repeats: Repeat[], key: string): number[] => repeats.map((r) => r.metrics[key]).filter((v): v is number => v !== undefined);
+
 const rowMean = (repeats: Repeat[], key: string): number | null => {
-  const values = repeats.map((r) => r.metrics[key]).filter((v): v is number => v !== undefined);
+  const values = valuesOf(repeats, key);
   return values.length ? meanStd(values).mean : null;
 };
 
@@ -88,13 +90,14 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
   const retrain = collected.find((r) => r.role === 'retrain')!;
   const retrainMean = Object.fromEntries(STUDY_METRICS.map((m) => [m, rowMean(retrain.repeats, m)])) as Record<StudyMetric, number | null>;
   const rows: StudyRow[] = collected.map((row) => {
-    const stats = STUDY_METRICS.map((m) => meanStd(row.repeats.map((r) => r.metrics[m]).filter((v): v is number => v !== undefined)));
     const metrics = row.repeats.length
       ? (Object.fromEntries(
-          STUDY_METRICS.map((m, k) => [m, { ...pick(stats[k]!), gap: retrainMean[m] === null ? null : Math.abs(stats[k]!.mean - retrainMean[m]) }]),
+          STUDY_METRICS.map((m) => {
+            const { mean, std } = meanStd(valuesOf(row.repeats, m));
+            return [m, { mean, std, gap: retrainMean[m] === null ? null : gapToRetrain(mean, retrainMean[m]) }];
+          }),
         ) as Record<StudyMetric, StudyCell>)
       : null;
-    const gaps = metrics ? STUDY_METRICS.map((m) => metrics[m].gap) : [];
     const seconds = row.repeats.map((r) => r.seconds).filter((s): s is number => s !== null);
     return {
       label: row.label,
@@ -104,7 +107,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
       repeats: row.repeats.length,
       planned: row.planned,
       metrics,
-      avgGap: gaps.length && gaps.every((g) => g !== null) ? (gaps as number[]).reduce((a, b) => a + b, 0) / gaps.length : null,
+      avgGap: metrics ? averageGap({ UA: metrics.UA.gap, RA: metrics.RA.gap, TA: metrics.TA.gap, MIA: metrics.MIA.gap }) : null,
       rte: seconds.length ? pick(meanStd(seconds)) : null,
       boundary: rowMean(row.repeats, 'boundary_accuracy'),
       pgd: rowMean(row.repeats, 'pgd_forget_accuracy'),
@@ -114,16 +117,14 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
   });
   // Best among the methods: the smallest gap per metric, Avg. Gap and run time.
   const methods = rows.filter((r) => r.role === 'method' && r.metrics);
-  const markBest = (column: string, score: (r: StudyRow) => number | null) => {
-    const scored = methods.map((r) => [r, score(r)] as const).filter((e): e is readonly [StudyRow, number] => e[1] !== null);
-    if (scored.length < 2) return;
-    const best = Math.min(...scored.map(([, v]) => v));
-    for (const [r, v] of scored) if (v === best) r.best.push(column);
-  };
+  const markBest = (column: string, score: (r: StudyRow) => number | null) =>
+    bestOf(methods.map(score)).forEach((isBest, i) => {
+      if (isBest) methods[i]!.best.push(column);
+    });
   for (const m of STUDY_METRICS) markBest(m, (r) => r.metrics![m].gap);
   markBest('avgGap', (r) => r.avgGap);
   markBest('rte', (r) => r.rte?.mean ?? null);
-  const forgetSet = catalog.forgetSets.list().find((f) => f.id === study.forgetSetId);
+  const forgetSet = study.forgetSetId === null ? undefined : catalog.forgetSets.byId(study.forgetSetId);
   return {
     study: study.name,
     dataset: config.dataset,
@@ -136,18 +137,19 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
 
 /** The objective's value for one run, as minimised. */
 function objectiveValue(objective: ParetoObjective, repeat: Repeat, retrain: Record<string, number>): number {
-  const gap = (m: StudyMetric) => Math.abs(repeat.metrics[m]! - retrain[m]!);
+  const metrics = (source: Record<string, number>) => Object.fromEntries(STUDY_METRICS.map((m) => [m, source[m]!])) as Record<StudyMetric, number>;
+  const { gaps, avgGap } = gapsToRetrain(metrics(repeat.metrics), metrics(retrain));
   switch (objective) {
     case 'UA_gap':
-      return gap('UA');
+      return gaps.UA;
     case 'RA_gap':
-      return gap('RA');
+      return gaps.RA;
     case 'TA_gap':
-      return gap('TA');
+      return gaps.TA;
     case 'MIA_gap':
-      return gap('MIA');
+      return gaps.MIA;
     case 'avg_gap':
-      return STUDY_METRICS.reduce((s, m) => s + gap(m), 0) / STUDY_METRICS.length;
+      return avgGap;
     case 'RA':
       return -repeat.metrics.RA!;
     case 'TA':
@@ -157,14 +159,20 @@ function objectiveValue(objective: ParetoObjective, repeat: Repeat, retrain: Rec
   }
 }
 
-/** The non-dominated runs of a study over two or three objectives, and their hypervolume. */
-export function studyPareto(catalog: Catalog, study: StudyRecord, request: ParetoRequest): ParetoAnalysis {
-  const { rows } = collectRows(catalog, study);
-  const retrain = rows.find((r) => r.role === 'retrain')!.repeats[0];
-  if (!retrain) throw new Error(`study '${study.name}' has no evaluated Retrain yet`);
-  const runs = rows.filter((r) => r.role === 'method').flatMap((r) => r.repeats.map((repeat) => ({ label: r.label, repeat })));
-  if (runs.length === 0) throw new Error(`study '${study.name}' has no evaluated method runs yet`);
-  const values = runs.map(({ repeat }) => request.objectives.map((o) => objectiveValue(o, repeat, retrain.metrics)));
+/** One evaluated method run as the Pareto analysis sees it. */
+export interface ParetoRun {
+  label: string;
+  repeat: Repeat;
+}
+
+/**
+ * The non-dominated runs over two or three objectives and their hypervolume, against
+ * the request's reference point or, by default, each objective's worst value plus 10% of
+ * its range (plus 1 where all runs agree).
+ */
+export function paretoAnalysis(study: string, runs: ParetoRun[], retrain: Record<string, number>, request: ParetoRequest): ParetoAnalysis {
+  if (runs.length === 0) throw new Error(`study '${study}' has no evaluated method runs yet`);
+  const values = runs.map(({ repeat }) => request.objectives.map((o) => objectiveValue(o, repeat, retrain)));
   let reference = request.reference;
   if (reference) {
     if (reference.length !== request.objectives.length) throw new Error(`the reference point has ${reference.length} coordinates for ${request.objectives.length} objectives`);
@@ -177,10 +185,19 @@ export function studyPareto(catalog: Catalog, study: StudyRecord, request: Paret
   }
   const front = new Set(paretoFront(values));
   return {
-    study: study.name,
+    study,
     objectives: request.objectives,
     points: runs.map(({ label, repeat }, i) => ({ runId: repeat.runId, label, seed: repeat.seed, lr: repeat.lr, values: values[i]!, dominated: !front.has(i) })),
     reference,
     hypervolume: hypervolume(values, reference),
   };
+}
+
+/** The non-dominated runs of a study over two or three objectives, and their hypervolume. */
+export function studyPareto(catalog: Catalog, study: StudyRecord, request: ParetoRequest): ParetoAnalysis {
+  const { rows } = collectRows(catalog, study);
+  const retrain = rows.find((r) => r.role === 'retrain')!.repeats[0];
+  if (!retrain) throw new Error(`study '${study.name}' has no evaluated Retrain yet`);
+  const runs = rows.filter((r) => r.role === 'method').flatMap((r) => r.repeats.map((repeat) => ({ label: r.label, repeat })));
+  return paretoAnalysis(study.name, runs, retrain.metrics, request);
 }

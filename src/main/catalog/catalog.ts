@@ -1,9 +1,10 @@
 /**
  * The catalog: one SQLite database (`<data-dir>/catalog.sqlite`) behind small
- * repositories. Files (checkpoints, artifacts) stay on disk; rows hold their path and
- * hash. Deleting is soft; `purge` removes soft-deleted runs for good, with their
- * checkpoints and artifacts, and then every file under the data directory's
- * checkpoints/ and artifacts/ folders that no row refers to.
+ * repositories. Files (checkpoints, artifacts, forget sets) stay on disk; rows hold
+ * their hash and their path, relative to the data directory when inside it. Deleting
+ * is soft; `purge` removes soft-deleted runs for good with their artifacts, every
+ * checkpoint no live run produced or reads, and then every file under the data
+ * directory's checkpoints/ and artifacts/ folders that no row refers to.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import type Database from 'better-sqlite3';
 import type { PurgeReport } from '../../shared/catalog-types.js';
 import { ArtifactsRepository } from './artifacts-repository.js';
 import { CheckpointsRepository } from './checkpoints-repository.js';
+import { DataDirPaths } from './data-dir-paths.js';
 import { openDatabase } from './database.js';
 import { DatasetsRepository } from './datasets-repository.js';
 import { ForgetSetsRepository } from './forget-sets-repository.js';
@@ -39,15 +41,18 @@ export class Catalog {
   readonly forgetSets: ForgetSetsRepository;
   readonly studies: StudiesRepository;
 
+  private readonly paths: DataDirPaths;
+
   private constructor(
     readonly db: Database.Database,
     readonly dataDir: string,
   ) {
+    this.paths = new DataDirPaths(dataDir);
     this.runs = new RunsRepository(db);
-    this.checkpoints = new CheckpointsRepository(db);
-    this.artifacts = new ArtifactsRepository(db);
+    this.checkpoints = new CheckpointsRepository(db, this.paths);
+    this.artifacts = new ArtifactsRepository(db, this.paths);
     this.datasets = new DatasetsRepository(db);
-    this.forgetSets = new ForgetSetsRepository(db);
+    this.forgetSets = new ForgetSetsRepository(db, this.paths);
     this.studies = new StudiesRepository(db);
   }
 
@@ -56,41 +61,46 @@ export class Catalog {
   }
 
   get checkpointsDir(): string {
-    return path.join(this.dataDir, 'checkpoints');
+    return path.join(this.paths.dataDir, 'checkpoints');
   }
 
   get artifactsDir(): string {
-    return path.join(this.dataDir, 'artifacts');
+    return path.join(this.paths.dataDir, 'artifacts');
   }
 
   /**
-   * Removes soft-deleted runs and what only they owned, then unreferenced files.
-   * Files younger than `graceMs` are kept: a job in another process may have written
-   * its checkpoint and not yet recorded it.
+   * Removes soft-deleted runs (their metrics, params, artifact rows and checkpoint links
+   * go with them), then every checkpoint that no remaining run produced or names in its
+   * config (the source of an unlearning run, the model of an evaluation), then the files
+   * no row refers to. Files younger than `graceMs` are kept: a job in another process may
+   * have written its checkpoint and not yet recorded it.
    */
   purge(options: { graceMs?: number; now?: number } = {}): PurgeReport {
     const graceMs = options.graceMs ?? 5 * 60_000;
     const now = options.now ?? Date.now();
-    const { runs, checkpoints } = this.db.transaction(() => {
-      const doomed = (this.db.prepare('SELECT id FROM runs WHERE deleted_at IS NOT NULL').all() as { id: string }[]).map((r) => r.id);
-      let removedCheckpoints = 0;
-      for (const id of doomed) {
-        removedCheckpoints += this.db.prepare('DELETE FROM checkpoints WHERE run_id = ?').run(id).changes;
-        this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
-      }
-      return { runs: doomed.length, checkpoints: removedCheckpoints };
-    }).immediate();
+    const { runs, checkpoints } = this.db.transaction(() => ({
+      runs: this.db.prepare('DELETE FROM runs WHERE deleted_at IS NOT NULL').run().changes,
+      checkpoints: this.db
+        .prepare(
+          `DELETE FROM checkpoints WHERE hash NOT IN (SELECT hash FROM run_checkpoints)
+           AND hash NOT IN (SELECT json_extract(config, '$.checkpoint') FROM runs WHERE json_extract(config, '$.checkpoint') IS NOT NULL)`,
+        )
+        .run().changes,
+    })).immediate();
 
-    const referenced = new Set<string>([
-      ...(this.db.prepare('SELECT path FROM checkpoints').all() as { path: string }[]).map((r) => path.resolve(r.path)),
-      ...(this.db.prepare('SELECT path FROM artifacts').all() as { path: string }[]).map((r) => path.resolve(r.path)),
-    ]);
+    const referenced = new Set<string>();
+    for (const table of ['checkpoints', 'artifacts']) {
+      for (const stored of this.db.prepare(`SELECT path FROM ${table}`).pluck().all() as string[]) {
+        // A referenced file keeps the folders that hold it.
+        for (let p = this.paths.toAbsolute(stored); !referenced.has(p) && p !== path.dirname(p); p = path.dirname(p)) referenced.add(p);
+      }
+    }
     const removedPaths: string[] = [];
     for (const dir of [this.checkpointsDir, this.artifactsDir]) {
       if (!fs.existsSync(dir)) continue;
       for (const name of fs.readdirSync(dir)) {
         const entry = path.resolve(dir, name);
-        if (referenced.has(entry) || [...referenced].some((p) => p.startsWith(entry + path.sep))) continue;
+        if (referenced.has(entry)) continue;
         const staging = /^\.staging-(\d+)-/.exec(name);
         if (staging && processAlive(Number(staging[1]))) continue;
         if (now - fs.statSync(entry).mtimeMs < graceMs) continue;

@@ -69,6 +69,17 @@ export class DatasetsRepository {
     return row && toDataset(row);
   }
 
+  byId(id: number): DatasetRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined;
+    return row && toDataset(row);
+  }
+
+  /** The first dataset recorded under a name (names are not unique: a re-import under another digest is refused by the service). */
+  byName(name: string): DatasetRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM datasets WHERE name = ? ORDER BY created_at LIMIT 1').get(name) as DatasetRow | undefined;
+    return row && toDataset(row);
+  }
+
   list(): DatasetRecord[] {
     return (this.db.prepare('SELECT * FROM datasets ORDER BY name, created_at').all() as DatasetRow[]).map(toDataset);
   }

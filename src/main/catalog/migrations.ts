@@ -3,7 +3,12 @@
  * version reached; an old catalog is upgraded in place, never recreated. Append new
  * migrations; never edit one that has shipped.
  */
+import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { UnlearnConfigSchema } from '../../shared/unlearn-config.js';
+import { unlearnRunConfig } from '../engine/unlearn/run-config.js';
+import { storedPath } from './data-dir-paths.js';
+import { configHash } from './runs-repository.js';
 
 export interface Migration {
   version: number;
@@ -154,7 +159,85 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE studies ADD COLUMN forget_set_id INTEGER REFERENCES forget_sets(id);
       `),
   },
+  {
+    version: 4,
+    description: 'checkpoints shared by runs, paths relative to the data directory, indexed lookups',
+    up: (db) => {
+      // A checkpoint is its content: many runs may produce the same bytes, each linked with its role.
+      db.exec(`
+        ALTER TABLE checkpoints RENAME TO checkpoints_v3;
+        CREATE TABLE checkpoints (
+          hash TEXT PRIMARY KEY,
+          path TEXT NOT NULL,
+          model TEXT NOT NULL,
+          dataset TEXT,
+          created_at INTEGER NOT NULL
+        );
+        INSERT INTO checkpoints (hash, path, model, dataset, created_at) SELECT hash, path, model, dataset, created_at FROM checkpoints_v3;
+        CREATE TABLE run_checkpoints (
+          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          hash TEXT NOT NULL REFERENCES checkpoints(hash),
+          role TEXT NOT NULL CHECK (role IN ('original', 'retrain', 'unlearned')),
+          created_at INTEGER NOT NULL,
+          PRIMARY KEY (run_id, hash)
+        );
+        CREATE INDEX run_checkpoints_hash ON run_checkpoints(hash);
+        INSERT INTO run_checkpoints (run_id, hash, role, created_at) SELECT run_id, hash, role, created_at FROM checkpoints_v3 WHERE run_id IS NOT NULL;
+        DROP TABLE checkpoints_v3;
+        CREATE INDEX artifacts_run ON artifacts(run_id);
+        CREATE INDEX datasets_name ON datasets(name);
+      `);
+      relativizePaths(db);
+    },
+  },
+  {
+    version: 5,
+    description: 'unlearning runs record only the options of their method and aggregator',
+    up: (db) => {
+      // Re-recorded with today's registries on purpose: the hash must be the one a study
+      // plans for the same run now, so a study run again still finds (and skips) it.
+      const update = db.prepare('UPDATE runs SET config = ?, config_hash = ? WHERE id = ?');
+      for (const { id, config } of db.prepare("SELECT id, config FROM runs WHERE kind IN ('unlearn', 'retrain')").all() as { id: string; config: string }[]) {
+        let recorded;
+        try {
+          // Recorded configs carry derived keys (objectives) that user input may not: strip them.
+          recorded = unlearnRunConfig(UnlearnConfigSchema.strip().parse(JSON.parse(config)));
+        } catch {
+          continue; // a config this version cannot read (a method since removed) keeps its record
+        }
+        update.run(JSON.stringify(recorded), configHash(recorded), id);
+      }
+    },
+  },
 ];
+
+/**
+ * Stores the paths of files inside the data directory relative to it. A data directory
+ * copied before this upgrade still names the one it was copied from: that one is known
+ * from its checkpoint rows (the engine writes `<data-dir>/checkpoints/<hash>`).
+ */
+function relativizePaths(db: Database.Database): void {
+  const dataDirs = new Set([path.dirname(path.resolve(db.name))]);
+  for (const { hash, path: folder } of db.prepare('SELECT hash, path FROM checkpoints').all() as { hash: string; path: string }[]) {
+    if (path.isAbsolute(folder) && path.basename(folder) === hash && path.basename(path.dirname(folder)) === 'checkpoints') {
+      dataDirs.add(path.dirname(path.dirname(folder)));
+    }
+  }
+  const relative = (file: string) => {
+    for (const dir of dataDirs) {
+      const stored = storedPath(dir, file);
+      if (!path.isAbsolute(stored)) return stored;
+    }
+    return file;
+  };
+  for (const [table, key] of [['checkpoints', 'hash'], ['forget_sets', 'id'], ['artifacts', 'id']] as const) {
+    const update = db.prepare(`UPDATE ${table} SET path = ? WHERE ${key} = ?`);
+    for (const row of db.prepare(`SELECT ${key} AS key, path FROM ${table}`).all() as { key: string | number; path: string }[]) {
+      const stored = relative(row.path);
+      if (stored !== row.path) update.run(stored, row.key);
+    }
+  }
+}
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { RunKind, RunRecord, RunStatus, MetricPoint } from '../../shared/catalog-types.js';
+import { keysWithPrefix } from './prefix-lookup.js';
 
 interface RunRow {
   id: string;
@@ -107,12 +108,14 @@ export class RunsRepository {
     return row && toRecord(row);
   }
 
-  /** A run by full id or unique id prefix. */
+  /** A run by full id or unique id prefix (matched exactly: case-sensitive, no wildcards). */
   find(reference: string): RunRecord {
-    const rows = this.db.prepare('SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at LIMIT 2').all(`${reference}%`) as RunRow[];
-    if (rows.length === 0) throw new Error(`no run with id '${reference}'`);
-    if (rows.length > 1 && rows[0]!.id !== reference) throw new Error(`run id prefix '${reference}' is ambiguous`);
-    return toRecord(rows[0]!);
+    const exact = this.get(reference);
+    if (exact) return exact;
+    const matches = keysWithPrefix(this.db, 'runs', 'id', reference);
+    if (matches.length === 0) throw new Error(`no run with id '${reference}'`);
+    if (matches.length > 1) throw new Error(`run id prefix '${reference}' is ambiguous`);
+    return this.get(matches[0]!)!;
   }
 
   list(options: { includeDeleted?: boolean } = {}): RunRecord[] {
@@ -209,4 +212,16 @@ export class RunsRepository {
     const rows = this.db.prepare('SELECT key, value FROM latest_metrics WHERE run_id = ?').all(id) as { key: string; value: number }[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
+
+  /** The latest metrics of every run, in one query (a list needs them all). */
+  latestMetricsByRun(): Map<string, Record<string, number>> {
+    const byRun = new Map<string, Record<string, number>>();
+    for (const [runId, key, value] of this.db.prepare('SELECT run_id, key, value FROM latest_metrics').raw().all() as [string, string, number][]) {
+      let metrics = byRun.get(runId);
+      if (!metrics) byRun.set(runId, (metrics = {}));
+      metrics[key] = value;
+    }
+    return byRun;
+  }
+
 }

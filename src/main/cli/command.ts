@@ -41,11 +41,23 @@ export interface Output {
   isTTY: boolean;
 }
 
-export const consoleOutput: Output = {
-  out: (text) => process.stdout.write(text + '\n'),
-  err: (text) => process.stderr.write(text + '\n'),
-  isTTY: process.stderr.isTTY === true,
-};
+/**
+ * The process's stdout and stderr. A reader that stops early (lethe runs | head -1)
+ * closes its pipe: what it would have read is dropped, quietly, and the command ends as usual.
+ */
+export function consoleOutput(): Output {
+  const writer = (stream: NodeJS.WriteStream) => {
+    let readerGone = false;
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && !readerGone) throw error;
+      readerGone = true;
+    });
+    return (text: string) => {
+      if (!readerGone) stream.write(text + '\n');
+    };
+  };
+  return { out: writer(process.stdout), err: writer(process.stderr), isTTY: process.stderr.isTTY === true };
+}
 
 export interface Command<O extends OptionSpecs = OptionSpecs> {
   name: string;
@@ -94,20 +106,23 @@ export function rendererDir(): string {
   return packageRoot() + 'out/renderer';
 }
 
-/** Opens the catalog and a service over it for one command; the engine starts only if used. */
+/**
+ * Opens the catalog and a service over it for one command; the engine starts only if
+ * used. However the command ends, its runs are cancelled and recorded before the catalog closes.
+ */
 export async function withService<T>(values: Values, use: (service: LetheService, catalog: Catalog) => Promise<T>): Promise<T> {
   const dataDir = ensureWritableDir(resolveDataDir(values['data-dir']));
   const catalog = Catalog.open(dataDir);
   const engine = new EngineClient();
+  const service = new LetheService({ catalog, engine, appVersion: appVersion() });
   try {
-    return await use(new LetheService({ catalog, engine, appVersion: appVersion() }), catalog);
+    return await use(service, catalog);
   } finally {
+    await service.cancelActiveRuns();
     await engine.shutdown();
     catalog.close();
   }
 }
-
-const TERMINAL_STATUSES = ['finished', 'failed', 'cancelled'];
 
 /**
  * Starts a run and follows it to its end: its own events go to `onEvent`, Ctrl-C
@@ -121,27 +136,22 @@ export async function followRun(
   io: Output,
 ): Promise<RunSummary> {
   let runId = '';
-  const ended = new Promise<RunSummary>((resolve, reject) => {
-    service.subscribe((event) => {
-      if (event.type === 'task-progress' || event.type === 'study-progress') return;
-      if (event.type === 'run-updated') {
-        if (event.run.id === runId && TERMINAL_STATUSES.includes(event.run.status)) resolve(event.run);
-      } else if (event.type === 'run-refused') {
-        if (event.runId === runId) reject(new InvalidRequestError(event.error));
-      } else if (event.runId === runId) onEvent(event);
-    });
+  const unsubscribe = service.subscribe((event) => {
+    if (event.type === 'run-updated' || event.type === 'run-refused' || event.type === 'task-progress' || event.type === 'study-progress') return;
+    if (event.runId === runId) onEvent(event);
   });
-  runId = (await start()).id;
-  io.err(`run ${runId}`);
   const onSigint = () => {
     io.err('cancelling...');
     void service.cancelRun(runId).catch(() => {});
   };
-  process.on('SIGINT', onSigint);
   try {
-    return await ended;
+    runId = (await start()).id;
+    io.err(`run ${runId}`);
+    process.on('SIGINT', onSigint);
+    return await service.waitForRun(runId);
   } finally {
     process.off('SIGINT', onSigint);
+    unsubscribe();
   }
 }
 

@@ -3,9 +3,10 @@ import { defineCommand, withService, type OptionSpecs, type Output, type Values 
 
 const HELP = `Usage: lethe purge [--json]
 
-Removes soft-deleted runs with their metrics and checkpoint records, then every
-folder under <data-dir>/checkpoints and <data-dir>/artifacts that no recorded run
-refers to (left by interrupted jobs). Files younger than 5 minutes are kept, as a
+Removes soft-deleted runs with their metrics and checkpoint links, then every
+folder under <data-dir>/checkpoints and <data-dir>/artifacts that no live run
+produced or names in its config (a checkpoint shared by several runs stays while
+any of them is live; an original stays while a run unlearned from it lives). Files younger than 5 minutes are kept, as a
 job in another process may not have recorded them yet.`;
 
 const OPTIONS = {} satisfies OptionSpecs;

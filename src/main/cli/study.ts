@@ -134,11 +134,16 @@ async function handle(values: StudyValues, io: Output, [action, argument]: strin
         const onSigint = () => {
           interrupted = true;
           io.err('stopping: the running run is cancelled; lethe study run again resumes');
-          void service.listRuns().then((runs) => runs.filter((r) => r.status === 'running' || r.status === 'queued').forEach((r) => void service.cancelRun(r.id).catch(() => {})));
+          void service.cancelActiveRuns();
         };
         process.on('SIGINT', onSigint);
         try {
           outcome = await service.runStudy(config as StudyConfigInput, { queue: values.queue, attempts: numberOption(values, 'attempts') });
+        } catch (error) {
+          // The cancelled run stops the study: that is the Ctrl-C asked for, not a failure.
+          if (!interrupted) throw error;
+          io.err(`lethe study: ${(error as Error).message}`);
+          return 130;
         } finally {
           process.off('SIGINT', onSigint);
           stop();
@@ -150,7 +155,7 @@ async function handle(values: StudyValues, io: Output, [action, argument]: strin
           for (const f of outcome.failed) io.err(`  failed: ${f.label} (run ${f.runId.slice(0, 8)}): ${f.error}`);
           io.out(formatStudyTable(table, format));
         }
-        return outcome.failed.length > 0 || interrupted ? 1 : 0;
+        return outcome.failed.length > 0 ? 1 : interrupted ? 130 : 0;
       }
       default:
         throw new UsageError(action === undefined ? 'name an action: run, show, pareto or list (see lethe study --help)' : `unknown study action '${action}' (run, show, pareto or list)`);

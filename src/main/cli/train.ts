@@ -55,7 +55,7 @@ const OPTIONS = {
 
 type TrainValues = Values<typeof OPTIONS>;
 
-export function trainConfigFromOptions(values: TrainValues): TrainConfigInput {
+function trainConfigFromOptions(values: TrainValues): TrainConfigInput {
   if (!values.dataset) throw new UsageError('--dataset is required (see lethe train --help)');
   if (!values.model) throw new UsageError('--model is required (see lethe train --help)');
   const input: Record<string, unknown> = {

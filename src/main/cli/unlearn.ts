@@ -7,7 +7,9 @@ import { defineCommand, followRun, numberOption, unfinished, UsageError, withSer
 
 const HELP = `Usage: lethe unlearn --from CHECKPOINT --forget ID --method NAME [options]
 
-Unlearns a forget set (lethe forget list) from a trained checkpoint, records the run
+Unlearns a forget set (lethe forget list) from a trained checkpoint (a hash, a unique
+hash prefix, or a folder holding a catalogued checkpoint; its content is verified
+against its hash before anything is recorded, and the run records the hash), records the run
 with its objectives, per-step losses, aggregator weights and gradient cosines, and
 saves the result as a new checkpoint. Methods (${Object.keys(METHOD_INFO).join(', ')}):
 ${Object.entries(METHOD_INFO).map(([n, m]) => `  ${n.padEnd(8)} ${m.description}`).join('\n')}

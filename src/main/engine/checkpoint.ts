@@ -12,11 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Classifier } from './models/classifier.js';
 import type { ModelSpec } from './models/model-spec.js';
 import { InvalidRequestError } from '../../shared/validation.js';
-import { checkpointContentHash as contentHash, checkpointFolderHash as hashOfFolder } from './checkpoint-hash.js';
+import { CHECKPOINT_HASH_PATTERN, checkpointContentHash } from './checkpoint-hash.js';
 
 const FORMAT = 'lethe-checkpoint';
 const VERSION = 1;
-const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 interface TensorEntry {
   name: string;
@@ -68,10 +67,14 @@ function writeFileSynced(file: string, data: Uint8Array): void {
   }
 }
 
+function hashOfFolder(folder: string): string {
+  return checkpointContentHash(fs.readFileSync(path.join(folder, 'model.json')), fs.readFileSync(path.join(folder, 'weights.bin')));
+}
+
 /** Saves the model under `root`; an identical existing checkpoint is reused. */
 export function saveCheckpoint(root: string, model: Classifier, provenance: Record<string, unknown> = {}): SavedCheckpoint {
   const { modelJson, weights } = serialize(model);
-  const hash = contentHash(modelJson, weights);
+  const hash = checkpointContentHash(modelJson, weights);
   const target = path.join(root, hash);
   fs.mkdirSync(root, { recursive: true });
   const staging = path.join(root, `.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -79,7 +82,8 @@ export function saveCheckpoint(root: string, model: Classifier, provenance: Reco
   try {
     writeFileSynced(path.join(staging, 'model.json'), modelJson);
     writeFileSynced(path.join(staging, 'weights.bin'), weights);
-    writeFileSynced(path.join(staging, 'provenance.json'), Buffer.from(JSON.stringify(provenance, null, 1), 'utf8'));
+    // The hash goes with the files too: a copy under another name can still be verified.
+    writeFileSynced(path.join(staging, 'provenance.json'), Buffer.from(JSON.stringify({ ...provenance, hash }, null, 1), 'utf8'));
     if (fs.existsSync(target)) {
       let intact = false;
       try {
@@ -105,14 +109,28 @@ export function saveCheckpoint(root: string, model: Classifier, provenance: Reco
 export function resolveCheckpoint(root: string, reference: string): string {
   if (fs.existsSync(path.join(reference, 'model.json'))) return path.resolve(reference);
   if (/^[0-9a-f]{6,64}$/.test(reference) && fs.existsSync(root)) {
-    const matches = fs.readdirSync(root).filter((name) => HASH_PATTERN.test(name) && name.startsWith(reference));
+    const matches = fs.readdirSync(root).filter((name) => CHECKPOINT_HASH_PATTERN.test(name) && name.startsWith(reference));
     if (matches.length === 1) return path.join(root, matches[0]!);
     if (matches.length > 1) throw new InvalidRequestError(`checkpoint prefix ${reference} is ambiguous (${matches.length} matches)`);
   }
   throw new InvalidRequestError(`no checkpoint found at '${reference}' (give a checkpoint folder or a hash under ${root})`);
 }
 
-/** Loads and verifies a checkpoint folder, returning the restored model. */
+/** The content hash a checkpoint's provenance.json records, if it records one. */
+function recordedHash(folder: string): string | undefined {
+  try {
+    const { hash } = JSON.parse(fs.readFileSync(path.join(folder, 'provenance.json'), 'utf8')) as { hash?: unknown };
+    return typeof hash === 'string' && CHECKPOINT_HASH_PATTERN.test(hash) ? hash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads and verifies a checkpoint folder, returning the restored model. The content
+ * hash must match the folder's name or, for a folder under another name, the hash its
+ * provenance records.
+ */
 export function loadCheckpoint(folder: string): Classifier {
   const name = path.basename(path.resolve(folder));
   let modelJson: Buffer;
@@ -123,9 +141,13 @@ export function loadCheckpoint(folder: string): Classifier {
   } catch (error) {
     throw new CorruptCheckpointError(`checkpoint ${folder} cannot be read: ${(error as Error).message}`);
   }
-  const hash = contentHash(modelJson, weights);
-  if (HASH_PATTERN.test(name) && hash !== name) {
-    throw new CorruptCheckpointError(`checkpoint ${folder} is corrupt: its content hash is ${hash}, expected ${name}`);
+  const hash = checkpointContentHash(modelJson, weights);
+  const expected = CHECKPOINT_HASH_PATTERN.test(name) ? name : recordedHash(folder);
+  if (expected === undefined) {
+    throw new CorruptCheckpointError(`checkpoint ${folder} cannot be verified: its folder is not named by its content hash and its provenance.json records none`);
+  }
+  if (hash !== expected) {
+    throw new CorruptCheckpointError(`checkpoint ${folder} is corrupt: its content hash is ${hash}, expected ${expected}`);
   }
   let manifest: Manifest;
   try {

@@ -66,6 +66,9 @@ function errorMessage(error: unknown): string {
 
 async function main(): Promise<void> {
   const channel = parentChannel();
+  // Ctrl-C in a terminal signals the whole process group; the parent answers it by
+  // cancelling the job, which must not die with the engine first.
+  process.on('SIGINT', () => {});
   const queue: { jobId: string; job: EngineJob }[] = [];
   const running = new Map<string, AbortController>();
   let draining = false;

@@ -157,7 +157,7 @@ export async function assess(input: AssessmentInput): Promise<AssessmentOutcome>
   const percentCorrect = (name: keyof typeof groups) => 100 * accuracyOf(scored[name].probabilities, scored[name].labels, classes);
 
   // The attacks run in worker threads while this thread does the tensor checks below.
-  const attacks = miaEfficacies(MIA_FEATURE_NAMES, scored.retain, scored.test, scored.forget);
+  const attacks = miaEfficacies(MIA_FEATURE_NAMES, scored.retain, scored.test, scored.forget, input.signal);
   attacks.catch(() => {}); // awaited below; an early failure here must not go unhandled
   const assessment: Assessment = {
     UA: 100 - percentCorrect('forget'),

@@ -61,7 +61,8 @@ export const influence: UnlearnMethod = {
         tf.dispose([k, o, g]);
         k = nextK;
         o = nextO;
-        if (s % 50 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        // Yield each sample: a cancellation reaches the signal only through the event loop.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const params = ctx.model.trainableVariables();
       const parts = tf.split(k, params.map((p) => p.size));
