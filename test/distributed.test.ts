@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { JobCancelledError } from '../src/main/app/engine-client.js';
 import { QueueEngineClient } from '../src/main/app/queue-engine-client.js';
 import { QUEUE_NAME } from '../src/main/app/queue-protocol.js';
 import type { Catalog } from '../src/main/catalog/catalog.js';
@@ -247,6 +248,29 @@ describe('a study on workers (BullMQ on Redis)', () => {
     expect(result.checkpoint.path).toBe(path.join(coordinator.dataDir, 'checkpoints', result.checkpoint.hash));
     expect(fs.readdirSync(result.checkpoint.path).sort()).toEqual(['model.json', 'provenance.json', 'weights.bin']);
     expect(log.match(/: running on /g)).toHaveLength(1);
+  });
+
+  it('stops a cancelled job on the worker that runs it, without trying it again', { timeout: 300_000 }, async () => {
+    const queue = `${await redis()}/3`;
+    await coordinator.service.importDataset({ paths: [squares()], name: 'squares' });
+    const bridge = await listen(createBridge({ service: coordinator.service, token: TOKEN, staticDir: makeTempDir('no-window') }));
+    const worker = startWorker(queue, bridge, makeTempDir('worker-e'));
+    const job: TrainJob = { kind: 'train', config: parseTrainConfig({ dataset: 'squares', model: 'mlp', epochs: 500, batchSize: 8, seed: 12 }), dataDir: coordinator.dataDir };
+    const client = new QueueEngineClient(coordinator.engine, { url: queue });
+    const running = client.submit(job);
+    const cancelled = expect(running.result).rejects.toThrow(JobCancelledError);
+    const stopped = lineOf(worker, /: attempt 1 on .* failed: the job was cancelled$/);
+    await lineOf(worker, /: running on /);
+    client.cancel(running.jobId);
+    await cancelled;
+    await stopped;
+    await client.close();
+    const connection = new Redis(queue, { maxRetriesPerRequest: null });
+    const jobs = new Queue(QUEUE_NAME, { connection });
+    const queued = (await jobs.getJob(running.jobId))!;
+    expect([await queued.getState(), queued.attemptsMade, queued.failedReason]).toEqual(['failed', 1, 'the job was cancelled']);
+    await jobs.close();
+    connection.disconnect();
   });
 
   it('refuses a queue that is not a Redis URL before recording anything', async () => {

@@ -18,7 +18,7 @@ import type { EngineJob, EngineJobResult, ResultOf } from '../../shared/engine-p
 import { InvalidRequestError } from '../../shared/validation.js';
 import { checkResultFiles, commitUpload, describeFile, jobInputs, relativePath, withCheckpointFolder } from './artifacts.js';
 import { JobCancelledError, JobFailedError, JobRefusedError, type JobEngine, type JobHandlers, type RunningJob } from './engine-client.js';
-import { mapJobPaths, mapResultPaths, QUEUE_NAME, runsAnywhere, type QueuedEngineJob, type QueuedJobData, type QueuedJobOutcome, type QueuedJobProgress } from './queue-protocol.js';
+import { CANCEL_CHANNEL, mapJobPaths, mapResultPaths, QUEUE_NAME, runsAnywhere, type QueuedEngineJob, type QueuedJobData, type QueuedJobOutcome, type QueuedJobProgress } from './queue-protocol.js';
 
 /** What a worker puts before the message of a job whose input it refused (no retry). */
 export const REFUSED_PREFIX = 'refused: ';
@@ -156,7 +156,7 @@ export class QueueEngineClient implements JobEngine {
     this.settle(jobId, (w) => w.reject(new JobFailedError(jobId, message)));
   }
 
-  /** Removes a job still waiting; one already running is left to finish and its result ignored. */
+  /** Removes a job still waiting, and tells the worker running it to stop it. */
   cancel(jobId: string): void {
     if (!this.watchers.has(jobId)) {
       this.local.cancel(jobId);
@@ -165,7 +165,10 @@ export class QueueEngineClient implements JobEngine {
     this.settle(jobId, (w) => w.reject(new JobCancelledError(jobId)));
     void this.queue
       .getJob(jobId)
-      .then((job) => job?.remove())
+      .then(async (job) => {
+        if (job && (await job.isActive())) await this.connections[0]!.publish(CANCEL_CHANNEL, jobId);
+        else await job?.remove();
+      })
       .catch(() => {});
   }
 

@@ -12,6 +12,8 @@ import type { UnlearnStep } from '../../shared/unlearn-config.js';
 import type { ArtifactRef } from './artifacts.js';
 
 export const QUEUE_NAME = 'lethe-jobs';
+/** Redis pub/sub channel on which the coordinator names a job to cancel; the worker running it stops it. */
+export const CANCEL_CHANNEL = 'lethe-jobs:cancel';
 
 /** The jobs that can run on another machine; imports and forget sets run where the catalog is. */
 export type QueuedEngineJob = TrainJob | UnlearnJob | EvaluateJob;

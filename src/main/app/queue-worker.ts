@@ -19,9 +19,9 @@ import type { UnlearnStep } from '../../shared/unlearn-config.js';
 import { InvalidRequestError } from '../../shared/validation.js';
 import { temporarySibling } from '../engine/data/atomic-file.js';
 import { describeFile, relativePath, resultOutputs, sha256OfFile, sharedFile, type ArtifactRef } from './artifacts.js';
-import { EngineClient } from './engine-client.js';
+import { EngineClient, JobCancelledError } from './engine-client.js';
 import { redisConnection, REFUSED_PREFIX } from './queue-engine-client.js';
-import { mapJobPaths, mapResultPaths, QUEUE_NAME, type QueuedJobData, type QueuedJobOutcome, type QueuedJobProgress } from './queue-protocol.js';
+import { CANCEL_CHANNEL, mapJobPaths, mapResultPaths, QUEUE_NAME, type QueuedJobData, type QueuedJobOutcome, type QueuedJobProgress } from './queue-protocol.js';
 
 export interface WorkerSettings {
   queue: string;
@@ -66,6 +66,8 @@ async function upload(settings: WorkerSettings, uploadId: string, ref: ArtifactR
 
 export class QueueWorker {
   private readonly connection: Redis;
+  /** Subscribed to the coordinator's cancellations (a subscribed connection can do nothing else). */
+  private readonly cancellations: Redis;
   private readonly worker: Worker<QueuedJobData, QueuedJobOutcome>;
   /** Engines between jobs; one that crashed restarts on its next job. */
   private readonly idleEngines: EngineClient[] = [];
@@ -81,6 +83,11 @@ export class QueueWorker {
       autorun: false,
     });
     this.worker.on('error', (error) => settings.log(`queue error: ${error.message}`));
+    this.cancellations = redisConnection(settings.queue);
+    this.cancellations.on('error', () => {});
+    this.cancellations.on('message', (_channel: string, jobId: string) => {
+      if (this.worker.cancelJob(jobId, 'cancelled by the coordinator')) settings.log(`${jobId}: cancelled by the coordinator`);
+    });
   }
 
   /** The backend and device jobs will run on (starting the first engine, kept for the first job). */
@@ -94,14 +101,16 @@ export class QueueWorker {
   }
 
   /** Takes jobs until close(). */
-  run(): Promise<void> {
-    return this.worker.run();
+  async run(): Promise<void> {
+    await this.cancellations.subscribe(CANCEL_CHANNEL);
+    await this.worker.run();
   }
 
   async close(): Promise<void> {
     await this.worker.close();
     await Promise.all(this.idleEngines.map((engine) => engine.shutdown()));
     this.connection.disconnect();
+    this.cancellations.disconnect();
   }
 
   private async process(job: Job<QueuedJobData, QueuedJobOutcome>, signal: AbortSignal | undefined): Promise<QueuedJobOutcome> {
@@ -139,8 +148,9 @@ export class QueueWorker {
     } catch (error) {
       const message = (error as Error).message;
       settings.log(`${job.id}: ${attempt} failed: ${message}`);
-      // Bad input fails the same way on every worker: no retry.
+      // Bad input fails the same way on every worker, and a cancelled job is not wanted: no retry.
       if (error instanceof InvalidRequestError) throw new UnrecoverableError(REFUSED_PREFIX + message);
+      if (error instanceof JobCancelledError) throw new UnrecoverableError(message);
       await job.log(`${attempt}: ${message}`);
       throw error;
     } finally {
