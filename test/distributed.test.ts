@@ -62,7 +62,8 @@ async function startRedis(): Promise<string> {
   const port = await freePort();
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', makeTempDir('redis')]);
   cleanups.push(() => redis.kill('SIGTERM'));
-  await lineOf(redis, /Ready to accept connections/);
+  const missing = new Promise<never>((_, reject) => redis.on('error', (error) => reject(new Error(`redis-server could not start (Debian: apt-get install redis-server): ${error.message}`))));
+  await Promise.race([lineOf(redis, /Ready to accept connections/), missing]);
   return `redis://127.0.0.1:${port}`;
 }
 
