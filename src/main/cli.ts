@@ -16,6 +16,7 @@ import { serveCommand } from './cli/serve.js';
 import { studyCommand } from './cli/study.js';
 import { trainCommand } from './cli/train.js';
 import { unlearnCommand } from './cli/unlearn.js';
+import { workerCommand } from './cli/worker.js';
 
 export type { Output } from './cli/command.js';
 
@@ -31,6 +32,7 @@ const COMMANDS: Command[] = [
   studyCommand,
   datasetsCommand,
   serveCommand,
+  workerCommand,
   infoCommand,
 ];
 

@@ -11,7 +11,9 @@
  *   an Origin, carry the token as Bearer. SameSite cookies do not tell ports of one host
  *   apart, so this is what stops a page on another port from posting with the cookie.
  * - POST /api/call/<method> with a JSON array of arguments; GET /api/events is a
- *   server-sent event stream of service events; anything else is the built renderer.
+ *   server-sent event stream of service events; /api/artifacts/ and /api/uploads/ are
+ *   the workers' file transfers (bridge-artifacts.ts, Bearer only); anything else is
+ *   the built renderer.
  * - Every response carries a content security policy and refuses framing, sniffing and
  *   referrers.
  */
@@ -21,6 +23,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { InvalidRequestError, type WindowEvent } from '../shared/lethe-api.js';
 import { dispatch } from './app/dispatch.js';
+import { receiveUpload, sendArtifact } from './bridge-artifacts.js';
 import { NotFoundError, type LetheService } from './app/lethe-service.js';
 
 export interface BridgeOptions {
@@ -156,6 +159,15 @@ export function createBridge({ service, token, staticDir }: BridgeOptions): http
     const byBearer = sameToken(bearer, token);
     if (!byBearer && !sameToken(cookieToken(req.headers.cookie), token)) {
       return sendJson(res, 401, { error: 'missing or wrong token: open the URL that `lethe serve` printed' });
+    }
+    const transfer = /^\/api\/(artifacts|uploads)\/(.+)$/.exec(url.pathname);
+    if (transfer) {
+      // Workers, not browsers: the token as Bearer, which no page of another origin can send.
+      if (!byBearer) return sendJson(res, 401, { error: 'artifact transfers need the token as Bearer' });
+      const relative = decodePath(transfer[2]!);
+      if (transfer[1] === 'artifacts' && readOnly) return sendArtifact(res, service.dataDir, relative);
+      if (transfer[1] === 'uploads' && req.method === 'PUT') return receiveUpload(req, res, service.dataDir, relative);
+      return sendJson(res, 405, { error: `${req.method} is not allowed on /api/${transfer[1]}/` });
     }
     if (!readOnly) {
       if (origin === undefined && !byBearer) {

@@ -54,7 +54,7 @@ export interface LetheRequests {
    * Runs what a study config stands for that the catalog does not have yet (original,
    * forget set, Retrain, every method run, their evaluations); resolves when all ended.
    */
-  runStudy(config: StudyConfigInput): Promise<StudyRunOutcome>;
+  runStudy(config: StudyConfigInput, options?: StudyRunOptions): Promise<StudyRunOutcome>;
   listStudies(): Promise<StudyRecord[]>;
   /** The paper's table of a study: mean +- std, gap to Retrain, Avg. Gap, RTE, best per column. */
   getStudyTable(name: string): Promise<StudyTable>;
@@ -63,6 +63,13 @@ export interface LetheRequests {
   /** Per-bin counts of a per-sample score (forget vs test ...) for the study's models, with MIA-efficacy and KS distance to Retrain. */
   getScoreHistograms(request: HistogramRequestInput): Promise<ScoreHistograms>;
 }
+
+/** Where a study's runs go: the local engine (default), or workers behind a Redis queue. */
+export const StudyRunOptionsSchema = z.strictObject({
+  queue: z.string().regex(/^rediss?:\/\/[^/]/, 'queue must be redis://HOST:PORT or rediss://HOST:PORT (TLS)').optional(),
+  attempts: z.number().int().min(1).max(100).optional(),
+});
+export type StudyRunOptions = z.output<typeof StudyRunOptionsSchema>;
 
 export interface StudyProgress {
   study: string;
@@ -147,7 +154,7 @@ export const LETHE_ARGUMENTS = {
   listForgetSets: z.tuple([]),
   startUnlearning: z.tuple([UnlearnConfigSchema]),
   startEvaluation: z.tuple([EvaluationRequestSchema]),
-  runStudy: z.tuple([StudyConfigSchema]),
+  runStudy: z.tuple([StudyConfigSchema, StudyRunOptionsSchema.optional()]),
   listStudies: z.tuple([]),
   getStudyTable: z.tuple([z.string({ error: 'study name must be a string' }).min(1, 'name the study')]),
   getStudyPareto: z.tuple([ParetoRequestSchema]),

@@ -69,7 +69,8 @@ export class JobRefusedError extends InvalidRequestError {
 }
 
 export interface JobHandlers {
-  onStarted?: () => void;
+  /** With the backend it runs on where that is not this client's own (a worker's). */
+  onStarted?: (backend?: BackendInfo) => void;
   onProgress?: (progress: TrainProgress) => void;
   onEpoch?: (metrics: EpochMetrics) => void;
   onNotice?: (message: string) => void;
@@ -88,7 +89,14 @@ export interface RunningJob<R extends EngineJobResult = EngineJobResult> {
   result: Promise<R>;
 }
 
-export class EngineClient {
+/** What the service needs of an engine: the local process, or a queue of workers in front of it. */
+export interface JobEngine {
+  ready(): Promise<BackendInfo>;
+  submit<J extends EngineJob>(job: J, handlers?: JobHandlers): RunningJob<ResultOf<J>>;
+  cancel(jobId: string): void;
+}
+
+export class EngineClient implements JobEngine {
   private transport: EngineTransport | undefined;
   private readyPromise: Promise<BackendInfo> | undefined;
   private readonly pending = new Map<string, PendingJob>();

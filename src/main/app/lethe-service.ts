@@ -26,7 +26,7 @@ import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlear
 import { parseEvaluationRequest, type EvaluationRequestInput } from '../../shared/evaluation.js';
 import { createAggregator } from '../engine/moo/registry.js';
 import { methodInfo, type MethodInfo } from '../engine/unlearn/method-info.js';
-import type { DatasetOption, ForgetSetOutcome, ImportOutcome, LetheEvent, LetheRequests, ModelOption, StudyRunOutcome } from '../../shared/lethe-api.js';
+import { StudyRunOptionsSchema, type DatasetOption, type ForgetSetOutcome, type ImportOutcome, type LetheEvent, type LetheRequests, type ModelOption, type StudyProgress, type StudyRunOptions, type StudyRunOutcome } from '../../shared/lethe-api.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../shared/train-config.js';
 import { processAlive, type Catalog } from '../catalog/catalog.js';
 import { BUILTIN_DATASETS, datasetCachePath } from '../engine/data/builtin-datasets.js';
@@ -34,13 +34,14 @@ import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
 import { evaluationRunConfig, unlearnRunConfig } from './study-plan.js';
 import { resolveCheckpoint } from './checkpoint-resolver.js';
-import { JobCancelledError, type EngineClient, type JobHandlers } from './engine-client.js';
+import { JobCancelledError, type JobEngine, type JobHandlers } from './engine-client.js';
+import { QueueEngineClient } from './queue-engine-client.js';
 
 export class NotFoundError extends Error {}
 
 export interface ServiceOptions {
   catalog: Catalog;
-  engine: EngineClient;
+  engine: JobEngine;
   appVersion: string;
 }
 
@@ -49,15 +50,15 @@ export class LetheService implements LetheRequests {
   private readonly catalogListeners = new Set<() => void>();
   /** Stops polling the catalog for other processes' writes. */
   private stopWatch: (() => void) | undefined;
-  /** Engine job id of each run this process handed to the engine and that has not ended. */
-  private readonly activeJobs = new Map<string, string>();
+  /** Engine and job id of each run this process handed to an engine and that has not ended. */
+  private readonly activeJobs = new Map<string, { engine: JobEngine; jobId: string }>();
   /**
    * Settles when each such run's outcome is recorded, with the error its waiters get
    * instead of the run: its input was refused, or its outcome could not be recorded.
    */
   private readonly runEnds = new Map<string, Promise<Error | undefined>>();
   private readonly catalog: Catalog;
-  private readonly engine: EngineClient;
+  private readonly engine: JobEngine;
   private readonly appVersion: string;
 
   constructor(options: ServiceOptions) {
@@ -203,8 +204,8 @@ export class LetheService implements LetheRequests {
       onProgress: handlers.onProgress,
       onEpoch: stopOnFailure(handlers.onEpoch),
       onUnlearnStep: stopOnFailure(handlers.onUnlearnStep),
-      onStarted: () => {
-        void this.engine.ready().then(
+      onStarted: (backend) => {
+        void (backend ? Promise.resolve(backend) : this.engine.ready()).then(
           stopOnFailure((backend: BackendInfo) => {
             this.catalog.runs.markRunning(id, backend);
             this.publishRun(id);
@@ -213,7 +214,7 @@ export class LetheService implements LetheRequests {
       },
       onNotice: (message) => this.publish({ type: 'run-notice', runId: id, message }),
     });
-    this.activeJobs.set(id, job.jobId);
+    this.activeJobs.set(id, { engine: this.engine, jobId: job.jobId });
     const ended = job.result
       .then(
         (result) => {
@@ -413,10 +414,16 @@ export class LetheService implements LetheRequests {
     return this.summary(this.catalog.runs.get(id)!);
   }
 
-  async runStudy(input: StudyConfigInput): Promise<StudyRunOutcome> {
+  /** Where uploads from workers land and what the bridge lends them. */
+  get dataDir(): string {
+    return this.catalog.dataDir;
+  }
+
+  async runStudy(input: StudyConfigInput, runOptions: StudyRunOptions = {}): Promise<StudyRunOutcome> {
     // The whole config is checked before the study is recorded; the forget rule, which
     // only the engine can check against the data, is made before anything else.
     const config = parseStudyConfig(input);
+    const options = parseOrExplain(StudyRunOptionsSchema, runOptions, 'study run options');
     await this.checkDataset(config.dataset);
     checkModel(config.model);
     for (const [i, entry] of config.methods.entries()) {
@@ -426,7 +433,21 @@ export class LetheService implements LetheRequests {
         throw new InvalidRequestError(`study config: methods.${i} (${entry.label}): ${(error as Error).message}`);
       }
     }
-    const outcome = await runStudy(this, this.catalog, config, (progress) => this.publish({ type: 'study-progress', progress }));
+    const report = (progress: StudyProgress) => this.publish({ type: 'study-progress', progress });
+    if (!options.queue) {
+      const outcome = await runStudy(this, this.catalog, config, report);
+      return { study: outcome.study.name, created: outcome.created, skipped: outcome.skipped, failed: outcome.failed };
+    }
+    // This service (catalog, subscribers, active runs) with its runs' jobs sent to the
+    // queue; every chain of the study is queued at once and the workers share them out.
+    const queue = new QueueEngineClient(this.engine, { url: options.queue, attempts: options.attempts });
+    const onQueue = Object.create(this, { engine: { value: queue } }) as LetheService;
+    let outcome;
+    try {
+      outcome = await runStudy(onQueue, this.catalog, config, report, Number.POSITIVE_INFINITY);
+    } finally {
+      await queue.close();
+    }
     return { study: outcome.study.name, created: outcome.created, skipped: outcome.skipped, failed: outcome.failed };
   }
 
@@ -556,9 +577,9 @@ export class LetheService implements LetheRequests {
 
   async cancelRun(id: string): Promise<void> {
     const run = this.findRun(id);
-    const jobId = this.activeJobs.get(run.id);
-    if (jobId) {
-      this.engine.cancel(jobId);
+    const active = this.activeJobs.get(run.id);
+    if (active) {
+      active.engine.cancel(active.jobId);
       return;
     }
     if (run.status === 'queued' || run.status === 'running') {
@@ -569,7 +590,7 @@ export class LetheService implements LetheRequests {
 
   /** Cancels the runs this process started and waits until each outcome is recorded: call before closing the catalog. */
   async cancelActiveRuns(): Promise<void> {
-    for (const jobId of this.activeJobs.values()) this.engine.cancel(jobId);
+    for (const { engine, jobId } of this.activeJobs.values()) engine.cancel(jobId);
     await Promise.all(this.runEnds.values());
   }
 

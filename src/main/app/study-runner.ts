@@ -1,7 +1,9 @@
 /**
- * Runs a study through the service, one run at a time: the forget set, the original,
- * Retrain, then every (method, learning rate, seed) run, each checkpoint evaluated as
- * soon as it exists. A run whose config hash the catalog already holds as finished is
+ * Runs a study through the service: the forget set, the original, then Retrain and
+ * every (method, learning rate, seed) run, each checkpoint evaluated as soon as it
+ * exists. After the original, these chains (a run, then its evaluation) are independent:
+ * `concurrency` of them run at once (one for the local engine, which runs jobs one at a
+ * time anyway; all for a queue of workers). A run whose config hash the catalog already holds as finished is
  * skipped, so a study started again after a crash or with new entries only does what is
  * missing. A failed run is reported and the others go on.
  */
@@ -30,7 +32,7 @@ export interface StudyOutcome {
 
 export class StudyFailedStep extends Error {}
 
-export async function runStudy(service: StudyService, catalog: Catalog, config: StudyConfig, report: (progress: StudyProgress) => void): Promise<StudyOutcome> {
+export async function runStudy(service: StudyService, catalog: Catalog, config: StudyConfig, report: (progress: StudyProgress) => void, concurrency = 1): Promise<StudyOutcome> {
   const trainConfig = originalConfig(config);
   // The forget set first: the engine checks its rule against the dataset, so a rule it
   // refuses leaves no study behind and costs no training.
@@ -76,16 +78,38 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
   const original = await ensure('Original', 'train', hashOf.train(trainConfig), () => service.startTraining(trainConfig));
   const originalCheckpoint = original && checkpointOf(original);
   if (!originalCheckpoint) throw new StudyFailedStep(`the original model could not be trained: ${outcome.failed[0]?.error ?? 'no checkpoint was recorded'}`);
-  await evaluate('Original', original, forgetSet.id);
-
   const retrain = retrainConfig(config, originalCheckpoint, forgetSet.id);
-  await evaluate('Retrain', await ensure('Retrain', 'retrain', hashOf.unlearn(retrain), () => service.startUnlearning(retrain)), forgetSet.id);
-  for (const entry of config.methods) {
-    for (const run of entryRuns(config, entry, originalCheckpoint, forgetSet.id)) {
-      const label = `${run.label} (seed ${run.seed}${run.lr === null ? '' : `, lr ${run.lr}`})`;
-      await evaluate(label, await ensure(label, 'unlearn', hashOf.unlearn(run.config), () => service.startUnlearning(run.config)), forgetSet.id);
-    }
-  }
+  const chains = [
+    () => evaluate('Original', original, forgetSet.id),
+    async () => evaluate('Retrain', await ensure('Retrain', 'retrain', hashOf.unlearn(retrain), () => service.startUnlearning(retrain)), forgetSet.id),
+    ...config.methods.flatMap((entry) =>
+      entryRuns(config, entry, originalCheckpoint, forgetSet.id).map((run) => async () => {
+        const label = `${run.label} (seed ${run.seed}${run.lr === null ? '' : `, lr ${run.lr}`})`;
+        await evaluate(label, await ensure(label, 'unlearn', hashOf.unlearn(run.config), () => service.startUnlearning(run.config)), forgetSet.id);
+      }),
+    ),
+  ];
+  await inTurn(chains, concurrency);
   outcome.study = catalog.studies.byName(config.name)!;
   return outcome;
+}
+
+/**
+ * Runs the tasks in order, `concurrency` at a time. After a task throws no new one
+ * starts; the running ones end, then the first error is thrown.
+ */
+async function inTurn(tasks: (() => Promise<void>)[], concurrency: number): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const lane = async () => {
+    while (errors.length === 0 && next < tasks.length) {
+      try {
+        await tasks[next++]!();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, lane));
+  if (errors.length > 0) throw errors[0];
 }

@@ -4,9 +4,9 @@ import YAML from 'yaml';
 import { PARETO_OBJECTIVES, type ParetoObjective, type StudyConfigInput } from '../../shared/study-config.js';
 import { formatStudyTable, TABLE_FORMATS, type TableFormat } from '../../shared/study-format.js';
 import { InvalidRequestError } from '../../shared/validation.js';
-import { defineCommand, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
+import { defineCommand, numberOption, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
 
-const HELP = `Usage: lethe study run CONFIG.yaml [--json] [--data-dir DIR]
+const HELP = `Usage: lethe study run CONFIG.yaml [--queue redis://HOST:PORT [--attempts N]] [--json] [--data-dir DIR]
        lethe study show NAME [--format text|markdown|csv|json|latex]
        lethe study pareto NAME --objectives A,B[,C] [--reference X,Y[,Z]] [--json]
        lethe study list [--json]
@@ -19,6 +19,11 @@ evaluation of each checkpoint (UA, RA, TA, MIA, boundary, PGD, relearning). Runs
 whose config the catalog already holds as finished are skipped, so running it again
 after a crash or with new entries only does what is missing. The table is printed
 at the end.
+
+With --queue the runs go to workers ('lethe worker') through a BullMQ queue on
+Redis, all at once after the original; 'lethe serve' must be running on this data
+directory for the workers' transfers (docs/distributed.md). A job that fails
+--attempts times (default 3) is recorded failed with each attempt's error.
 
 'show' prints the table: UA, RA, TA, MIA as mean +- std over repeats with the gap
 to Retrain in brackets, Avg. Gap, RTE, best per column marked.
@@ -48,6 +53,8 @@ const OPTIONS = {
   format: { type: 'string' },
   objectives: { type: 'string' },
   reference: { type: 'string' },
+  queue: { type: 'string' },
+  attempts: { type: 'string' },
 } satisfies OptionSpecs;
 
 type StudyValues = Values<typeof OPTIONS>;
@@ -131,7 +138,7 @@ async function handle(values: StudyValues, io: Output, [action, argument]: strin
         };
         process.on('SIGINT', onSigint);
         try {
-          outcome = await service.runStudy(config as StudyConfigInput);
+          outcome = await service.runStudy(config as StudyConfigInput, { queue: values.queue, attempts: numberOption(values, 'attempts') });
         } catch (error) {
           // The cancelled run stops the study: that is the Ctrl-C asked for, not a failure.
           if (!interrupted) throw error;
