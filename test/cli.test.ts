@@ -41,13 +41,16 @@ describe('lethe CLI input checks', () => {
     const file = path.join(dataDir, 'a-file');
     fs.writeFileSync(file, '');
     const { code, err } = await cli(['train', '--data-dir', path.join(file, 'sub'), '--dataset', 'mnist', '--model', 'mlp']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toMatch(/data directory .*a-file\/sub is not writable/);
   });
 
   it('refuses unknown commands and options', async () => {
     expect((await cli(['trian'])).err).toMatch(/unknown command 'trian'/);
     expect((await cli(['train', '--epoch', '3'])).code).toBe(2);
+    const foreign = await cli(['runs', '--epochs', '3', '--data-dir', dataDir]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.err).toMatch(/lethe runs: Unknown option '--epochs'/);
   });
 
   it('prints help a new user can follow', async () => {
@@ -64,7 +67,7 @@ describe('lethe CLI input checks', () => {
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/name the checkpoint to evaluate/);
     const unknown = await cli(['evaluate', 'abcdef123', '--data-dir', dataDir]);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/no checkpoint found at 'abcdef123'/);
   });
 

@@ -172,5 +172,6 @@ export type EngineEvent =
   | { type: 'task-progress'; jobId: string; progress: TaskProgress }
   | { type: 'unlearn-step'; jobId: string; step: UnlearnStep }
   | { type: 'finished'; jobId: string; result: EngineJobResult }
-  | { type: 'failed'; jobId: string; error: string }
+  /** `invalidInput`: the job's input was refused (an InvalidRequestError), nothing went wrong in running it. */
+  | { type: 'failed'; jobId: string; error: string; invalidInput: boolean }
   | { type: 'cancelled'; jobId: string };

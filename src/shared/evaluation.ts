@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseOrExplain, positiveInt } from './validation.js';
 
-export const EvaluationChecksSchema = z.object({
+export const EvaluationChecksSchema = z.strictObject({
   /** Relearning attack: fine-tune on part of the forget set and count the steps until its accuracy is back. */
   relearn: z.boolean().default(true),
   /** Forget samples the attacker fine-tunes on (the rest measure the recovery). */

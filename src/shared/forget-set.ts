@@ -6,11 +6,11 @@ const seed = z.number().int('seed must be an integer').default(0);
 const classes = z.array(z.number().int('classes are integer indices').min(0, 'classes are indices >= 0')).min(1, 'name at least one class');
 
 export const ForgetRuleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('random'), percent, seed }),
-  z.object({ kind: z.literal('classes'), classes }),
-  z.object({ kind: z.literal('random-in-classes'), percent, classes, seed }),
+  z.strictObject({ kind: z.literal('random'), percent, seed }),
+  z.strictObject({ kind: z.literal('classes'), classes }),
+  z.strictObject({ kind: z.literal('random-in-classes'), percent, classes, seed }),
   /** Index lists (.csv, .json, .txt) or images (.png, .jpg) and folders of them. */
-  z.object({ kind: z.literal('file'), paths: z.array(z.string().min(1)).min(1, 'name at least one file'), column: z.string().optional() }),
+  z.strictObject({ kind: z.literal('file'), paths: z.array(z.string().min(1)).min(1, 'name at least one file'), column: z.string().optional() }),
 ]);
 
 export type ForgetRule = z.output<typeof ForgetRuleSchema>;

@@ -102,6 +102,8 @@ export type LetheEvent =
   | { type: 'run-progress'; runId: string; progress: TrainProgress }
   | { type: 'run-epoch'; runId: string; metrics: EpochMetrics }
   | { type: 'run-notice'; runId: string; message: string }
+  /** The engine refused the run's input; the run's row is gone (it never ran). */
+  | { type: 'run-refused'; runId: string; error: string }
   | { type: 'task-progress'; task: string; progress: TaskProgress }
   | { type: 'unlearn-step'; runId: string; step: UnlearnStep }
   | { type: 'study-progress'; progress: StudyProgress };

@@ -23,7 +23,7 @@ export const StudyEntrySchema = UnlearnConfigSchema.omit({ checkpoint: true, for
 });
 
 export const StudyConfigSchema = z
-  .object({
+  .strictObject({
     name: z.string().min(1, 'name the study').max(200),
     description: z.string().default(''),
     dataset: z.string().min(1, 'name the dataset'),
@@ -31,7 +31,7 @@ export const StudyConfigSchema = z
     /** The original model's recipe; Retrain uses the same one on the retain set unless overridden. */
     original: TrainConfigSchema.omit({ dataset: true, model: true }).default(TrainConfigSchema.omit({ dataset: true, model: true }).parse({})),
     retrain: z
-      .object({
+      .strictObject({
         epochs: z.number().int().positive().optional(),
         lr: learningRate.optional(),
         batchSize: z.number().int().positive().optional(),

@@ -11,7 +11,7 @@ export const SCHEDULES = ['constant', 'multistep', 'cosine'] as const;
 const finitePositive = (what: string) =>
   z.number({ error: `${what} must be a finite number` }).positive(`${what} must be finite and positive`);
 
-export const TrainConfigSchema = z.object({
+export const TrainConfigSchema = z.strictObject({
   dataset: z.string().min(1, 'dataset must be named'),
   model: z.string().min(1, 'model must be named'),
   epochs: positiveInt('epochs').default(3),

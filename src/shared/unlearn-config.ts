@@ -4,7 +4,7 @@ import { OPTIMIZERS } from './train-config.js';
 import { parseOrExplain, positiveInt } from './validation.js';
 
 
-export const UnlearnConfigSchema = z.object({
+export const UnlearnConfigSchema = z.strictObject({
   /** The model to unlearn from: a checkpoint hash, unique prefix or folder. */
   checkpoint: z.string().min(1, 'name the checkpoint to unlearn from'),
   /** A forget set's catalog id. */

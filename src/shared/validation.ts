@@ -1,5 +1,6 @@
 /** One way to turn a schema failure into a message that names each bad field. */
 import { z } from 'zod';
+import { nearestName } from './nearest-name.js';
 
 /** Bad input: the caller can fix it (exit code 2 on the command line); engine-side input errors extend it. */
 export class InvalidRequestError extends Error {
@@ -24,9 +25,25 @@ export function formatIssues(issues: readonly { path: readonly PropertyKey[]; me
 export const positiveInt = (what: string) =>
   z.number({ error: `${what} must be a finite number` }).int(`${what} must be a positive integer`).positive(`${what} must be a positive integer`);
 
+/**
+ * Strict objects' unknown keys, each with its full path and the valid key nearest to it
+ * (original.epoch: unknown key; did you mean 'epochs'?), else the valid keys.
+ */
+function explainUnknownKeys(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'unrecognized_keys' || !(issue.inst instanceof z.ZodObject)) return undefined;
+  const valid = Object.keys(issue.inst.shape);
+  return issue.keys
+    .map((key) => {
+      const nearest = nearestName(key, valid);
+      const where = [...(issue.path ?? []), key].map(String).join('.');
+      return `${where}: unknown key; ${nearest === undefined ? `valid keys are ${valid.join(', ')}` : `did you mean '${nearest}'?`}`;
+    })
+    .join('; ');
+}
+
 /** Parses or throws an InvalidRequestError: "invalid <what>: <each problem>". */
 export function parseOrExplain<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { error: explainUnknownKeys });
   if (result.success) return result.data;
   throw new InvalidRequestError(`invalid ${what}: ${formatIssues(result.error.issues)}`);
 }

@@ -12,6 +12,7 @@ import type { EngineEvent, EngineJob, EngineJobResult, EngineRequest, ResultOf }
 import type { TaskProgress } from '../../shared/import.js';
 import type { UnlearnStep } from '../../shared/unlearn-config.js';
 import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
+import { InvalidRequestError } from '../../shared/validation.js';
 
 /** How the client talks to one engine process; child_process here, utilityProcess in the app. */
 export interface EngineTransport {
@@ -57,6 +58,13 @@ export class JobFailedError extends Error {
   constructor(readonly jobId: string, message: string) {
     super(message);
     this.name = 'JobFailedError';
+  }
+}
+
+/** The engine refused the job's input (a missing file, a malformed import): bad input, not a failure. */
+export class JobRefusedError extends InvalidRequestError {
+  constructor(readonly jobId: string, message: string) {
+    super(message);
   }
 }
 
@@ -148,7 +156,7 @@ export class EngineClient {
         break;
       case 'failed':
         this.pending.delete(event.jobId);
-        job.reject(new JobFailedError(event.jobId, event.error));
+        job.reject(event.invalidInput ? new JobRefusedError(event.jobId, event.error) : new JobFailedError(event.jobId, event.error));
         break;
       case 'cancelled':
         this.pending.delete(event.jobId);

@@ -43,8 +43,8 @@ export class LetheService implements LetheRequests {
   private readonly listeners = new Set<(event: LetheEvent) => void>();
   /** Engine job id of each run this process handed to the engine and that has not ended. */
   private readonly activeJobs = new Map<string, string>();
-  /** Settles when each such run's outcome is recorded. */
-  private readonly runEnds = new Map<string, Promise<void>>();
+  /** Settles when each such run's outcome is recorded: with the error if its input was refused. */
+  private readonly runEnds = new Map<string, Promise<InvalidRequestError | undefined>>();
   private readonly catalog: Catalog;
   private readonly engine: EngineClient;
   private readonly appVersion: string;
@@ -134,9 +134,7 @@ export class LetheService implements LetheRequests {
   async startTraining(input: TrainConfigInput): Promise<RunSummary> {
     const config = parseTrainConfig(input);
     await this.checkDataset(config.dataset);
-    if (!(config.model in ARCHITECTURE_DESCRIPTIONS)) {
-      throw new InvalidRequestError(`unknown model '${config.model}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
-    }
+    checkModel(config.model);
     const id = randomUUID();
     this.catalog.db.transaction(() => {
       this.catalog.runs.create({
@@ -158,7 +156,8 @@ export class LetheService implements LetheRequests {
 
   /**
    * Hands a recorded run's job to the engine and follows it: running when started, the
-   * outcome recorded by `record` when it finishes, failed or cancelled otherwise.
+   * outcome recorded by `record` when it finishes, failed or cancelled otherwise. A run
+   * whose input the engine refuses never ran: its row is removed, as if never recorded.
    */
   private track<J extends EngineJob>(id: string, engineJob: J, handlers: JobHandlers, record: (result: ResultOf<J>) => void): void {
     const job = this.engine.submit(engineJob, {
@@ -173,11 +172,26 @@ export class LetheService implements LetheRequests {
     });
     this.activeJobs.set(id, job.jobId);
     const ended = job.result
-      .then(record, (error: Error) => {
-        const cancelled = error instanceof JobCancelledError;
-        this.catalog.runs.finish(id, cancelled ? 'cancelled' : 'failed', cancelled ? null : error.message);
+      .then(
+        (result) => {
+          record(result);
+          return undefined;
+        },
+        (error: Error) => {
+          if (error instanceof InvalidRequestError) {
+            this.catalog.runs.discard(id);
+            this.publish({ type: 'run-refused', runId: id, error: error.message });
+            return error;
+          }
+          const cancelled = error instanceof JobCancelledError;
+          this.catalog.runs.finish(id, cancelled ? 'cancelled' : 'failed', cancelled ? null : error.message);
+          return undefined;
+        },
+      )
+      .catch((error: Error) => {
+        this.catalog.runs.finish(id, 'failed', `recording the result failed: ${error.message}`);
+        return undefined;
       })
-      .catch((error: Error) => this.catalog.runs.finish(id, 'failed', `recording the result failed: ${error.message}`))
       .finally(() => {
         this.activeJobs.delete(id);
         this.runEnds.delete(id);
@@ -186,10 +200,11 @@ export class LetheService implements LetheRequests {
     this.runEnds.set(id, ended);
   }
 
-  /** Resolves with the run once it has ended (at once for an ended run). */
+  /** Resolves with the run once it has ended (at once for an ended run); throws if its input was refused. */
   async waitForRun(id: string): Promise<RunSummary> {
     const run = this.findRun(id);
-    await this.runEnds.get(run.id);
+    const refusal = await this.runEnds.get(run.id);
+    if (refusal) throw refusal;
     return this.summary(this.catalog.runs.get(run.id)!);
   }
 
@@ -343,8 +358,11 @@ export class LetheService implements LetheRequests {
   }
 
   async runStudy(input: StudyConfigInput): Promise<StudyRunOutcome> {
+    // The whole config is checked before the study is recorded; the forget rule, which
+    // only the engine can check against the data, is made before anything else.
     const config = parseStudyConfig(input);
     await this.checkDataset(config.dataset);
+    checkModel(config.model);
     for (const [i, entry] of config.methods.entries()) {
       try {
         checkMethodChoice(entry);
@@ -403,8 +421,8 @@ export class LetheService implements LetheRequests {
   async importDataset(input: ImportRequestInput): Promise<ImportOutcome> {
     const request = parseOrExplain(ImportRequestSchema, input, 'import request');
     const relative = request.paths.find((p) => !path.isAbsolute(p));
-    if (relative) throw new Error(`import paths must be absolute, got '${relative}'`);
-    if (request.name && isBuiltinDataset(request.name)) throw new Error(`'${request.name}' is a built-in dataset; choose another name`);
+    if (relative) throw new InvalidRequestError(`import paths must be absolute, got '${relative}'`);
+    if (request.name && isBuiltinDataset(request.name)) throw new InvalidRequestError(`'${request.name}' is a built-in dataset; choose another name`);
     const job = this.engine.submit(
       { kind: 'import', request, dataDir: this.catalog.dataDir },
       { onTaskProgress: (progress) => this.publish({ type: 'task-progress', task: job.jobId, progress }) },
@@ -423,9 +441,9 @@ export class LetheService implements LetheRequests {
     try {
       const existing = this.catalog.datasets.byDigest(dataset.digest);
       if (existing) return outcome(existing, true);
-      if (isBuiltinDataset(dataset.name)) throw new Error(`'${dataset.name}' is a built-in dataset; import under another --name`);
+      if (isBuiltinDataset(dataset.name)) throw new InvalidRequestError(`'${dataset.name}' is a built-in dataset; import under another --name`);
       const taken = this.catalog.datasets.list().find((d) => d.name === dataset.name);
-      if (taken) throw new Error(`a dataset named '${dataset.name}' already exists with other content (digest ${taken.digest.slice(0, 12)}); choose another name`);
+      if (taken) throw new InvalidRequestError(`a dataset named '${dataset.name}' already exists with other content (digest ${taken.digest.slice(0, 12)}); choose another name`);
       // The file moves inside the transaction: if the move fails, the row is rolled back.
       const record = this.catalog.db.transaction(() => {
         const added = this.catalog.datasets.upsert({
@@ -450,7 +468,7 @@ export class LetheService implements LetheRequests {
     const request = parseOrExplain(ForgetSetRequestSchema, input, 'forget set request');
     if (request.rule.kind === 'file') {
       const relative = request.rule.paths.find((p) => !path.isAbsolute(p));
-      if (relative) throw new Error(`forget-set file paths must be absolute, got '${relative}'`);
+      if (relative) throw new InvalidRequestError(`forget-set file paths must be absolute, got '${relative}'`);
     }
     const result = await this.engine.submit({ kind: 'forget-set', request, dataDir: this.catalog.dataDir }).result;
     const forgetSet = this.catalog.db.transaction(() => {
@@ -493,6 +511,10 @@ export class LetheService implements LetheRequests {
     this.catalog.runs.softDelete(run.id);
     this.publishRun(run.id);
   }
+}
+
+function checkModel(name: string): void {
+  if (!(name in ARCHITECTURE_DESCRIPTIONS)) throw new InvalidRequestError(`unknown model '${name}'; available: ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(', ')}`);
 }
 
 /** A method's metadata once its name, aggregator and weights are known to fit together. */

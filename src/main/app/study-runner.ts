@@ -1,5 +1,5 @@
 /**
- * Runs a study through the service, one run at a time: the original, the forget set,
+ * Runs a study through the service, one run at a time: the forget set, the original,
  * Retrain, then every (method, learning rate, seed) run, each checkpoint evaluated as
  * soon as it exists. A run whose config hash the catalog already holds as finished is
  * skipped, so a study started again after a crash or with new entries only does what is
@@ -31,7 +31,12 @@ export interface StudyOutcome {
 export class StudyFailedStep extends Error {}
 
 export async function runStudy(service: StudyService, catalog: Catalog, config: StudyConfig, report: (progress: StudyProgress) => void): Promise<StudyOutcome> {
+  const trainConfig = originalConfig(config);
+  // The forget set first: the engine checks its rule against the dataset, so a rule it
+  // refuses leaves no study behind and costs no training.
+  const { forgetSet } = await service.createForgetSet({ dataset: config.dataset, rule: config.forget, splitSeed: trainConfig.splitSeed });
   const study = catalog.studies.byName(config.name) ?? catalog.studies.create(config.name, config.description);
+  catalog.studies.setConfig(study.id, config.description, config, forgetSet.id);
   const outcome: StudyOutcome = { study, created: 0, skipped: 0, failed: [] };
   const planned = 2 + config.methods.reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
   const total = 2 * planned;
@@ -68,12 +73,9 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
     await ensure(`${label} (evaluation)`, 'evaluate', hashOf.evaluate(request), () => service.startEvaluation(request));
   };
 
-  const trainConfig = originalConfig(config);
   const original = await ensure('Original', 'train', hashOf.train(trainConfig), () => service.startTraining(trainConfig));
   const originalCheckpoint = original && checkpointOf(original);
   if (!originalCheckpoint) throw new StudyFailedStep(`the original model could not be trained: ${outcome.failed[0]?.error ?? 'no checkpoint was recorded'}`);
-  const { forgetSet } = await service.createForgetSet({ dataset: config.dataset, rule: config.forget, splitSeed: trainConfig.splitSeed });
-  catalog.studies.setConfig(study.id, config.description, config, forgetSet.id);
   await evaluate('Original', original, forgetSet.id);
 
   const retrain = retrainConfig(config, originalCheckpoint, forgetSet.id);

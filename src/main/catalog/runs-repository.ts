@@ -141,6 +141,11 @@ export class RunsRepository {
       .run(status, error, now, id, ...TERMINAL);
   }
 
+  /** Removes a run that never ran because its input was refused (params and metrics cascade). */
+  discard(id: string): void {
+    this.db.prepare(`DELETE FROM runs WHERE id = ? AND status IN ('queued', 'running')`).run(id);
+  }
+
   /** Runs still marked active whose owning process is gone: they can never finish. */
   failOrphaned(isAlive: (pid: number) => boolean, now = Date.now()): string[] {
     const active = this.db.prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running')`).all() as { id: string; owner_pid: number | null }[];

@@ -114,9 +114,9 @@ export function resolveCheckpoint(root: string, reference: string): string {
   if (/^[0-9a-f]{6,64}$/.test(reference) && fs.existsSync(root)) {
     const matches = fs.readdirSync(root).filter((name) => HASH_PATTERN.test(name) && name.startsWith(reference));
     if (matches.length === 1) return path.join(root, matches[0]!);
-    if (matches.length > 1) throw new Error(`checkpoint prefix ${reference} is ambiguous (${matches.length} matches)`);
+    if (matches.length > 1) throw new InvalidRequestError(`checkpoint prefix ${reference} is ambiguous (${matches.length} matches)`);
   }
-  throw new Error(`no checkpoint found at '${reference}' (give a checkpoint folder or a hash under ${root})`);
+  throw new InvalidRequestError(`no checkpoint found at '${reference}' (give a checkpoint folder or a hash under ${root})`);
 }
 
 /** Loads and verifies a checkpoint folder, returning the restored model. */

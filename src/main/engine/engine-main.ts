@@ -9,6 +9,7 @@ import type { EngineEvent, EngineJob, EngineJobResult, EngineRequest } from '../
 import type { TaskProgress } from '../../shared/import.js';
 import type { UnlearnStep } from '../../shared/unlearn-config.js';
 import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
+import { InvalidRequestError } from '../../shared/validation.js';
 import { initBackend } from './backend.js';
 import { runEvaluateJob } from './jobs/evaluate-job.js';
 import { runForgetSetJob } from './jobs/forget-set-job.js';
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
           channel.send({ type: 'finished', jobId, result });
         } catch (error) {
           if (error instanceof CancelledError) channel.send({ type: 'cancelled', jobId });
-          else channel.send({ type: 'failed', jobId, error: errorMessage(error) });
+          else channel.send({ type: 'failed', jobId, error: errorMessage(error), invalidInput: error instanceof InvalidRequestError });
         } finally {
           running.delete(jobId);
         }

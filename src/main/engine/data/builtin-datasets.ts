@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { datasetDigest, CorruptCacheError, readDatasetCache, writeDatasetCache } from './dataset-cache.js';
 import type { ImageDataset } from './dataset.js';
+import { InvalidRequestError } from '../../../shared/validation.js';
 
 // Not named `require`: electron-vite injects a top-level `require` into the bundled entries.
 const requireFromHere = createRequire(import.meta.url);
@@ -59,7 +60,7 @@ export const BUILTIN_DATASETS: readonly BuiltinDataset[] = [
 export function builtinDataset(name: string): BuiltinDataset {
   const found = BUILTIN_DATASETS.find((d) => d.name === name);
   if (!found) {
-    throw new Error(`unknown dataset '${name}'; built-in datasets: ${BUILTIN_DATASETS.map((d) => d.name).join(', ')}`);
+    throw new InvalidRequestError(`unknown dataset '${name}'; built-in datasets: ${BUILTIN_DATASETS.map((d) => d.name).join(', ')}`);
   }
   return found;
 }

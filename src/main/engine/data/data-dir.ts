@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { InvalidRequestError } from '../../../shared/validation.js';
 
 /** Lethe's data directory: the flag, else LETHE_DATA_DIR, else the XDG data home. */
 export function resolveDataDir(explicit?: string): string {
@@ -20,6 +21,6 @@ export function ensureWritableDir(dir: string): string {
     return dir;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`data directory ${dir} is not writable: ${reason}`);
+    throw new InvalidRequestError(`data directory ${dir} is not writable: ${reason}`);
   }
 }

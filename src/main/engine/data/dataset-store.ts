@@ -7,6 +7,7 @@ import path from 'node:path';
 import { BUILTIN_DATASETS, datasetCachePath, loadBuiltinDataset } from './builtin-datasets.js';
 import { readDatasetCache } from './dataset-cache.js';
 import type { ImageDataset } from './dataset.js';
+import { InvalidRequestError } from '../../../shared/validation.js';
 
 export function isBuiltinDataset(name: string): boolean {
   return BUILTIN_DATASETS.some((d) => d.name === name);
@@ -20,7 +21,7 @@ export function loadDataset(dataDir: string, name: string, notice: (message: str
     const imported = fs.existsSync(dir)
       ? fs.readdirSync(dir).filter((f) => f.endsWith('.bin') && !f.startsWith('.')).map((f) => f.slice(0, -4)).filter((n) => !isBuiltinDataset(n))
       : [];
-    throw new Error(
+    throw new InvalidRequestError(
       `unknown dataset '${name}'; built-in datasets: ${BUILTIN_DATASETS.map((d) => d.name).join(', ')}` +
         (imported.length ? `; imported: ${imported.join(', ')}` : ''),
     );

@@ -38,6 +38,9 @@ export const useRunsStore = defineStore('runs', () => {
         const rest = runs.value.filter((r) => r.id !== event.run.id);
         runs.value = event.run.deletedAt === null ? [event.run, ...rest].sort((a, b) => b.createdAt - a.createdAt) : rest;
         void refreshSelected(event.run.id);
+      } else if (event.type === 'run-refused') {
+        runs.value = runs.value.filter((r) => r.id !== event.runId);
+        error.value = event.error;
       }
     });
   }

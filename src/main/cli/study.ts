@@ -1,0 +1,161 @@
+/** `lethe study`: runs a study from a YAML config, and shows, lists or analyses studies. */
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { PARETO_OBJECTIVES, type ParetoObjective, type StudyConfigInput } from '../../shared/study-config.js';
+import { formatStudyTable, TABLE_FORMATS, type TableFormat } from '../../shared/study-format.js';
+import { InvalidRequestError } from '../../shared/validation.js';
+import { defineCommand, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
+
+const HELP = `Usage: lethe study run CONFIG.yaml [--json] [--data-dir DIR]
+       lethe study show NAME [--format text|markdown|csv|json|latex]
+       lethe study pareto NAME --objectives A,B[,C] [--reference X,Y[,Z]] [--json]
+       lethe study list [--json]
+
+A study compares unlearning methods on one dataset and one forget set against one
+original model and one Retrain. 'run' creates what the catalog does not have yet:
+the original (trained from the config's recipe), the forget set, Retrain (the same
+recipe on the retain set), every (method, learning rate, seed) run, and an
+evaluation of each checkpoint (UA, RA, TA, MIA, boundary, PGD, relearning). Runs
+whose config the catalog already holds as finished are skipped, so running it again
+after a crash or with new entries only does what is missing. The table is printed
+at the end.
+
+'show' prints the table: UA, RA, TA, MIA as mean +- std over repeats with the gap
+to Retrain in brackets, Avg. Gap, RTE, best per column marked.
+
+'pareto' lists the non-dominated method runs over two or three objectives, all
+minimised: UA_gap, RA_gap, TA_gap, MIA_gap, avg_gap, RA, TA (accuracies enter
+negated) and RTE, with the hypervolume against --reference (default: each
+objective's worst value plus 10% of its range).
+
+Config (YAML):
+  name: fashion-demo
+  dataset: fashion-mnist
+  model: mlp
+  original: { epochs: 5, batchSize: 128, lr: 0.05 }   # train options
+  retrain: { epochs: 5 }                              # optional overrides
+  forget: { kind: random, percent: 10, seed: 1 }      # or classes: [..]
+  seeds: [1, 2]                                        # repeats of each method
+  evaluation: { relearnBudget: 50, pgd: true }         # evaluation checks
+  methods:
+    - { label: FT, method: ft, epochs: 2 }
+    - { label: RAUL-UniDist-UPGrad, method: raul, reference: uniform,
+        aggregator: upgrad, lr: [0.001, 0.005] }       # a sweep: repeats too
+
+Example: lethe study run studies/fashion-mnist-demo.yaml`;
+
+const OPTIONS = {
+  format: { type: 'string' },
+  objectives: { type: 'string' },
+  reference: { type: 'string' },
+} satisfies OptionSpecs;
+
+type StudyValues = Values<typeof OPTIONS>;
+
+function numberList(values: StudyValues, name: 'reference'): number[] | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((part) => {
+    const n = Number(part);
+    if (part.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be comma-separated numbers, got '${raw}'`);
+    return n;
+  });
+}
+
+function readStudyFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the study config ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return YAML.parse(text);
+  } catch (error) {
+    throw new InvalidRequestError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+}
+
+async function handle(values: StudyValues, io: Output, [action, argument]: string[]): Promise<number> {
+  const format = (values.format ?? 'text') as TableFormat;
+  if (!(TABLE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${TABLE_FORMATS.join(', ')}, got '${values.format}'`);
+  return withService(values, async (service) => {
+    switch (action) {
+      case 'list': {
+        const studies = await service.listStudies();
+        if (values.json) io.out(JSON.stringify(studies, null, 2));
+        else if (studies.length === 0) io.out('no studies yet (lethe study run CONFIG.yaml)');
+        else for (const s of studies) io.out(`${s.name}  ${s.runIds.length} runs${s.description ? `  ${s.description}` : ''}`);
+        return 0;
+      }
+      case 'show': {
+        if (!argument) throw new UsageError('name the study (see lethe study list)');
+        io.out(formatStudyTable(await service.getStudyTable(argument), values.json ? 'json' : format));
+        return 0;
+      }
+      case 'pareto': {
+        if (!argument) throw new UsageError('name the study (see lethe study list)');
+        if (!values.objectives) throw new UsageError(`--objectives is required: two or three of ${PARETO_OBJECTIVES.join(', ')}`);
+        const analysis = await service.getStudyPareto({ study: argument, objectives: values.objectives.split(',') as ParetoObjective[], reference: numberList(values, 'reference') });
+        if (values.json) {
+          io.out(JSON.stringify(analysis, null, 2));
+          return 0;
+        }
+        io.out(`objectives (minimised): ${analysis.objectives.join(', ')}; reference point (${analysis.reference.map((v) => v.toFixed(3)).join(', ')}); hypervolume ${analysis.hypervolume.toFixed(4)}`);
+        for (const p of analysis.points) {
+          const where = [p.seed === null ? '' : `seed ${p.seed}`, p.lr === null ? '' : `lr ${p.lr}`].filter(Boolean).join(', ');
+          io.out(`${p.dominated ? ' ' : '*'} ${p.label}${where ? ` (${where})` : ''}: ${p.values.map((v) => v.toFixed(3)).join(', ')}`);
+        }
+        io.out('* non-dominated');
+        return 0;
+      }
+      case 'run': {
+        if (!argument) throw new UsageError('give the study config file (see lethe study --help)');
+        const config = readStudyFile(argument);
+        const stop = service.subscribe((event) => {
+          if (event.type === 'run-notice' && !values.json) io.err(`  note: ${event.message}`);
+          if (event.type !== 'study-progress') return;
+          const p = event.progress;
+          const step = `[${p.done}/${p.total}]`;
+          if (p.status === 'skipped') io.err(`${step} ${p.label}: already in the catalog (run ${p.runId.slice(0, 8)})`);
+          else if (p.status === 'started') io.err(`${step} ${p.label}: ${p.kind} run ${p.runId.slice(0, 8)} started`);
+          else if (p.status === 'finished') io.err(`${step} ${p.label}: finished`);
+          else io.err(`${step} ${p.label}: ${p.status}${p.error ? ` (${p.error})` : ''}`);
+        });
+        let outcome;
+        let interrupted = false;
+        const onSigint = () => {
+          interrupted = true;
+          io.err('stopping: the running run is cancelled; lethe study run again resumes');
+          void service.listRuns().then((runs) => runs.filter((r) => r.status === 'running' || r.status === 'queued').forEach((r) => void service.cancelRun(r.id).catch(() => {})));
+        };
+        process.on('SIGINT', onSigint);
+        try {
+          outcome = await service.runStudy(config as StudyConfigInput);
+        } finally {
+          process.off('SIGINT', onSigint);
+          stop();
+        }
+        const table = await service.getStudyTable(outcome.study);
+        if (values.json) io.out(JSON.stringify({ ...outcome, table }, null, 2));
+        else {
+          io.err(`study ${outcome.study}: ${outcome.created} runs made, ${outcome.skipped} already in the catalog, ${outcome.failed.length} failed`);
+          for (const f of outcome.failed) io.err(`  failed: ${f.label} (run ${f.runId.slice(0, 8)}): ${f.error}`);
+          io.out(formatStudyTable(table, format));
+        }
+        return outcome.failed.length > 0 || interrupted ? 1 : 0;
+      }
+      default:
+        throw new UsageError(action === undefined ? 'name an action: run, show, pareto or list (see lethe study --help)' : `unknown study action '${action}' (run, show, pareto or list)`);
+    }
+  });
+}
+
+export const studyCommand = defineCommand({
+  name: 'study',
+  summary: 'run a study from a YAML config and print its table, or show it',
+  help: HELP,
+  options: OPTIONS,
+  positionals: 2,
+  run: handle,
+});
