@@ -11,6 +11,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Classifier } from './models/classifier.js';
 import type { ModelSpec } from './models/model-spec.js';
+import type { StoredTensor } from './models/parameter-store.js';
+import { Transformer } from './models/transformer.js';
+import type { TransformerSpec } from './models/transformer-spec.js';
 import { InvalidRequestError } from '../../shared/validation.js';
 
 const FORMAT = 'lethe-checkpoint';
@@ -26,10 +29,20 @@ interface TensorEntry {
   length: number;
 }
 
+/** A classifier's spec, or a language model's (architecture 'transformer', tokenizer included). */
+export type CheckpointSpec = ModelSpec | TransformerSpec;
+
+/** What a checkpoint stores of a model: its spec and its named tensors. */
+export interface CheckpointModel {
+  readonly spec: CheckpointSpec;
+  tensors(): StoredTensor[];
+  dispose(): void;
+}
+
 interface Manifest {
   format: typeof FORMAT;
   version: number;
-  spec: ModelSpec;
+  spec: CheckpointSpec;
   tensors: TensorEntry[];
 }
 
@@ -44,7 +57,7 @@ function contentHash(modelJson: Uint8Array, weights: Uint8Array): string {
   return createHash('sha256').update(modelJson).update('\n').update(weights).digest('hex');
 }
 
-function serialize(model: Classifier): { modelJson: Buffer; weights: Buffer } {
+function serialize(model: CheckpointModel): { modelJson: Buffer; weights: Buffer } {
   const tensors = model.tensors();
   let offset = 0;
   const entries: TensorEntry[] = tensors.map(({ name, variable, trainable }) => {
@@ -76,7 +89,7 @@ function hashOfFolder(folder: string): string {
 }
 
 /** Saves the model under `root`; an identical existing checkpoint is reused. */
-export function saveCheckpoint(root: string, model: Classifier, provenance: Record<string, unknown> = {}): SavedCheckpoint {
+export function saveCheckpoint(root: string, model: CheckpointModel, provenance: Record<string, unknown> = {}): SavedCheckpoint {
   const { modelJson, weights } = serialize(model);
   const hash = contentHash(modelJson, weights);
   const target = path.join(root, hash);
@@ -119,8 +132,8 @@ export function resolveCheckpoint(root: string, reference: string): string {
   throw new InvalidRequestError(`no checkpoint found at '${reference}' (give a checkpoint folder or a hash under ${root})`);
 }
 
-/** Loads and verifies a checkpoint folder, returning the restored model. */
-export function loadCheckpoint(folder: string): Classifier {
+/** Loads and verifies a checkpoint folder, returning the restored model of whichever kind it holds. */
+export function loadModel(folder: string): Classifier | Transformer {
   const name = path.basename(path.resolve(folder));
   let modelJson: Buffer;
   let weights: Buffer;
@@ -143,7 +156,7 @@ export function loadCheckpoint(folder: string): Classifier {
   if (manifest.format !== FORMAT || manifest.version !== VERSION) {
     throw new CorruptCheckpointError(`checkpoint ${folder}: unsupported format ${manifest.format} v${manifest.version}`);
   }
-  const model = Classifier.create(manifest.spec);
+  const model = manifest.spec.architecture === 'transformer' ? Transformer.create(manifest.spec) : Classifier.create(manifest.spec);
   const byName = new Map(model.tensors().map((t) => [t.name, t.variable]));
   const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
   try {
@@ -162,4 +175,21 @@ export function loadCheckpoint(folder: string): Classifier {
     throw error;
   }
   return model;
+}
+
+/** Loads a classifier checkpoint; a language model's is refused with what it is. */
+export function loadCheckpoint(folder: string): Classifier {
+  return expectKind(folder, (m): m is Classifier => m instanceof Classifier, 'an image classifier', 'a language model');
+}
+
+/** Loads a language-model checkpoint; a classifier's is refused with what it is. */
+export function loadLanguageModel(folder: string): Transformer {
+  return expectKind(folder, (m): m is Transformer => m instanceof Transformer, 'a language model', 'an image classifier');
+}
+
+function expectKind<M extends Classifier | Transformer>(folder: string, isKind: (model: Classifier | Transformer) => model is M, wanted: string, found: string): M {
+  const model = loadModel(folder);
+  if (isKind(model)) return model;
+  model.dispose();
+  throw new InvalidRequestError(`checkpoint ${folder} holds ${found}, this needs ${wanted}`);
 }
