@@ -8,6 +8,7 @@ import { consoleOutput, GLOBAL_OPTIONS, isRefusal, type Command, type Output, ty
 import { datasetsCommand } from './cli/datasets.js';
 import { evaluateCommand } from './cli/evaluate.js';
 import { forgetCommand } from './cli/forget.js';
+import { generateCommand } from './cli/generate.js';
 import { importCommand } from './cli/import.js';
 import { infoCommand } from './cli/info.js';
 import { purgeCommand } from './cli/purge.js';
@@ -28,6 +29,7 @@ const COMMANDS: Command[] = [
   unlearnCommand,
   purgeCommand,
   evaluateCommand,
+  generateCommand,
   studyCommand,
   datasetsCommand,
   serveCommand,

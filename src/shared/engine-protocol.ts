@@ -6,6 +6,7 @@
 import type { BackendInfo } from './backend.js';
 import type { Assessment, EvaluationChecks } from './evaluation.js';
 import type { ForgetRule, ForgetSetRequest, ImageMatchReport } from './forget-set.js';
+import type { GenerateOutcome, GenerateRequest } from './generate.js';
 import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
 import type { UnlearnConfig, UnlearnStep } from './unlearn-config.js';
@@ -48,7 +49,14 @@ export interface UnlearnJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob;
+/** Continues a prompt with a language-model checkpoint. */
+export interface GenerateJob {
+  kind: 'generate';
+  request: GenerateRequest;
+  dataDir: string;
+}
+
+export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob;
 
 /** What the catalog records of a dataset a job used. */
 export interface DatasetDescription {
@@ -152,7 +160,11 @@ export interface UnlearnJobResult {
   seconds: number;
 }
 
-export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult | UnlearnJobResult;
+export interface GenerateJobResult extends GenerateOutcome {
+  kind: 'generate';
+}
+
+export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult | UnlearnJobResult | GenerateJobResult;
 
 /** The result type that belongs to a job type. */
 export type ResultOf<J extends EngineJob> = Extract<EngineJobResult, { kind: J['kind'] }>;

@@ -10,6 +10,7 @@ import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary, StudyRecord
 import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from './study-config.js';
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from './generate.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
 import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
@@ -45,6 +46,8 @@ export interface LetheRequests {
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
+  /** Continues a prompt with a language-model checkpoint; records nothing. */
+  generateText(request: GenerateRequestInput): Promise<GenerateOutcome>;
   /** Records an unlearning run (or a Retrain) from a checkpoint and a forget set, and starts it. */
   startUnlearning(config: UnlearnConfigInput): Promise<RunSummary>;
   /** Records an evaluation of a checkpoint against a forget set (UA, RA, TA, MIA, stronger checks) and starts it. */
@@ -139,6 +142,7 @@ export const LETHE_ARGUMENTS = {
   importDataset: z.tuple([ImportRequestSchema]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
+  generateText: z.tuple([GenerateRequestSchema]),
   startUnlearning: z.tuple([UnlearnConfigSchema]),
   startEvaluation: z.tuple([EvaluationRequestSchema]),
   runStudy: z.tuple([StudyConfigSchema]),

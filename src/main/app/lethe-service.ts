@@ -15,6 +15,7 @@ import { ParetoRequestSchema, parseStudyConfig, type ParetoAnalysis, type Pareto
 import { runStudy } from './study-runner.js';
 import { studyPareto, studyTable } from './study-table.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
+import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
 import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
@@ -491,6 +492,12 @@ export class LetheService implements LetheRequests {
 
   async listForgetSets(): Promise<ForgetSetRecord[]> {
     return this.catalog.forgetSets.list();
+  }
+
+  async generateText(input: GenerateRequestInput): Promise<GenerateOutcome> {
+    const request = parseOrExplain(GenerateRequestSchema, input, 'generate request');
+    const { checkpoint, text, tokens, finished } = await this.engine.submit({ kind: 'generate', request, dataDir: this.catalog.dataDir }).result;
+    return { checkpoint, text, tokens, finished };
   }
 
   async cancelRun(id: string): Promise<void> {

@@ -13,6 +13,7 @@ import { InvalidRequestError } from '../../shared/validation.js';
 import { initBackend } from './backend.js';
 import { runEvaluateJob } from './jobs/evaluate-job.js';
 import { runForgetSetJob } from './jobs/forget-set-job.js';
+import { runGenerateJob } from './jobs/generate-job.js';
 import { runImportJob } from './jobs/import-job.js';
 import { runUnlearnJob } from './jobs/unlearn-job.js';
 import { runTrainJob, type JobContext } from './jobs/train-job.js';
@@ -57,6 +58,8 @@ function runJob(
       return runForgetSetJob(job.request, job.dataDir, context.notice);
     case 'unlearn':
       return runUnlearnJob(job, context, report.onUnlearnStep);
+    case 'generate':
+      return Promise.resolve(runGenerateJob(job.request, job.dataDir));
   }
 }
 
