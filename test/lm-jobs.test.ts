@@ -70,9 +70,10 @@ describe('language-model jobs on the facts dataset', () => {
 
   it('refuses a model too large for memory with the estimate, before writing anything', async () => {
     const empty = path.join(makeTempDir('lm-refused'), 'data');
-    const big: LmTrainRequest = { ...request, dataDir: empty, model: 'transformer-large', train: { ...request.train, batchSize: 512 } };
+    // The default dataset (200 people): batches of 512 pairs, padded to its longest pair.
+    const big: LmTrainRequest = { ...request, dataDir: empty, facts: {}, model: 'transformer-large', train: { ...request.train, batchSize: 512 } };
     await expect(runLanguageModelTrainJob(big, context)).rejects.toThrow(InvalidRequestError);
-    await expect(runLanguageModelTrainJob(big, context)).rejects.toThrow(/M parameters with batch 512 x 64 tokens need about \d+\.\d\d GiB/);
+    await expect(runLanguageModelTrainJob(big, context)).rejects.toThrow(/9\.0 M parameters with batch 512 x \d\d tokens need about \d+\.\d\d GiB, more than the 4\.00 GiB/);
     expect(fs.existsSync(empty)).toBe(false);
   });
 

@@ -7,12 +7,13 @@ import { loadCheckpoint, loadLanguageModel, saveCheckpoint } from '../src/main/e
 import { generateFacts, pairsOf, DEFAULT_FACTS_OPTIONS } from '../src/main/engine/data/facts/facts-dataset.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import { causalAttention, Transformer } from '../src/main/engine/models/transformer.js';
-import { checkTrainingMemory, TRANSFORMER_SIZES, transformerParameterCount, type TransformerSpec } from '../src/main/engine/models/transformer-spec.js';
+import { checkTrainingMemory, TRANSFORMER_SIZES, trainingMemoryBytes, transformerParameterCount, type TransformerSpec } from '../src/main/engine/models/transformer-spec.js';
 import { Random } from '../src/main/engine/random.js';
 import { generateTokens } from '../src/main/engine/text/generate.js';
 import { encodePrompt, encodeQa, encodeText, makeSequenceBatch, type Sequence } from '../src/main/engine/text/sequences.js';
 import { EOS, Tokenizer } from '../src/main/engine/text/tokenizer.js';
-import { trainLanguageModel } from '../src/main/engine/train/lm-trainer.js';
+import { languageModelStep, trainLanguageModel } from '../src/main/engine/train/lm-trainer.js';
+import { AdamWOptimizer } from '../src/main/engine/train/optimizers.js';
 import { sequenceNll } from '../src/main/engine/train/sequence-loss.js';
 import { CancelledError } from '../src/main/engine/train/trainer.js';
 import { InvalidRequestError } from '../src/shared/validation.js';
@@ -221,6 +222,22 @@ describe('transformer', () => {
     expect(sampled(1)).toEqual(sampled(1));
     expect(sampled(2)).not.toEqual(sampled(1));
     expect(sampled(1).includes(EOS)).toBe(false);
+    model.dispose();
+  });
+
+  it('estimates the peak memory of a training step as tf.profile measures it (within 0-30 % above)', async () => {
+    const spec = { ...tinySpec(), dModel: 32, layers: 2, heads: 4, contextLength: 32 };
+    const model = Transformer.create(spec);
+    const sequences = Array.from({ length: 8 }, (_, b) => ({ tokens: Int32Array.from({ length: 33 }, (_, i) => (i * 5 + b) % spec.vocabularySize), lossStart: 1 }));
+    const optimizer = new AdamWOptimizer(0.01);
+    languageModelStep(model, optimizer, sequences, 1e-3, 1);
+    const { peakBytes } = await tf.profile(() => {
+      languageModelStep(model, optimizer, sequences, 1e-3, 1);
+    });
+    const estimate = trainingMemoryBytes(spec, 8, 32);
+    expect(estimate / peakBytes).toBeGreaterThanOrEqual(1);
+    expect(estimate / peakBytes).toBeLessThan(1.3);
+    optimizer.dispose();
     model.dispose();
   });
 

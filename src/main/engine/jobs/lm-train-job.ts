@@ -8,8 +8,8 @@
  */
 import { saveCheckpoint } from '../checkpoint.js';
 import { ensureWritableDir } from '../data/data-dir.js';
-import { pairsOf, retainPeople, type FactsDataset, type FactsOptions, type ForgetSplitName } from '../data/facts/facts-dataset.js';
-import { loadFactsDataset } from '../data/facts/facts-store.js';
+import { generateFacts, pairsOf, retainPeople, type FactsDataset, type FactsOptions, type ForgetSplitName } from '../data/facts/facts-dataset.js';
+import { factsOptions, readStoredFacts, storeFacts } from '../data/facts/facts-store.js';
 import { factsTokenizer } from '../data/facts/facts-tokenizer.js';
 import { Transformer } from '../models/transformer.js';
 import { checkTrainingMemory, checkTransformerSize, TRANSFORMER_SIZES, type TransformerSize, type TransformerSizeName, type TransformerSpec } from '../models/transformer-spec.js';
@@ -53,17 +53,20 @@ export async function runLanguageModelTrainJob(request: LmTrainRequest, context:
   const size = typeof request.model === 'string' ? TRANSFORMER_SIZES[request.model] : request.model;
   if (!size) throw new InvalidRequestError(`unknown model '${String(request.model)}'; language models: ${Object.keys(TRANSFORMER_SIZES).join(', ')}`);
   checkTransformerSize(size);
-  // The tokenizer does not depend on the people, so the memory check comes before any file is touched.
   const tokenizer = factsTokenizer();
   const spec: TransformerSpec = { architecture: 'transformer', ...size, vocabularySize: tokenizer.vocabularySize, tokenizer: tokenizer.spec, seed: request.train.seed };
-  checkTrainingMemory(spec, request.train.batchSize);
-  const started = Date.now();
-  ensureWritableDir(request.dataDir);
-  const dataset = loadFactsDataset(request.dataDir, request.facts, context.notice);
+  // Everything is checked before a file is written: the dataset is generated in memory when it is not stored yet.
+  const options = factsOptions(request.facts);
+  const stored = readStoredFacts(request.dataDir, options, context.notice);
+  const dataset = stored ?? generateFacts(options);
   const people = trainingPeople(dataset, request.retainOf);
   const sequences = trainingSequences(dataset, tokenizer, people);
   const longest = Math.max(...sequences.map((s) => s.tokens.length)) - 1;
   if (longest > spec.contextLength) throw new InvalidRequestError(`a training sequence has ${longest} tokens, more than the model's context of ${spec.contextLength}`);
+  checkTrainingMemory(spec, Math.min(request.train.batchSize, sequences.length), longest);
+  const started = Date.now();
+  ensureWritableDir(request.dataDir);
+  if (!stored) storeFacts(request.dataDir, dataset);
   const model = Transformer.create(spec);
   try {
     const history = await trainLanguageModel(model, sequences, request.train, { signal: context.signal, onProgress: context.onProgress, onEpoch: context.onEpoch });

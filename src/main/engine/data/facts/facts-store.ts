@@ -27,17 +27,31 @@ function readFactsCache(file: string, options: FactsOptions): FactsDataset {
   return stored.dataset;
 }
 
-export function loadFactsDataset(dataDir: string, options: Partial<FactsOptions> = {}, notice: (message: string) => void = () => {}): FactsDataset {
-  const full: FactsOptions = { ...DEFAULT_FACTS_OPTIONS, ...options };
-  const file = factsCachePath(dataDir, full);
-  if (fs.existsSync(file)) {
-    try {
-      return readFactsCache(file, full);
-    } catch (error) {
-      notice(`facts dataset ${file} is corrupt (${(error as Error).message}); regenerating it`);
-    }
+/** The stored dataset for these options, or undefined when there is none (a corrupt file is reported and ignored). */
+export function readStoredFacts(dataDir: string, options: FactsOptions, notice: (message: string) => void = () => {}): FactsDataset | undefined {
+  const file = factsCachePath(dataDir, options);
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return readFactsCache(file, options);
+  } catch (error) {
+    notice(`facts dataset ${file} is corrupt (${(error as Error).message}); regenerating it`);
+    return undefined;
   }
+}
+
+export function storeFacts(dataDir: string, dataset: FactsDataset): void {
+  writeFileAtomic(factsCachePath(dataDir, dataset.options), [Buffer.from(JSON.stringify({ format: FORMAT, version: VERSION, dataset }), 'utf8')]);
+}
+
+export function factsOptions(options: Partial<FactsOptions> = {}): FactsOptions {
+  return { ...DEFAULT_FACTS_OPTIONS, ...options };
+}
+
+export function loadFactsDataset(dataDir: string, options: Partial<FactsOptions> = {}, notice: (message: string) => void = () => {}): FactsDataset {
+  const full = factsOptions(options);
+  const stored = readStoredFacts(dataDir, full, notice);
+  if (stored) return stored;
   const dataset = generateFacts(full);
-  writeFileAtomic(file, [Buffer.from(JSON.stringify({ format: FORMAT, version: VERSION, dataset }), 'utf8')]);
+  storeFacts(dataDir, dataset);
   return dataset;
 }
