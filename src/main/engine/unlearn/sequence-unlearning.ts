@@ -13,10 +13,10 @@ import { AdamWOptimizer } from '../train/optimizers.js';
 import { CancelledError, nextTick } from '../train/trainer.js';
 import { Random } from '../random.js';
 import { cycled } from './method.js';
-import { answerNllObjective, npoObjective, uniformTargetObjective } from './sequence-objectives.js';
+import { answerNllObjective, bldObjective, npoObjective, referenceTargetObjective, uniformTargetObjective } from './sequence-objectives.js';
 import { InvalidRequestError } from '../../../shared/validation.js';
 
-export const SEQUENCE_METHODS = ['ga', 'graddiff', 'npo', 'raul-unidist'] as const;
+export const SEQUENCE_METHODS = ['ga', 'graddiff', 'npo', 'raul-unidist', 'raul-helddist', 'bld'] as const;
 export type SequenceMethod = (typeof SEQUENCE_METHODS)[number];
 
 export interface SequenceUnlearnConfig {
@@ -30,7 +30,7 @@ export interface SequenceUnlearnConfig {
   seed: number;
 }
 
-function objectivesOf(method: SequenceMethod, model: Transformer, original: Transformer, forget: SequenceBatch, retain: SequenceBatch): Objective[] {
+function objectivesOf(method: SequenceMethod, model: Transformer, original: Transformer, forget: SequenceBatch, retain: SequenceBatch, references: Float32Array | undefined): Objective[] {
   switch (method) {
     case 'ga':
       return [answerNllObjective(model, forget, -1)];
@@ -40,7 +40,21 @@ function objectivesOf(method: SequenceMethod, model: Transformer, original: Tran
       return [answerNllObjective(model, retain), npoObjective(model, original, forget)];
     case 'raul-unidist':
       return [answerNllObjective(model, retain), uniformTargetObjective(model, forget)];
+    case 'raul-helddist':
+      return [answerNllObjective(model, retain), referenceTargetObjective(model, forget, references!)];
+    case 'bld':
+      return [bldObjective(model, original, retain, 'retain'), bldObjective(model, original, forget, 'forget')];
   }
+}
+
+function concatenated(rows: Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let offset = 0;
+  for (const row of rows) {
+    out.set(row, offset);
+    offset += row.length;
+  }
+  return out;
 }
 
 export async function unlearnSequences(
@@ -50,8 +64,13 @@ export async function unlearnSequences(
   retain: readonly Sequence[],
   config: SequenceUnlearnConfig,
   hooks: { signal?: AbortSignal; onStep?: (record: StepRecord) => void } = {},
+  /** HeldDist: per forget sequence, its reference next-token distribution (see heldOutReferences). */
+  references?: readonly Float32Array[],
 ): Promise<StepRecord[]> {
   if (forget.length === 0 || retain.length === 0) throw new InvalidRequestError(`unlearning needs forget and retain pairs, got ${forget.length} and ${retain.length}`);
+  if (config.method === 'raul-helddist' && references?.length !== forget.length) {
+    throw new InvalidRequestError(`raul-helddist needs one held-out reference per forget pair, got ${references?.length ?? 0} for ${forget.length}`);
+  }
   const weighting = createAggregator(config.aggregator, { seed: config.seed });
   const optimizer = new AdamWOptimizer(0);
   const random = new Random(config.seed, 'unlearn-batches');
@@ -61,10 +80,12 @@ export async function unlearnSequences(
   try {
     for (let step = 0; step < config.steps; step++) {
       if (hooks.signal?.aborted) throw new CancelledError();
-      const forgetBatch = makeSequenceBatch(Array.from(nextForget(), (i) => forget[i]!));
+      const chosen = nextForget();
+      const forgetBatch = makeSequenceBatch(Array.from(chosen, (i) => forget[i]!));
+      const batchReferences = references && concatenated(Array.from(chosen, (i) => references[i]!));
       const retainBatch = makeSequenceBatch(Array.from(nextRetain(), (i) => retain[i]!));
       try {
-        const record = multiObjectiveStep(model.trainableVariables(), objectivesOf(config.method, model, original, forgetBatch, retainBatch), weighting, optimizer, config.lr);
+        const record = multiObjectiveStep(model.trainableVariables(), objectivesOf(config.method, model, original, forgetBatch, retainBatch, batchReferences), weighting, optimizer, config.lr);
         if (!record.losses.every(Number.isFinite)) throw new Error(`the loss became ${record.losses.join(', ')} at step ${step + 1}`);
         records.push(record);
         hooks.onStep?.(record);
