@@ -9,6 +9,7 @@ import { trainLanguageModel } from '../src/main/engine/train/lm-trainer.js';
 import { sequenceNll, weightedTokenLogProbs } from '../src/main/engine/train/sequence-loss.js';
 import { answerLogLikelihoods, bldForgetLoss, distillationKl, heldOutReferences, npoLoss, referenceKl, uniformKl } from '../src/main/engine/unlearn/sequence-objectives.js';
 import { unlearnSequences, type SequenceMethod } from '../src/main/engine/unlearn/sequence-unlearning.js';
+import { relearningAttack, splitForRelearning } from '../src/main/engine/evaluation/lm/relearning.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -144,6 +145,20 @@ describe('unlearning a language model', () => {
     if (method === 'raul-unidist') expect(after.uniformKl).toBeLessThan(before.uniformKl);
     // The frozen original is untouched.
     expect(measure(original, forget)).toEqual(before);
+    model.dispose();
+  });
+
+  it('relearning on part of the forget pairs brings back the rest after gradient ascent, on a copy', async () => {
+    const model = copyOf(original);
+    await unlearnSequences(model, original, forget, retain, { method: 'ga', aggregator: 'mean', steps: 6, batchSize: 2, lr: 3e-3, beta: 0.1, seed: 0 });
+    const { relearn, heldBack } = splitForRelearning(forget, 0.5, 0);
+    expect([relearn.length, heldBack.length]).toEqual([1, 1]);
+    const unlearned = measure(model, heldBack);
+    const result = relearningAttack(model, relearn, heldBack, { steps: 5, lr: 3e-3, batchSize: 1, seed: 0 });
+    expect(result.probabilityBefore).toBeCloseTo(Math.exp(-unlearned.nll), 3);
+    expect(result.probabilityAfter).toBeGreaterThan(result.probabilityBefore);
+    // The attack fine-tuned a copy: the unlearned model is as it was.
+    expect(measure(model, heldBack)).toEqual(unlearned);
     model.dispose();
   });
 });
