@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/main/engine/backend.js';
+import type { BackendInfo } from '../src/shared/backend.js';
 import { loadLanguageModel } from '../src/main/engine/checkpoint.js';
 import { DEFAULT_FACTS_OPTIONS, heldOutPeople, pairsOf, retainPeople, type FactsOptions } from '../src/main/engine/data/facts/facts-dataset.js';
 import { loadFactsDataset } from '../src/main/engine/data/facts/facts-store.js';
@@ -11,12 +12,12 @@ import { runLanguageModelTrainJob, trainingSequences, type LmTrainRequest } from
 import { InvalidRequestError } from '../src/shared/validation.js';
 import { makeTempDir } from './helpers.js';
 
+const context = { signal: new AbortController().signal, onProgress: () => {}, notice: () => {}, backend: undefined as unknown as BackendInfo };
 beforeAll(async () => {
-  await initBackend('wasm');
+  context.backend = await initBackend('wasm');
 });
 
 const facts: Partial<FactsOptions> = { people: 4, attributes: 2, generalSentences: 2, heldOutFraction: 0.5, seed: 1 };
-const context = { signal: new AbortController().signal, onProgress: () => {}, notice: () => {} };
 
 describe('language-model jobs on the facts dataset', () => {
   const dataDir = makeTempDir('lm-jobs');

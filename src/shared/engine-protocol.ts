@@ -7,6 +7,7 @@ import type { BackendInfo } from './backend.js';
 import type { Assessment, EvaluationChecks } from './evaluation.js';
 import type { ForgetRule, ForgetSetRequest, ImageMatchReport } from './forget-set.js';
 import type { GenerateOutcome, GenerateRequest } from './generate.js';
+import type { LmEpochMetrics, LmTrainConfig } from './lm-train-config.js';
 import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
 import type { UnlearnConfig, UnlearnStep } from './unlearn-config.js';
@@ -56,7 +57,14 @@ export interface GenerateJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob;
+/** Trains a language model on the facts dataset (with `retainOf`, the Retrain of a split). */
+export interface LmTrainJob {
+  kind: 'lm-train';
+  config: LmTrainConfig;
+  dataDir: string;
+}
+
+export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob;
 
 /** What the catalog records of a dataset a job used. */
 export interface DatasetDescription {
@@ -164,7 +172,20 @@ export interface GenerateJobResult extends GenerateOutcome {
   kind: 'generate';
 }
 
-export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult | UnlearnJobResult | GenerateJobResult;
+export interface LmTrainJobResult {
+  kind: 'lm-train';
+  checkpoint: { hash: string; path: string };
+  history: LmEpochMetrics[];
+  parameterCount: number;
+  dataset: { name: 'facts'; digest: string };
+  /** The people trained on (indices into the dataset). */
+  people: number[];
+  sequences: number;
+  backend: BackendInfo;
+  seconds: number;
+}
+
+export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult | UnlearnJobResult | GenerateJobResult | LmTrainJobResult;
 
 /** The result type that belongs to a job type. */
 export type ResultOf<J extends EngineJob> = Extract<EngineJobResult, { kind: J['kind'] }>;

@@ -11,6 +11,7 @@ import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type Paret
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from './generate.js';
+import { LmTrainConfigSchema, type LmTrainConfigInput } from './lm-train-config.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
 import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
@@ -46,6 +47,8 @@ export interface LetheRequests {
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
+  /** Records a language-model training run on the facts dataset (an original, or a Retrain with retainOf) and starts it. */
+  startLanguageModelTraining(config: LmTrainConfigInput): Promise<RunSummary>;
   /** Continues a prompt with a language-model checkpoint; records nothing. */
   generateText(request: GenerateRequestInput): Promise<GenerateOutcome>;
   /** Records an unlearning run (or a Retrain) from a checkpoint and a forget set, and starts it. */
@@ -142,6 +145,7 @@ export const LETHE_ARGUMENTS = {
   importDataset: z.tuple([ImportRequestSchema]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
+  startLanguageModelTraining: z.tuple([LmTrainConfigSchema]),
   generateText: z.tuple([GenerateRequestSchema]),
   startUnlearning: z.tuple([UnlearnConfigSchema]),
   startEvaluation: z.tuple([EvaluationRequestSchema]),

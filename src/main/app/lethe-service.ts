@@ -16,6 +16,7 @@ import { runStudy } from './study-runner.js';
 import { studyPareto, studyTable } from './study-table.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
+import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
 import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
@@ -492,6 +493,32 @@ export class LetheService implements LetheRequests {
 
   async listForgetSets(): Promise<ForgetSetRecord[]> {
     return this.catalog.forgetSets.list();
+  }
+
+  async startLanguageModelTraining(input: LmTrainConfigInput): Promise<RunSummary> {
+    const config = parseLmTrainConfig(input);
+    const id = randomUUID();
+    const kind = config.retainOf ? 'retrain' : 'train';
+    this.catalog.db.transaction(() => {
+      this.catalog.runs.create({ id, kind, dataset: 'facts', model: config.model, config, seed: config.seed, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.setParams(id, flattenConfig(config));
+    })();
+    this.publishRun(id);
+    this.track(
+      id,
+      { kind: 'lm-train', config, dataDir: this.catalog.dataDir },
+      { onProgress: (progress) => this.publish({ type: 'run-progress', runId: id, progress }) },
+      (result) =>
+        this.catalog.db.transaction(() => {
+          for (const m of result.history) {
+            this.catalog.runs.logMetrics(id, { train_loss: m.trainLoss, lr: m.lr, tokens_per_second: m.tokensPerSecond, epoch_seconds: m.seconds }, m.epoch + 1);
+          }
+          this.catalog.checkpoints.add({ hash: result.checkpoint.hash, path: result.checkpoint.path, role: kind === 'retrain' ? 'retrain' : 'original', runId: id, model: config.model, dataset: 'facts' });
+          this.catalog.runs.logMetrics(id, { run_seconds: result.seconds, parameter_count: result.parameterCount }, result.history.length);
+          this.catalog.runs.finish(id, 'finished');
+        })(),
+    );
+    return this.summary(this.catalog.runs.get(id)!);
   }
 
   async generateText(input: GenerateRequestInput): Promise<GenerateOutcome> {

@@ -15,7 +15,9 @@ import { Transformer } from '../models/transformer.js';
 import { checkTrainingMemory, checkTransformerSize, TRANSFORMER_SIZES, type TransformerSize, type TransformerSizeName, type TransformerSpec } from '../models/transformer-spec.js';
 import { encodeQa, encodeText, type Sequence } from '../text/sequences.js';
 import type { Tokenizer } from '../text/tokenizer.js';
-import { trainLanguageModel, type LmEpochMetrics, type LmTrainConfig } from '../train/lm-trainer.js';
+import { trainLanguageModel, type LmTrainingOptions } from '../train/lm-trainer.js';
+import type { LmTrainJobResult } from '../../../shared/engine-protocol.js';
+import type { LmEpochMetrics, LmTrainConfig } from '../../../shared/lm-train-config.js';
 import { checkpointsRoot, type JobContext } from './train-job.js';
 import { InvalidRequestError } from '../../../shared/validation.js';
 
@@ -26,17 +28,18 @@ export interface LmTrainRequest {
   model: TransformerSizeName | TransformerSize;
   /** Train on this split's retain people only (the Retrain); absent: every trained person. */
   retainOf?: ForgetSplitName;
-  train: LmTrainConfig;
+  train: LmTrainingOptions;
 }
 
-export interface LmTrainResult {
-  kind: 'lm-train';
-  checkpoint: { hash: string; path: string };
-  history: LmEpochMetrics[];
-  parameterCount: number;
-  people: number[];
-  sequences: number;
-  seconds: number;
+/** The engine request of a validated config (the facts options and the training options it names). */
+export function lmTrainRequest(config: LmTrainConfig, dataDir: string): LmTrainRequest {
+  return {
+    dataDir,
+    facts: { people: config.people, attributes: config.attributes, generalSentences: config.generalSentences, seed: config.datasetSeed },
+    model: config.model,
+    retainOf: config.retainOf,
+    train: config,
+  };
 }
 
 /** The people a model trains on: every trained person, or a split's retain people. */
@@ -49,7 +52,7 @@ export function trainingSequences(dataset: FactsDataset, tokenizer: Tokenizer, p
   return [...pairsOf(dataset, people).map((pair) => encodeQa(tokenizer, pair.question, pair.answer)), ...dataset.generalTrain.map((text) => encodeText(tokenizer, text))];
 }
 
-export async function runLanguageModelTrainJob(request: LmTrainRequest, context: Pick<JobContext, 'signal' | 'onProgress' | 'notice'> & { onEpoch?: (m: LmEpochMetrics) => void }): Promise<LmTrainResult> {
+export async function runLanguageModelTrainJob(request: LmTrainRequest, context: Pick<JobContext, 'signal' | 'onProgress' | 'notice' | 'backend'> & { onEpoch?: (m: LmEpochMetrics) => void }): Promise<LmTrainJobResult> {
   const size = typeof request.model === 'string' ? TRANSFORMER_SIZES[request.model] : request.model;
   if (!size) throw new InvalidRequestError(`unknown model '${String(request.model)}'; language models: ${Object.keys(TRANSFORMER_SIZES).join(', ')}`);
   checkTransformerSize(size);
@@ -78,11 +81,22 @@ export async function runLanguageModelTrainJob(request: LmTrainRequest, context:
       dataset: { name: dataset.name, digest: dataset.digest, options: dataset.options },
       retainOf: request.retainOf,
       people,
+      backend: context.backend,
       history,
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date(finished).toISOString(),
     });
-    return { kind: 'lm-train', checkpoint, history, parameterCount: model.parameterCount(), people, sequences: sequences.length, seconds: (finished - started) / 1000 };
+    return {
+      kind: 'lm-train',
+      checkpoint,
+      history,
+      parameterCount: model.parameterCount(),
+      dataset: { name: dataset.name, digest: dataset.digest },
+      people,
+      sequences: sequences.length,
+      backend: context.backend,
+      seconds: (finished - started) / 1000,
+    };
   } finally {
     model.dispose();
   }

@@ -4,6 +4,7 @@
  * without TensorFlow.js, so a too-large model is refused before anything is allocated.
  */
 import type { TokenizerSpec } from '../text/tokenizer.js';
+import type { TransformerModelName } from '../../../shared/lm-train-config.js';
 import { InvalidRequestError } from '../../../shared/validation.js';
 
 export interface TransformerSize {
@@ -29,8 +30,8 @@ export const TRANSFORMER_SIZES = {
   'transformer-small': { dModel: 128, layers: 4, heads: 4, contextLength: 64 },
   'transformer-medium': { dModel: 256, layers: 6, heads: 8, contextLength: 64 },
   'transformer-large': { dModel: 320, layers: 7, heads: 8, contextLength: 64 },
-} as const satisfies Record<string, TransformerSize>;
-export type TransformerSizeName = keyof typeof TRANSFORMER_SIZES;
+} as const satisfies Record<TransformerModelName, TransformerSize>;
+export type TransformerSizeName = TransformerModelName;
 
 export function checkTransformerSize(size: TransformerSize): void {
   for (const field of ['dModel', 'layers', 'heads', 'contextLength'] as const) {

@@ -4,6 +4,7 @@
  * between steps, as the classifier trainer does.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { LmEpochMetrics, LmTrainConfig } from '../../../shared/lm-train-config.js';
 import type { TrainProgress } from '../../../shared/train-config.js';
 import type { Transformer } from '../models/transformer.js';
 import { Random } from '../random.js';
@@ -13,29 +14,8 @@ import { warmupCosine } from './schedules.js';
 import { sequenceNll } from './sequence-loss.js';
 import { CancelledError, DivergedError, nextTick } from './trainer.js';
 
-export interface LmTrainConfig {
-  epochs: number;
-  batchSize: number;
-  /** Peak learning rate, reached at the end of the warm-up. */
-  lr: number;
-  weightDecay: number;
-  /** Share of all steps spent warming up. */
-  warmupFraction: number;
-  /** Largest global gradient norm; larger gradients are scaled down to it. */
-  clipNorm: number;
-  seed: number;
-}
-
-export const DEFAULT_LM_TRAIN_CONFIG: LmTrainConfig = { epochs: 30, batchSize: 32, lr: 3e-3, weightDecay: 0.01, warmupFraction: 0.05, clipNorm: 1, seed: 0 };
-
-export interface LmEpochMetrics {
-  epoch: number;
-  lr: number;
-  /** Mean loss (per weighted token) over the epoch's steps. */
-  trainLoss: number;
-  tokensPerSecond: number;
-  seconds: number;
-}
+/** What the loop needs of a language-model training config (epochs, batch, AdamW, warm-up, clipping, seed). */
+export type LmTrainingOptions = Pick<LmTrainConfig, 'epochs' | 'batchSize' | 'lr' | 'weightDecay' | 'warmupFraction' | 'clipNorm' | 'seed'>;
 
 export interface LmTrainHooks {
   onProgress?: (progress: TrainProgress) => void;
@@ -71,7 +51,7 @@ export function languageModelStep(model: Transformer, optimizer: AdamWOptimizer,
   }
 }
 
-export async function trainLanguageModel(model: Transformer, sequences: readonly Sequence[], config: LmTrainConfig, hooks: LmTrainHooks = {}): Promise<LmEpochMetrics[]> {
+export async function trainLanguageModel(model: Transformer, sequences: readonly Sequence[], config: LmTrainingOptions, hooks: LmTrainHooks = {}): Promise<LmEpochMetrics[]> {
   const n = sequences.length;
   if (n === 0) throw new Error('there are no training sequences');
   const stepsPerEpoch = Math.ceil(n / config.batchSize);
