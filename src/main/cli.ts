@@ -16,6 +16,7 @@ import { runsCommand } from './cli/runs.js';
 import { serveCommand } from './cli/serve.js';
 import { studyCommand } from './cli/study.js';
 import { trainCommand } from './cli/train.js';
+import { trainLmCommand } from './cli/train-lm.js';
 import { unlearnCommand } from './cli/unlearn.js';
 
 export type { Output } from './cli/command.js';
@@ -23,6 +24,7 @@ export type { Output } from './cli/command.js';
 /** In the order `lethe --help` lists them. */
 const COMMANDS: Command[] = [
   trainCommand,
+  trainLmCommand,
   runsCommand,
   importCommand,
   forgetCommand,
