@@ -28,6 +28,29 @@ describe('lethe train-lm', () => {
     expect(JSON.parse(answer.out).checkpoint.hash).toBe(hash);
   });
 
+  it('eval-lm measures a checkpoint against its Retrain; Retrain against itself has forget quality 1 and no leak', async () => {
+    const hashOf = (out: string) => /^checkpoint ([0-9a-f]{64})$/m.exec(out)![1]!;
+    const original = hashOf((await cli(['train-lm', ...tiny, '--seed', '1'])).out);
+    const retrain = hashOf((await cli(['train-lm', ...tiny, '--seed', '1', '--retain-of', 'forget01'])).out);
+    const evaluation = await cli(['eval-lm', original, '--retrain', retrain, '--split', 'forget01', '--json', '--data-dir', dataDir]);
+    expect(evaluation.code).toBe(0);
+    const outcome = JSON.parse(evaluation.out);
+    expect(outcome.split).toBe('forget01');
+    expect([outcome.model.forget.count, outcome.model.retain.count, outcome.model.forgetParaphrased.count]).toEqual([2, 2, 2]);
+    for (const value of [outcome.model.forget.probability, outcome.model.retain.rougeL, outcome.model.modelUtility, outcome.model.lossAuc, outcome.versusRetrain.forgetQuality]) {
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+    }
+    const itself = JSON.parse((await cli(['eval-lm', retrain, '--retrain', retrain, '--split', 'forget01', '--json', '--data-dir', dataDir])).out);
+    expect(itself.versusRetrain).toEqual({ forgetQuality: 1, privacyLeak: { loss: 0, minK: 0 } });
+    const { checkpoint: retrainCheckpoint, ...retrainSummary } = itself.retrain;
+    expect(retrainCheckpoint.hash).toBe(retrain);
+    expect(itself.model).toEqual(retrainSummary);
+    const text = await cli(['eval-lm', original, '--retrain', retrain, '--split', 'forget01', '--data-dir', dataDir]);
+    expect(text.out).toMatch(/forget01: 2 forget and 2 retain questions/);
+    expect(text.out).toMatch(/forget quality \S+ \(log10 -?\d+\.\d\d\); privacy leak -?\d+\.\d % \(loss\)/);
+  });
+
   it('refuses a bad split or model with exit 2 before anything runs', async () => {
     const split = await cli(['train-lm', ...tiny, '--retain-of', 'forget99']);
     expect(split.code).toBe(2);
@@ -35,5 +58,8 @@ describe('lethe train-lm', () => {
     const model = await cli(['train-lm', '--model', 'transformer-huge', '--data-dir', dataDir]);
     expect(model.code).toBe(2);
     expect(model.err).toMatch(/model must be one of transformer-tiny/);
+    const evaluation = await cli(['eval-lm', 'abcdef123456', '--data-dir', dataDir]);
+    expect(evaluation.code).toBe(2);
+    expect(evaluation.err).toMatch(/no checkpoint found at 'abcdef123456'/);
   });
 });

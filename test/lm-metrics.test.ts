@@ -82,6 +82,7 @@ describe('membership scores and utility (hand-computed)', () => {
     expect(membershipAuc([1, 2], [3, 4])).toBe(0);
     expect(privacyLeak(0.75, 0.5)).toBeCloseTo(50, 12);
     expect(privacyLeak(0.45, 0.5)).toBeCloseTo(-10, 12);
+    expect(privacyLeak(0, 0)).toBe(0);
   });
 
   it('model utility is the harmonic mean, 0 when any number is 0; perplexity pools all tokens', () => {

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { consoleOutput, GLOBAL_OPTIONS, isRefusal, type Command, type Output, type OptionSpecs, type Values } from './cli/command.js';
 import { datasetsCommand } from './cli/datasets.js';
 import { evaluateCommand } from './cli/evaluate.js';
+import { evalLmCommand } from './cli/eval-lm.js';
 import { forgetCommand } from './cli/forget.js';
 import { generateCommand } from './cli/generate.js';
 import { importCommand } from './cli/import.js';
@@ -31,6 +32,7 @@ const COMMANDS: Command[] = [
   unlearnCommand,
   purgeCommand,
   evaluateCommand,
+  evalLmCommand,
   generateCommand,
   studyCommand,
   datasetsCommand,

@@ -7,6 +7,7 @@ import type { BackendInfo } from './backend.js';
 import type { Assessment, EvaluationChecks } from './evaluation.js';
 import type { ForgetRule, ForgetSetRequest, ImageMatchReport } from './forget-set.js';
 import type { GenerateOutcome, GenerateRequest } from './generate.js';
+import type { LmEvaluationOutcome, LmEvaluationRequest } from './lm-evaluation.js';
 import type { LmEpochMetrics, LmTrainConfig } from './lm-train-config.js';
 import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
@@ -64,7 +65,14 @@ export interface LmTrainJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob;
+/** Measures a language-model checkpoint (and its Retrain) as TOFU does. */
+export interface LmEvaluateJob {
+  kind: 'lm-evaluate';
+  request: LmEvaluationRequest;
+  dataDir: string;
+}
+
+export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob | LmEvaluateJob;
 
 /** What the catalog records of a dataset a job used. */
 export interface DatasetDescription {
@@ -185,7 +193,19 @@ export interface LmTrainJobResult {
   seconds: number;
 }
 
-export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult | UnlearnJobResult | GenerateJobResult | LmTrainJobResult;
+export interface LmEvaluateJobResult extends LmEvaluationOutcome {
+  kind: 'lm-evaluate';
+}
+
+export type EngineJobResult =
+  | TrainJobResult
+  | EvaluateJobResult
+  | ImportJobResult
+  | ForgetSetJobResult
+  | UnlearnJobResult
+  | GenerateJobResult
+  | LmTrainJobResult
+  | LmEvaluateJobResult;
 
 /** The result type that belongs to a job type. */
 export type ResultOf<J extends EngineJob> = Extract<EngineJobResult, { kind: J['kind'] }>;

@@ -11,6 +11,7 @@ import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type Paret
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from './generate.js';
+import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from './lm-evaluation.js';
 import { LmTrainConfigSchema, type LmTrainConfigInput } from './lm-train-config.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
@@ -49,6 +50,8 @@ export interface LetheRequests {
   listForgetSets(): Promise<ForgetSetRecord[]>;
   /** Records a language-model training run on the facts dataset (an original, or a Retrain with retainOf) and starts it. */
   startLanguageModelTraining(config: LmTrainConfigInput): Promise<RunSummary>;
+  /** Measures a language-model checkpoint (and its Retrain) as TOFU does; records nothing yet. */
+  evaluateLanguageModel(request: LmEvaluationRequestInput): Promise<LmEvaluationOutcome>;
   /** Continues a prompt with a language-model checkpoint; records nothing. */
   generateText(request: GenerateRequestInput): Promise<GenerateOutcome>;
   /** Records an unlearning run (or a Retrain) from a checkpoint and a forget set, and starts it. */
@@ -146,6 +149,7 @@ export const LETHE_ARGUMENTS = {
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
   startLanguageModelTraining: z.tuple([LmTrainConfigSchema]),
+  evaluateLanguageModel: z.tuple([LmEvaluationRequestSchema]),
   generateText: z.tuple([GenerateRequestSchema]),
   startUnlearning: z.tuple([UnlearnConfigSchema]),
   startEvaluation: z.tuple([EvaluationRequestSchema]),

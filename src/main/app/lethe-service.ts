@@ -17,6 +17,7 @@ import { studyPareto, studyTable } from './study-table.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
 import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
+import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
 import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
@@ -519,6 +520,12 @@ export class LetheService implements LetheRequests {
         })(),
     );
     return this.summary(this.catalog.runs.get(id)!);
+  }
+
+  async evaluateLanguageModel(input: LmEvaluationRequestInput): Promise<LmEvaluationOutcome> {
+    const request = parseOrExplain(LmEvaluationRequestSchema, input, 'language-model evaluation request');
+    const { kind: _kind, ...outcome } = await this.engine.submit({ kind: 'lm-evaluate', request, dataDir: this.catalog.dataDir }).result;
+    return outcome;
   }
 
   async generateText(input: GenerateRequestInput): Promise<GenerateOutcome> {

@@ -39,6 +39,8 @@ export function membershipAuc(members: readonly number[], nonMembers: readonly n
   return (rankSum - (m * (m + 1)) / 2) / (m * nonMembers.length);
 }
 
+/** 0 when the AUCs are equal (also both 0, where the ratio is undefined). */
 export function privacyLeak(aucUnlearned: number, aucRetrain: number): number {
+  if (aucUnlearned === aucRetrain) return 0;
   return ((aucUnlearned - aucRetrain) / aucRetrain) * 100;
 }
