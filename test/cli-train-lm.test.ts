@@ -51,6 +51,29 @@ describe('lethe train-lm', () => {
     expect(text.out).toMatch(/forget quality \S+ \(log10 -?\d+\.\d\d\); privacy leak -?\d+\.\d % \(loss\)/);
   });
 
+  it('unlearn-lm unlearns a split from a checkpoint with a sequence method, recorded as an unlearn run', async () => {
+    const hashOf = (out: string) => /^checkpoint ([0-9a-f]{64})$/m.exec(out)![1]!;
+    const original = hashOf((await cli(['train-lm', ...tiny, '--seed', '2'])).out);
+    const unlearned = await cli(['unlearn-lm', '--from', original, '--method', 'raul-helddist', '--split', 'forget01', '--steps', '2', '--batch-size', '2', '--json', '--data-dir', dataDir]);
+    expect(unlearned.code).toBe(0);
+    const detail = JSON.parse(unlearned.out);
+    expect([detail.kind, detail.method, detail.aggregator, detail.status]).toEqual(['unlearn', 'raul-helddist', 'upgrad', 'finished']);
+    expect(detail.checkpoints.map((c: { role: string }) => c.role)).toEqual(['unlearned']);
+    expect(detail.metrics.loss_0.map((m: { step: number }) => m.step)).toEqual([1, 2]);
+    expect(detail.metrics.loss_1).toHaveLength(2);
+    const hash = detail.checkpoints[0].hash as string;
+    expect(hash).not.toBe(original);
+    const provenance = JSON.parse(fs.readFileSync(path.join(dataDir, 'checkpoints', hash, 'provenance.json'), 'utf8'));
+    expect(provenance).toMatchObject({ kind: 'unlearn', from: original, config: { method: 'raul-helddist', split: 'forget01' } });
+    expect((await cli(['eval-lm', hash, '--split', 'forget01', '--data-dir', dataDir])).code).toBe(0);
+    const method = await cli(['unlearn-lm', '--from', original, '--method', 'rl', '--data-dir', dataDir]);
+    expect(method.code).toBe(2);
+    expect(method.err).toMatch(/method must be one of ga, graddiff, npo, raul-unidist, raul-helddist, bld/);
+    const aggregator = await cli(['unlearn-lm', '--from', original, '--method', 'npo', '--aggregator', 'upgrade', '--data-dir', dataDir]);
+    expect(aggregator.code).toBe(2);
+    expect(aggregator.err).toMatch(/unknown aggregator 'upgrade'/);
+  });
+
   it('refuses a bad split or model with exit 2 before anything runs', async () => {
     const split = await cli(['train-lm', ...tiny, '--retain-of', 'forget99']);
     expect(split.code).toBe(2);

@@ -19,6 +19,7 @@ import { studyCommand } from './cli/study.js';
 import { trainCommand } from './cli/train.js';
 import { trainLmCommand } from './cli/train-lm.js';
 import { unlearnCommand } from './cli/unlearn.js';
+import { unlearnLmCommand } from './cli/unlearn-lm.js';
 
 export type { Output } from './cli/command.js';
 
@@ -30,6 +31,7 @@ const COMMANDS: Command[] = [
   importCommand,
   forgetCommand,
   unlearnCommand,
+  unlearnLmCommand,
   purgeCommand,
   evaluateCommand,
   evalLmCommand,

@@ -9,6 +9,7 @@ import type { ForgetRule, ForgetSetRequest, ImageMatchReport } from './forget-se
 import type { GenerateOutcome, GenerateRequest } from './generate.js';
 import type { LmEvaluationOutcome, LmEvaluationRequest } from './lm-evaluation.js';
 import type { LmEpochMetrics, LmTrainConfig } from './lm-train-config.js';
+import type { LmUnlearnConfig } from './lm-unlearn-config.js';
 import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
 import type { UnlearnConfig, UnlearnStep } from './unlearn-config.js';
@@ -72,7 +73,14 @@ export interface LmEvaluateJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob | LmEvaluateJob;
+/** Unlearns a forget split from a language-model checkpoint with a sequence method. */
+export interface LmUnlearnJob {
+  kind: 'lm-unlearn';
+  config: LmUnlearnConfig;
+  dataDir: string;
+}
+
+export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob | LmEvaluateJob | LmUnlearnJob;
 
 /** What the catalog records of a dataset a job used. */
 export interface DatasetDescription {
@@ -197,7 +205,16 @@ export interface LmEvaluateJobResult extends LmEvaluationOutcome {
   kind: 'lm-evaluate';
 }
 
+export interface LmUnlearnJobResult {
+  kind: 'lm-unlearn';
+  checkpoint: { hash: string; path: string };
+  /** Per step: each objective's loss and the aggregator's weights. */
+  steps: { losses: number[]; weights: number[] }[];
+  seconds: number;
+}
+
 export type EngineJobResult =
+  | LmUnlearnJobResult
   | TrainJobResult
   | EvaluateJobResult
   | ImportJobResult

@@ -13,6 +13,7 @@ import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchRepo
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from './generate.js';
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from './lm-evaluation.js';
 import { LmTrainConfigSchema, type LmTrainConfigInput } from './lm-train-config.js';
+import { LmUnlearnConfigSchema, type LmUnlearnConfigInput } from './lm-unlearn-config.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
 import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
@@ -50,6 +51,8 @@ export interface LetheRequests {
   listForgetSets(): Promise<ForgetSetRecord[]>;
   /** Records a language-model training run on the facts dataset (an original, or a Retrain with retainOf) and starts it. */
   startLanguageModelTraining(config: LmTrainConfigInput): Promise<RunSummary>;
+  /** Records an unlearning run of a forget split from a language-model checkpoint and starts it. */
+  startLanguageModelUnlearning(config: LmUnlearnConfigInput): Promise<RunSummary>;
   /** Measures a language-model checkpoint (and its Retrain) as TOFU does; records nothing yet. */
   evaluateLanguageModel(request: LmEvaluationRequestInput): Promise<LmEvaluationOutcome>;
   /** Continues a prompt with a language-model checkpoint; records nothing. */
@@ -149,6 +152,7 @@ export const LETHE_ARGUMENTS = {
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
   startLanguageModelTraining: z.tuple([LmTrainConfigSchema]),
+  startLanguageModelUnlearning: z.tuple([LmUnlearnConfigSchema]),
   evaluateLanguageModel: z.tuple([LmEvaluationRequestSchema]),
   generateText: z.tuple([GenerateRequestSchema]),
   startUnlearning: z.tuple([UnlearnConfigSchema]),

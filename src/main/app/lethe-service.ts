@@ -18,6 +18,7 @@ import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
 import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
+import { parseLmUnlearnConfig, type LmUnlearnConfigInput } from '../../shared/lm-unlearn-config.js';
 import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
@@ -518,6 +519,31 @@ export class LetheService implements LetheRequests {
           this.catalog.runs.logMetrics(id, { run_seconds: result.seconds, parameter_count: result.parameterCount }, result.history.length);
           this.catalog.runs.finish(id, 'finished');
         })(),
+    );
+    return this.summary(this.catalog.runs.get(id)!);
+  }
+
+  async startLanguageModelUnlearning(input: LmUnlearnConfigInput): Promise<RunSummary> {
+    const config = parseLmUnlearnConfig(input);
+    try {
+      createAggregator(config.aggregator);
+    } catch (error) {
+      throw new InvalidRequestError((error as Error).message);
+    }
+    const id = randomUUID();
+    this.catalog.db.transaction(() => {
+      this.catalog.runs.create({ id, kind: 'unlearn', dataset: 'facts', method: config.method, aggregator: config.aggregator, config, seed: config.seed, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.setParams(id, flattenConfig(config));
+    })();
+    this.publishRun(id);
+    this.track(id, { kind: 'lm-unlearn', config, dataDir: this.catalog.dataDir }, {}, (result) =>
+      this.catalog.db.transaction(() => {
+        result.steps.forEach((step, i) => this.catalog.runs.logMetrics(id, Object.fromEntries(step.losses.map((loss, k) => [`loss_${k}`, loss])), i + 1));
+        const from = this.catalog.checkpoints.list().find((c) => c.hash.startsWith(config.checkpoint));
+        this.catalog.checkpoints.add({ hash: result.checkpoint.hash, path: result.checkpoint.path, role: 'unlearned', runId: id, model: from?.model ?? 'transformer', dataset: 'facts' });
+        this.catalog.runs.logMetrics(id, { run_seconds: result.seconds }, result.steps.length);
+        this.catalog.runs.finish(id, 'finished');
+      })(),
     );
     return this.summary(this.catalog.runs.get(id)!);
   }

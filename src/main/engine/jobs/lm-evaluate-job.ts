@@ -31,7 +31,8 @@ function summary(evaluation: LanguageModelEvaluation): LmEvaluationSummary {
   };
 }
 
-function openLanguageModel(dataDir: string, reference: string, notice: (message: string) => void): { folder: string; dataset: FactsDataset } {
+/** A language-model checkpoint's folder and the facts dataset its provenance names, checked by digest. */
+export function openLanguageModel(dataDir: string, reference: string, notice: (message: string) => void): { folder: string; dataset: FactsDataset } {
   const folder = resolveCheckpoint(checkpointsRoot(dataDir), reference);
   let provenance: LmProvenance;
   try {

@@ -15,9 +15,9 @@ import { Random } from '../random.js';
 import { cycled } from './method.js';
 import { answerNllObjective, bldObjective, npoObjective, referenceTargetObjective, uniformTargetObjective } from './sequence-objectives.js';
 import { InvalidRequestError } from '../../../shared/validation.js';
+import type { SEQUENCE_METHOD_NAMES } from '../../../shared/lm-unlearn-config.js';
 
-export const SEQUENCE_METHODS = ['ga', 'graddiff', 'npo', 'raul-unidist', 'raul-helddist', 'bld'] as const;
-export type SequenceMethod = (typeof SEQUENCE_METHODS)[number];
+export type SequenceMethod = (typeof SEQUENCE_METHOD_NAMES)[number];
 
 export interface SequenceUnlearnConfig {
   method: SequenceMethod;
