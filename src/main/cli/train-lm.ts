@@ -70,16 +70,26 @@ function configFromOptions(values: TrainLmValues): LmTrainConfigInput {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as LmTrainConfigInput;
 }
 
+/** Logs and pipes get a progress line now and then instead of a redrawn bar (as lethe train does). */
+const PLAIN_PROGRESS_INTERVAL_MS = 15_000;
+
 async function handle(values: TrainLmValues, io: Output): Promise<number> {
   const config = configFromOptions(values);
   const quiet = values.json === true;
+  let lastPlainProgress = Date.now();
   return withService(values, async (service) => {
     const run = await followRun(
       service,
       () => service.startLanguageModelTraining(config),
       (event) => {
         if (event.type === 'run-notice') io.err(`note: ${event.message}`);
-        else if (event.type === 'run-progress' && !quiet && io.isTTY) process.stderr.write(`\r${formatProgress(event.progress)}`);
+        else if (event.type === 'run-progress' && !quiet) {
+          if (io.isTTY) process.stderr.write(`\r${formatProgress(event.progress)}`);
+          else if (Date.now() - lastPlainProgress >= PLAIN_PROGRESS_INTERVAL_MS) {
+            lastPlainProgress = Date.now();
+            io.err(formatProgress(event.progress));
+          }
+        }
       },
       io,
     );
