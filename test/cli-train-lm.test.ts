@@ -57,7 +57,7 @@ describe('lethe train-lm', () => {
     const unlearned = await cli(['unlearn-lm', '--from', original, '--method', 'raul-helddist', '--split', 'forget01', '--steps', '2', '--batch-size', '2', '--json', '--data-dir', dataDir]);
     expect(unlearned.code).toBe(0);
     const detail = JSON.parse(unlearned.out);
-    expect([detail.kind, detail.method, detail.aggregator, detail.status]).toEqual(['unlearn', 'raul-helddist', 'upgrad', 'finished']);
+    expect([detail.kind, detail.model, detail.method, detail.aggregator, detail.status]).toEqual(['unlearn', 'transformer-tiny', 'raul-helddist', 'upgrad', 'finished']);
     expect(detail.checkpoints.map((c: { role: string }) => c.role)).toEqual(['unlearned']);
     expect(detail.metrics.loss_0.map((m: { step: number }) => m.step)).toEqual([1, 2]);
     expect(detail.metrics.loss_1).toHaveLength(2);
