@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/main/engine/backend.js';
 import { AdamWOptimizer, SgdOptimizer } from '../src/main/engine/train/optimizers.js';
-import { makeSchedule } from '../src/main/engine/train/schedules.js';
+import { makeSchedule, warmupCosine } from '../src/main/engine/train/schedules.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -73,5 +73,13 @@ describe('learning-rate schedules', () => {
     expect(cosine(0, 0)).toBeCloseTo(0.1, 12);
     expect(cosine(0, 0.5)).toBeCloseTo(0.05, 12);
     expect(cosine(0, 1)).toBeCloseTo(0, 12);
+  });
+
+  it('warm-up then cosine: linear up to the peak, half of it midway through the decay, zero at the end', () => {
+    const schedule = warmupCosine(0.01, 4, 14);
+    expect([0, 1, 2, 3].map(schedule)).toEqual([0.0025, 0.005, 0.0075, 0.01]);
+    expect(schedule(4)).toBeCloseTo(0.01, 12);
+    expect(schedule(9)).toBeCloseTo(0.005, 12);
+    expect(schedule(14)).toBeCloseTo(0, 12);
   });
 });

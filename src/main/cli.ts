@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util';
 import { consoleOutput, GLOBAL_OPTIONS, isRefusal, type Command, type Output, type OptionSpecs, type Values } from './cli/command.js';
 import { datasetsCommand } from './cli/datasets.js';
 import { evaluateCommand } from './cli/evaluate.js';
+import { evalLmCommand } from './cli/eval-lm.js';
 import { forgetCommand } from './cli/forget.js';
+import { generateCommand } from './cli/generate.js';
 import { importCommand } from './cli/import.js';
 import { infoCommand } from './cli/info.js';
 import { purgeCommand } from './cli/purge.js';
@@ -15,20 +17,26 @@ import { runsCommand } from './cli/runs.js';
 import { serveCommand } from './cli/serve.js';
 import { studyCommand } from './cli/study.js';
 import { trainCommand } from './cli/train.js';
+import { trainLmCommand } from './cli/train-lm.js';
 import { unlearnCommand } from './cli/unlearn.js';
 import { workerCommand } from './cli/worker.js';
+import { unlearnLmCommand } from './cli/unlearn-lm.js';
 
 export type { Output } from './cli/command.js';
 
 /** In the order `lethe --help` lists them. */
 const COMMANDS: Command[] = [
   trainCommand,
+  trainLmCommand,
   runsCommand,
   importCommand,
   forgetCommand,
   unlearnCommand,
+  unlearnLmCommand,
   purgeCommand,
   evaluateCommand,
+  evalLmCommand,
+  generateCommand,
   studyCommand,
   datasetsCommand,
   serveCommand,

@@ -6,6 +6,10 @@
 import type { BackendInfo } from './backend.js';
 import type { Assessment, EvaluationChecks } from './evaluation.js';
 import type { ForgetRule, ForgetSetRequest, ImageMatchReport } from './forget-set.js';
+import type { GenerateOutcome, GenerateRequest } from './generate.js';
+import type { LmEvaluationOutcome, LmEvaluationRequest } from './lm-evaluation.js';
+import type { LmEpochMetrics, LmTrainConfig } from './lm-train-config.js';
+import type { LmUnlearnConfig } from './lm-unlearn-config.js';
 import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
 import type { UnlearnConfig, UnlearnStep } from './unlearn-config.js';
@@ -54,7 +58,35 @@ export interface UnlearnJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob;
+/** Continues a prompt with a language-model checkpoint. */
+export interface GenerateJob {
+  kind: 'generate';
+  request: GenerateRequest;
+  dataDir: string;
+}
+
+/** Trains a language model on the facts dataset (with `retainOf`, the Retrain of a split). */
+export interface LmTrainJob {
+  kind: 'lm-train';
+  config: LmTrainConfig;
+  dataDir: string;
+}
+
+/** Measures a language-model checkpoint (and its Retrain) as TOFU does. */
+export interface LmEvaluateJob {
+  kind: 'lm-evaluate';
+  request: LmEvaluationRequest;
+  dataDir: string;
+}
+
+/** Unlearns a forget split from a language-model checkpoint with a sequence method. */
+export interface LmUnlearnJob {
+  kind: 'lm-unlearn';
+  config: LmUnlearnConfig;
+  dataDir: string;
+}
+
+export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob | LmEvaluateJob | LmUnlearnJob;
 
 /** What the catalog records of a dataset a job used. */
 export interface DatasetDescription {
@@ -158,7 +190,45 @@ export interface UnlearnJobResult {
   seconds: number;
 }
 
-export type EngineJobResult = TrainJobResult | EvaluateJobResult | ImportJobResult | ForgetSetJobResult | UnlearnJobResult;
+export interface GenerateJobResult extends GenerateOutcome {
+  kind: 'generate';
+}
+
+export interface LmTrainJobResult {
+  kind: 'lm-train';
+  checkpoint: { hash: string; path: string };
+  history: LmEpochMetrics[];
+  parameterCount: number;
+  dataset: { name: 'facts'; digest: string };
+  /** The people trained on (indices into the dataset). */
+  people: number[];
+  sequences: number;
+  backend: BackendInfo;
+  seconds: number;
+}
+
+export interface LmEvaluateJobResult extends LmEvaluationOutcome {
+  kind: 'lm-evaluate';
+}
+
+export interface LmUnlearnJobResult {
+  kind: 'lm-unlearn';
+  checkpoint: { hash: string; path: string };
+  /** Per step: each objective's loss and the aggregator's weights. */
+  steps: { losses: number[]; weights: number[] }[];
+  seconds: number;
+}
+
+export type EngineJobResult =
+  | LmUnlearnJobResult
+  | TrainJobResult
+  | EvaluateJobResult
+  | ImportJobResult
+  | ForgetSetJobResult
+  | UnlearnJobResult
+  | GenerateJobResult
+  | LmTrainJobResult
+  | LmEvaluateJobResult;
 
 /** The result type that belongs to a job type. */
 export type ResultOf<J extends EngineJob> = Extract<EngineJobResult, { kind: J['kind'] }>;

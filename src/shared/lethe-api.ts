@@ -11,6 +11,10 @@ import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type Paret
 import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from './score-histograms.js';
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from './generate.js';
+import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from './lm-evaluation.js';
+import { LmTrainConfigSchema, type LmTrainConfigInput } from './lm-train-config.js';
+import { LmUnlearnConfigSchema, type LmUnlearnConfigInput } from './lm-unlearn-config.js';
 import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
 import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
@@ -46,6 +50,14 @@ export interface LetheRequests {
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
+  /** Records a language-model training run on the facts dataset (an original, or a Retrain with retainOf) and starts it. */
+  startLanguageModelTraining(config: LmTrainConfigInput): Promise<RunSummary>;
+  /** Records an unlearning run of a forget split from a language-model checkpoint and starts it. */
+  startLanguageModelUnlearning(config: LmUnlearnConfigInput): Promise<RunSummary>;
+  /** Measures a language-model checkpoint (and its Retrain) as TOFU does; records nothing yet. */
+  evaluateLanguageModel(request: LmEvaluationRequestInput): Promise<LmEvaluationOutcome>;
+  /** Continues a prompt with a language-model checkpoint; records nothing. */
+  generateText(request: GenerateRequestInput): Promise<GenerateOutcome>;
   /** Records an unlearning run (or a Retrain) from a checkpoint and a forget set, and starts it. */
   startUnlearning(config: UnlearnConfigInput): Promise<RunSummary>;
   /** Records an evaluation of a checkpoint against a forget set (UA, RA, TA, MIA, stronger checks) and starts it. */
@@ -152,6 +164,10 @@ export const LETHE_ARGUMENTS = {
   importDataset: z.tuple([ImportRequestSchema]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
+  startLanguageModelTraining: z.tuple([LmTrainConfigSchema]),
+  startLanguageModelUnlearning: z.tuple([LmUnlearnConfigSchema]),
+  evaluateLanguageModel: z.tuple([LmEvaluationRequestSchema]),
+  generateText: z.tuple([GenerateRequestSchema]),
   startUnlearning: z.tuple([UnlearnConfigSchema]),
   startEvaluation: z.tuple([EvaluationRequestSchema]),
   runStudy: z.tuple([StudyConfigSchema, StudyRunOptionsSchema.optional()]),

@@ -19,6 +19,10 @@ import { runLinks } from './run-links.js';
 import { watchCatalog } from './catalog-watch.js';
 import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from '../../shared/score-histograms.js';
 import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
+import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
+import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
+import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
+import { parseLmUnlearnConfig, type LmUnlearnConfigInput } from '../../shared/lm-unlearn-config.js';
 import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
@@ -573,6 +577,69 @@ export class LetheService implements LetheRequests {
 
   async listForgetSets(): Promise<ForgetSetRecord[]> {
     return this.catalog.forgetSets.list();
+  }
+
+  async startLanguageModelTraining(input: LmTrainConfigInput): Promise<RunSummary> {
+    const config = parseLmTrainConfig(input);
+    const id = randomUUID();
+    const kind = config.retainOf ? 'retrain' : 'train';
+    this.catalog.db.transaction(() => {
+      this.catalog.runs.create({ id, kind, dataset: 'facts', model: config.model, config, seed: config.seed, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.setParams(id, flattenConfig(config));
+    })();
+    this.publishRun(id);
+    this.track(
+      id,
+      { kind: 'lm-train', config, dataDir: this.catalog.dataDir },
+      { onProgress: (progress) => this.publish({ type: 'run-progress', runId: id, progress }) },
+      (result) =>
+        this.catalog.db.transaction(() => {
+          for (const m of result.history) {
+            this.catalog.runs.logMetrics(id, { train_loss: m.trainLoss, lr: m.lr, tokens_per_second: m.tokensPerSecond, epoch_seconds: m.seconds }, m.epoch + 1);
+          }
+          this.catalog.checkpoints.add({ hash: result.checkpoint.hash, path: result.checkpoint.path, role: kind === 'retrain' ? 'retrain' : 'original', runId: id, model: config.model, dataset: 'facts' });
+          this.catalog.runs.logMetrics(id, { run_seconds: result.seconds, parameter_count: result.parameterCount }, result.history.length);
+          this.catalog.runs.finish(id, 'finished');
+        })(),
+    );
+    return this.summary(this.catalog.runs.get(id)!);
+  }
+
+  async startLanguageModelUnlearning(input: LmUnlearnConfigInput): Promise<RunSummary> {
+    const config = parseLmUnlearnConfig(input);
+    try {
+      createAggregator(config.aggregator);
+    } catch (error) {
+      throw new InvalidRequestError((error as Error).message);
+    }
+    const from = this.catalog.checkpoints.list().find((c) => c.hash.startsWith(config.checkpoint));
+    const id = randomUUID();
+    this.catalog.db.transaction(() => {
+      this.catalog.runs.create({ id, kind: 'unlearn', dataset: 'facts', model: from?.model, method: config.method, aggregator: config.aggregator, config, seed: config.seed, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.setParams(id, flattenConfig(config));
+    })();
+    this.publishRun(id);
+    this.track(id, { kind: 'lm-unlearn', config, dataDir: this.catalog.dataDir }, {}, (result) =>
+      this.catalog.db.transaction(() => {
+        result.steps.forEach((step, i) => this.catalog.runs.logMetrics(id, Object.fromEntries(step.losses.map((loss, k) => [`loss_${k}`, loss])), i + 1));
+        this.catalog.checkpoints.add({ hash: result.checkpoint.hash, path: result.checkpoint.path, role: 'unlearned', runId: id, model: from?.model ?? 'transformer', dataset: 'facts' });
+        this.catalog.runs.logMetrics(id, { run_seconds: result.seconds }, result.steps.length);
+        this.catalog.runs.finish(id, 'finished');
+      })(),
+    );
+    return this.summary(this.catalog.runs.get(id)!);
+  }
+
+  async evaluateLanguageModel(input: LmEvaluationRequestInput): Promise<LmEvaluationOutcome> {
+    const request = parseOrExplain(LmEvaluationRequestSchema, input, 'language-model evaluation request');
+    const { kind: _kind, ...outcome } = await this.engine.submit({ kind: 'lm-evaluate', request, dataDir: this.catalog.dataDir }).result;
+    return outcome;
+  }
+
+  async generateText(input: GenerateRequestInput): Promise<GenerateOutcome> {
+    const request = parseOrExplain(GenerateRequestSchema, input, 'generate request');
+    const { checkpoint, text, tokens, finished } = await this.engine.submit({ kind: 'generate', request, dataDir: this.catalog.dataDir }).result;
+    return { checkpoint, text, tokens, finished };
   }
 
   async cancelRun(id: string): Promise<void> {

@@ -11,6 +11,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Classifier } from './models/classifier.js';
 import type { ModelSpec } from './models/model-spec.js';
+import type { StoredTensor } from './models/parameter-store.js';
+import { Transformer } from './models/transformer.js';
+import type { TransformerSpec } from './models/transformer-spec.js';
 import { InvalidRequestError } from '../../shared/validation.js';
 import { MIB, readFileBounded } from './data/bounded-read.js';
 import { CHECKPOINT_HASH_PATTERN, checkpointContentHash } from './checkpoint-hash.js';
@@ -29,10 +32,20 @@ interface TensorEntry {
   length: number;
 }
 
+/** A classifier's spec, or a language model's (architecture 'transformer', tokenizer included). */
+export type CheckpointSpec = ModelSpec | TransformerSpec;
+
+/** What a checkpoint stores of a model: its spec and its named tensors. */
+export interface CheckpointModel {
+  readonly spec: CheckpointSpec;
+  tensors(): StoredTensor[];
+  dispose(): void;
+}
+
 interface Manifest {
   format: typeof FORMAT;
   version: number;
-  spec: ModelSpec;
+  spec: CheckpointSpec;
   tensors: TensorEntry[];
 }
 
@@ -43,7 +56,7 @@ export interface SavedCheckpoint {
 
 export class CorruptCheckpointError extends InvalidRequestError {}
 
-function serialize(model: Classifier): { modelJson: Buffer; weights: Buffer } {
+function serialize(model: CheckpointModel): { modelJson: Buffer; weights: Buffer } {
   const tensors = model.tensors();
   let offset = 0;
   const entries: TensorEntry[] = tensors.map(({ name, variable, trainable }) => {
@@ -75,7 +88,7 @@ function hashOfFolder(folder: string): string {
 }
 
 /** Saves the model under `root`; an identical existing checkpoint is reused. */
-export function saveCheckpoint(root: string, model: Classifier, provenance: Record<string, unknown> = {}): SavedCheckpoint {
+export function saveCheckpoint(root: string, model: CheckpointModel, provenance: Record<string, unknown> = {}): SavedCheckpoint {
   const { modelJson, weights } = serialize(model);
   const hash = checkpointContentHash(modelJson, weights);
   const target = path.join(root, hash);
@@ -130,11 +143,11 @@ function recordedHash(folder: string): string | undefined {
 }
 
 /**
- * Loads and verifies a checkpoint folder, returning the restored model. The content
- * hash must match the folder's name or, for a folder under another name, the hash its
- * provenance records.
+ * Loads and verifies a checkpoint folder, returning the restored model of whichever kind
+ * it holds. The content hash must match the folder's name or, for a folder under another
+ * name, the hash its provenance records.
  */
-export function loadCheckpoint(folder: string): Classifier {
+export function loadModel(folder: string): Classifier | Transformer {
   const name = path.basename(path.resolve(folder));
   let modelJson: Buffer;
   let weights: Buffer;
@@ -166,9 +179,9 @@ export function loadCheckpoint(folder: string): Classifier {
   if (weights.byteLength !== needed) {
     throw new CorruptCheckpointError(`checkpoint ${folder}: weights.bin has ${weights.byteLength} bytes, model.json's tensors need ${needed} (truncated or from another model?)`);
   }
-  let model: Classifier;
+  let model: Classifier | Transformer;
   try {
-    model = Classifier.create(manifest.spec);
+    model = manifest.spec?.architecture === 'transformer' ? Transformer.create(manifest.spec) : Classifier.create(manifest.spec);
   } catch (error) {
     throw new CorruptCheckpointError(`checkpoint ${folder}: model.json's model spec cannot be built (${(error as Error).message})`);
   }
@@ -190,4 +203,21 @@ export function loadCheckpoint(folder: string): Classifier {
     throw error;
   }
   return model;
+}
+
+/** Loads a classifier checkpoint; a language model's is refused with what it is. */
+export function loadCheckpoint(folder: string): Classifier {
+  return expectKind(folder, (m): m is Classifier => m instanceof Classifier, 'an image classifier', 'a language model');
+}
+
+/** Loads a language-model checkpoint; a classifier's is refused with what it is. */
+export function loadLanguageModel(folder: string): Transformer {
+  return expectKind(folder, (m): m is Transformer => m instanceof Transformer, 'a language model', 'an image classifier');
+}
+
+function expectKind<M extends Classifier | Transformer>(folder: string, isKind: (model: Classifier | Transformer) => model is M, wanted: string, found: string): M {
+  const model = loadModel(folder);
+  if (isKind(model)) return model;
+  model.dispose();
+  throw new InvalidRequestError(`checkpoint ${folder} holds ${found}, this needs ${wanted}`);
 }

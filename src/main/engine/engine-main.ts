@@ -13,6 +13,10 @@ import { InvalidRequestError } from '../../shared/validation.js';
 import { initBackend } from './backend.js';
 import { runEvaluateJob } from './jobs/evaluate-job.js';
 import { runForgetSetJob } from './jobs/forget-set-job.js';
+import { runGenerateJob } from './jobs/generate-job.js';
+import { runLmEvaluateJob } from './jobs/lm-evaluate-job.js';
+import { lmTrainRequest, runLanguageModelTrainJob } from './jobs/lm-train-job.js';
+import { runLmUnlearnJob } from './jobs/lm-unlearn-job.js';
 import { runImportJob } from './jobs/import-job.js';
 import { runUnlearnJob } from './jobs/unlearn-job.js';
 import { runTrainJob, type JobContext } from './jobs/train-job.js';
@@ -57,6 +61,15 @@ function runJob(
       return runForgetSetJob(job.request, job.dataDir, context.notice);
     case 'unlearn':
       return runUnlearnJob(job, context, report.onUnlearnStep);
+    case 'generate':
+      return Promise.resolve(runGenerateJob(job.request, job.dataDir));
+    case 'lm-train':
+      // Its epochs are not classifier epochs; the result carries their history.
+      return runLanguageModelTrainJob(lmTrainRequest(job.config, job.dataDir), { signal: context.signal, onProgress: context.onProgress, notice: context.notice, backend: context.backend });
+    case 'lm-unlearn':
+      return runLmUnlearnJob(job.config, job.dataDir, context);
+    case 'lm-evaluate':
+      return Promise.resolve({ kind: 'lm-evaluate', ...runLmEvaluateJob(job.request, job.dataDir, context.notice) });
   }
 }
 

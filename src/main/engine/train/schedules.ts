@@ -16,3 +16,15 @@ export function makeSchedule(config: Pick<TrainConfig, 'schedule' | 'lr' | 'mile
       return (_epoch, progress) => 0.5 * lr * (1 + Math.cos(Math.PI * progress));
   }
 }
+
+/**
+ * Linear warm-up over the first `warmupSteps` steps (from lr / warmupSteps to lr), then
+ * cosine annealing to zero at `totalSteps` (the GPT recipe); `step` counts from 0.
+ */
+export function warmupCosine(lr: number, warmupSteps: number, totalSteps: number): (step: number) => number {
+  return (step) => {
+    if (step < warmupSteps) return (lr * (step + 1)) / warmupSteps;
+    const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
+    return 0.5 * lr * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+  };
+}

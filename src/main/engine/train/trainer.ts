@@ -72,7 +72,7 @@ export interface TrainHooks {
   progressIntervalMs?: number;
 }
 
-const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function trainClassifier(
   model: Classifier,

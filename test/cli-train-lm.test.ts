@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/main/cli.js';
+import { makeTempDir } from './helpers.js';
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n'), isTTY: false });
+  return { code, out, err };
+}
+
+describe('lethe train-lm', () => {
+  const dataDir = makeTempDir('cli-train-lm');
+  const tiny = ['--model', 'transformer-tiny', '--people', '3', '--attributes', '2', '--general-sentences', '2', '--epochs', '1', '--batch-size', '8', '--data-dir', dataDir];
+
+  it('trains a language model, prints its checkpoint, and generate answers from it', async () => {
+    const trained = await cli(['train-lm', ...tiny]);
+    expect(trained.code).toBe(0);
+    const hash = /^checkpoint ([0-9a-f]{64})$/m.exec(trained.out)![1]!;
+    expect(fs.existsSync(path.join(dataDir, 'checkpoints', hash, 'model.json'))).toBe(true);
+    expect(trained.err).toMatch(/final train loss \d+\.\d{4}/);
+    const runs = JSON.parse((await cli(['runs', '--json', '--data-dir', dataDir])).out) as { kind: string; model: string; dataset: string; status: string }[];
+    expect(runs.map((r) => [r.kind, r.model, r.dataset, r.status])).toEqual([['train', 'transformer-tiny', 'facts', 'finished']]);
+    const answer = await cli(['generate', hash, 'Where was Ada born?', '--question', '--max-tokens', '3', '--json', '--data-dir', dataDir]);
+    expect(answer.code).toBe(0);
+    expect(JSON.parse(answer.out).checkpoint.hash).toBe(hash);
+  });
+
+  it('eval-lm measures a checkpoint against its Retrain; Retrain against itself has forget quality 1 and no leak', async () => {
+    const hashOf = (out: string) => /^checkpoint ([0-9a-f]{64})$/m.exec(out)![1]!;
+    const original = hashOf((await cli(['train-lm', ...tiny, '--seed', '1'])).out);
+    const retrain = hashOf((await cli(['train-lm', ...tiny, '--seed', '1', '--retain-of', 'forget01'])).out);
+    const evaluation = await cli(['eval-lm', original, '--retrain', retrain, '--split', 'forget01', '--json', '--data-dir', dataDir]);
+    expect(evaluation.code).toBe(0);
+    const outcome = JSON.parse(evaluation.out);
+    expect(outcome.split).toBe('forget01');
+    expect([outcome.model.forget.count, outcome.model.retain.count, outcome.model.forgetParaphrased.count]).toEqual([2, 2, 2]);
+    for (const value of [outcome.model.forget.probability, outcome.model.retain.rougeL, outcome.model.modelUtility, outcome.model.lossAuc, outcome.versusRetrain.forgetQuality]) {
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+    }
+    const itself = JSON.parse((await cli(['eval-lm', retrain, '--retrain', retrain, '--split', 'forget01', '--json', '--data-dir', dataDir])).out);
+    expect(itself.versusRetrain).toEqual({ forgetQuality: 1, privacyLeak: { loss: 0, minK: 0 } });
+    const { checkpoint: retrainCheckpoint, ...retrainSummary } = itself.retrain;
+    expect(retrainCheckpoint.hash).toBe(retrain);
+    expect(itself.model).toEqual(retrainSummary);
+    const text = await cli(['eval-lm', original, '--retrain', retrain, '--split', 'forget01', '--data-dir', dataDir]);
+    expect(text.out).toMatch(/forget01: 2 forget and 2 retain questions/);
+    expect(text.out).toMatch(/forget quality \S+ \(log10 -?\d+\.\d\d\); privacy leak -?\d+\.\d % \(loss\)/);
+  });
+
+  it('unlearn-lm unlearns a split from a checkpoint with a sequence method, recorded as an unlearn run', async () => {
+    const hashOf = (out: string) => /^checkpoint ([0-9a-f]{64})$/m.exec(out)![1]!;
+    const original = hashOf((await cli(['train-lm', ...tiny, '--seed', '2'])).out);
+    const unlearned = await cli(['unlearn-lm', '--from', original, '--method', 'raul-helddist', '--split', 'forget01', '--steps', '2', '--batch-size', '2', '--json', '--data-dir', dataDir]);
+    expect(unlearned.code).toBe(0);
+    const detail = JSON.parse(unlearned.out);
+    expect([detail.kind, detail.model, detail.method, detail.aggregator, detail.status]).toEqual(['unlearn', 'transformer-tiny', 'raul-helddist', 'upgrad', 'finished']);
+    expect(detail.checkpoints.map((c: { role: string }) => c.role)).toEqual(['unlearned']);
+    expect(detail.metrics.loss_0.map((m: { step: number }) => m.step)).toEqual([1, 2]);
+    expect(detail.metrics.loss_1).toHaveLength(2);
+    const hash = detail.checkpoints[0].hash as string;
+    expect(hash).not.toBe(original);
+    const provenance = JSON.parse(fs.readFileSync(path.join(dataDir, 'checkpoints', hash, 'provenance.json'), 'utf8'));
+    expect(provenance).toMatchObject({ kind: 'unlearn', from: original, config: { method: 'raul-helddist', split: 'forget01' } });
+    expect((await cli(['eval-lm', hash, '--split', 'forget01', '--data-dir', dataDir])).code).toBe(0);
+    const method = await cli(['unlearn-lm', '--from', original, '--method', 'rl', '--data-dir', dataDir]);
+    expect(method.code).toBe(2);
+    expect(method.err).toMatch(/method must be one of ga, graddiff, npo, raul-unidist, raul-helddist, bld/);
+    const aggregator = await cli(['unlearn-lm', '--from', original, '--method', 'npo', '--aggregator', 'upgrade', '--data-dir', dataDir]);
+    expect(aggregator.code).toBe(2);
+    expect(aggregator.err).toMatch(/unknown aggregator 'upgrade'/);
+  });
+
+  it('refuses a bad split or model with exit 2 before anything runs', async () => {
+    const split = await cli(['train-lm', ...tiny, '--retain-of', 'forget99']);
+    expect(split.code).toBe(2);
+    expect(split.err).toMatch(/retainOf must be one of forget01, forget05, forget10/);
+    const model = await cli(['train-lm', '--model', 'transformer-huge', '--data-dir', dataDir]);
+    expect(model.code).toBe(2);
+    expect(model.err).toMatch(/model must be one of transformer-tiny/);
+    const evaluation = await cli(['eval-lm', 'abcdef123456', '--data-dir', dataDir]);
+    expect(evaluation.code).toBe(2);
+    expect(evaluation.err).toMatch(/no checkpoint found at 'abcdef123456'/);
+  });
+});
