@@ -107,7 +107,7 @@ export function jobInputs(job: EngineJob): string[] {
     case 'train':
       return datasetFiles(job.dataDir, job.config.dataset);
     case 'unlearn':
-      return [...checkpointFiles(job.dataDir, job.config.checkpoint), job.forgetSetPath];
+      return [...checkpointFiles(job.dataDir, job.config.checkpoint), job.forgetSet.path];
     case 'evaluate':
       return [...checkpointFiles(job.dataDir, job.checkpoint), ...(job.forget ? [job.forget.path] : [])];
     default:

@@ -612,17 +612,19 @@ export class LetheService implements LetheRequests {
     } catch (error) {
       throw new InvalidRequestError((error as Error).message);
     }
-    const from = this.catalog.checkpoints.list().find((c) => c.hash.startsWith(config.checkpoint));
+    // Verified before anything is recorded; the run records the hash, the engine reads the verified folder.
+    const from = await resolveCheckpoint(this.catalog, config.checkpoint);
+    const recorded = { ...config, checkpoint: from.hash };
     const id = randomUUID();
     this.catalog.db.transaction(() => {
-      this.catalog.runs.create({ id, kind: 'unlearn', dataset: 'facts', model: from?.model, method: config.method, aggregator: config.aggregator, config, seed: config.seed, appVersion: this.appVersion, ownerPid: process.pid });
-      this.catalog.runs.setParams(id, flattenConfig(config));
+      this.catalog.runs.create({ id, kind: 'unlearn', dataset: 'facts', model: from.model, method: config.method, aggregator: config.aggregator, config: recorded, seed: config.seed, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.setParams(id, flattenConfig(recorded));
     })();
     this.publishRun(id);
-    this.track(id, { kind: 'lm-unlearn', config, dataDir: this.catalog.dataDir }, {}, (result) =>
+    this.track(id, { kind: 'lm-unlearn', config: { ...config, checkpoint: from.path }, dataDir: this.catalog.dataDir }, {}, (result) =>
       this.catalog.db.transaction(() => {
         result.steps.forEach((step, i) => this.catalog.runs.logMetrics(id, Object.fromEntries(step.losses.map((loss, k) => [`loss_${k}`, loss])), i + 1));
-        this.catalog.checkpoints.add({ hash: result.checkpoint.hash, path: result.checkpoint.path, role: 'unlearned', runId: id, model: from?.model ?? 'transformer', dataset: 'facts' });
+        this.catalog.checkpoints.add({ hash: result.checkpoint.hash, path: result.checkpoint.path, role: 'unlearned', runId: id, model: from.model, dataset: 'facts' });
         this.catalog.runs.logMetrics(id, { run_seconds: result.seconds }, result.steps.length);
         this.catalog.runs.finish(id, 'finished');
       })(),

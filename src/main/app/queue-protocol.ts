@@ -51,7 +51,7 @@ export function mapJobPaths(job: QueuedEngineJob, map: (file: string) => string)
     case 'train':
       return { ...job, dataDir };
     case 'unlearn':
-      return { ...job, dataDir, config: { ...job.config, checkpoint: map(job.config.checkpoint) }, forgetSetPath: map(job.forgetSetPath) };
+      return { ...job, dataDir, config: { ...job.config, checkpoint: map(job.config.checkpoint) }, forgetSet: { ...job.forgetSet, path: map(job.forgetSet.path) } };
     case 'evaluate':
       return { ...job, dataDir, checkpoint: map(job.checkpoint), forget: job.forget && { ...job.forget, path: map(job.forget.path) } };
   }
