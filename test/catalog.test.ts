@@ -95,6 +95,24 @@ describe('migrations', () => {
   });
 });
 
+describe('catalog version', () => {
+  it('changes with every write, from this connection or another, and not with reads', () => {
+    const dir = makeTempDir('catalog-version');
+    const catalog = Catalog.open(dir);
+    const other = Catalog.open(dir);
+    const before = catalog.version();
+    catalog.runs.list();
+    expect(catalog.version()).toBe(before);
+    catalog.runs.create({ id: 'own', kind: 'train', config: { a: 1 }, appVersion: 't', ownerPid: process.pid });
+    const afterOwn = catalog.version();
+    expect(afterOwn).not.toBe(before);
+    other.runs.create({ id: 'other', kind: 'train', config: { a: 2 }, appVersion: 't', ownerPid: process.pid });
+    expect(catalog.version()).not.toBe(afterOwn);
+    other.close();
+    catalog.close();
+  });
+});
+
 describe('repositories round trip', () => {
   it('runs: lifecycle, write-once params, long-format metrics with the latest-value cache', () => {
     const catalog = Catalog.open(makeTempDir('repo-runs'));

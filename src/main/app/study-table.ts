@@ -36,8 +36,33 @@ function studyConfigOf(study: StudyRecord): StudyConfig {
   return parseStudyConfig(study.config);
 }
 
+interface CollectedRows {
+  config: StudyConfig;
+  rows: RowRuns[];
+  backend: string | null;
+}
+
+/** Each catalog's collected rows per study, with the catalog version they were read at. */
+const collectedCache = new WeakMap<Catalog, Map<number, { version: string; collected: CollectedRows }>>();
+
+/**
+ * The finished runs behind each row, read again only when the catalog has changed since
+ * the last read: the window asks for the table and the Pareto analysis on every refresh,
+ * and finding every run by config hash is most of their cost.
+ */
+function collectRows(catalog: Catalog, study: StudyRecord): CollectedRows {
+  const version = catalog.version();
+  let perStudy = collectedCache.get(catalog);
+  if (!perStudy) collectedCache.set(catalog, (perStudy = new Map()));
+  const cached = perStudy.get(study.id);
+  if (cached?.version === version) return cached.collected;
+  const collected = readRows(catalog, study);
+  perStudy.set(study.id, { version, collected });
+  return collected;
+}
+
 /** The finished runs behind each row, each with its evaluation's metrics. */
-function collectRows(catalog: Catalog, study: StudyRecord): { config: StudyConfig; rows: RowRuns[]; backend: string | null } {
+function readRows(catalog: Catalog, study: StudyRecord): CollectedRows {
   const config = studyConfigOf(study);
   const forgetSet = study.forgetSetId!;
   let backend: string | null = null;

@@ -69,6 +69,16 @@ export class Catalog {
   }
 
   /**
+   * A token that changes whenever anything is written to the catalog: SQLite's
+   * data_version counts other connections' commits, total_changes() this connection's
+   * writes. Lets readers keep what they derived from the catalog until it changes.
+   */
+  version(): string {
+    const [other, own] = [this.db.pragma('data_version', { simple: true }), this.db.prepare('SELECT total_changes()').pluck().get()];
+    return `${String(other)}:${String(own)}`;
+  }
+
+  /**
    * Removes soft-deleted runs (their metrics, params, artifact rows and checkpoint links
    * go with them), then every checkpoint that no remaining run produced or names in its
    * config (the source of an unlearning run, the model of an evaluation), then the files
