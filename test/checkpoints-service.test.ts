@@ -10,22 +10,10 @@ import { EngineClient, forkTransport } from '../src/main/app/engine-client.js';
 import { LetheService } from '../src/main/app/lethe-service.js';
 import { Catalog } from '../src/main/catalog/catalog.js';
 import { InvalidRequestError } from '../src/shared/validation.js';
-import { makeTempDir, serviceForTests, syntheticDataset } from './helpers.js';
+import { makeTempDir, serviceForTests, writeIdxPair } from './helpers.js';
 
 const { dataDir, catalog, service } = serviceForTests('checkpoints-service');
 
-function writeIdxPair(dir: string, count: number): void {
-  const d = syntheticDataset(count, 4, 8, 1, 3);
-  const header = (magic: number, dims: number[]) => {
-    const b = Buffer.alloc(4 + 4 * dims.length);
-    b.writeUInt32BE(magic, 0);
-    dims.forEach((v, i) => b.writeUInt32BE(v, 4 + 4 * i));
-    return b;
-  };
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), Buffer.concat([header(0x803, [count, 8, 8]), Buffer.from(d.pixels)]));
-  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), Buffer.concat([header(0x801, [count]), Buffer.from(d.labels)]));
-}
 
 const recipe = { dataset: 'tiles', model: 'mlp', epochs: 1, batchSize: 64, seed: 4 };
 const noChecks = { relearn: false, boundary: false, pgd: false };
@@ -35,7 +23,7 @@ let forgetSet = 0;
 describe('checkpoints through the service', () => {
   it('gives two runs that make the same bytes the same checkpoint, and purge keeps it while one of them lives', async () => {
     const source = path.join(makeTempDir('tiles-src'), 'tiles');
-    writeIdxPair(source, 400);
+    writeIdxPair(source, 400, 3);
     await service.importDataset({ paths: [source], name: 'tiles' });
     const first = await service.waitForRun((await service.startTraining(recipe)).id);
     const second = await service.waitForRun((await service.startTraining(recipe)).id);

@@ -24,7 +24,7 @@ import { CancelledError, makeOptimizer, trainClassifier } from '../src/main/engi
 import { METHOD_INFO, methodInfo } from '../src/main/engine/unlearn/method-info.js';
 import { unlearnMethod } from '../src/main/engine/unlearn/method-registry.js';
 import { makeStepper } from '../src/main/engine/unlearn/method.js';
-import { copyOf, makeTempDir, syntheticDataset } from './helpers.js';
+import { copyOf, makeTempDir, syntheticDataset, idxFile } from './helpers.js';
 
 describe('every unlearning method in the registry', () => {
   const dataset = syntheticDataset(120, 4, 4, 1, 31);
@@ -204,12 +204,6 @@ describe('every import format: a generated dataset written in it and read back',
     return { height, width, channels, classNames, labels, pixels: bytes(count * height * width * channels), testCount, dtype: 'uint8' };
   }
 
-  const idxFile = (magic: number, dims: number[], data: Uint8Array) => {
-    const header = Buffer.alloc(4 + 4 * dims.length);
-    header.writeUInt32BE(magic, 0);
-    dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-    return Buffer.concat([header, Buffer.from(data)]);
-  };
 
   /** Writes a generated dataset in the format; what the importer must read back. */
   const writers: Record<ImportFormat, (dir: string) => Expected> = {

@@ -22,7 +22,7 @@ import { createBridge } from '../src/main/server.js';
 import type { TrainJob } from '../src/shared/engine-protocol.js';
 import type { StudyConfigInput, StudyTable } from '../src/shared/study-config.js';
 import { parseTrainConfig } from '../src/shared/train-config.js';
-import { makeTempDir, serviceForTests, syntheticDataset } from './helpers.js';
+import { makeTempDir, serviceForTests, writeIdxPair } from './helpers.js';
 
 const local = serviceForTests('distributed-local');
 const coordinator = serviceForTests('distributed-coordinator');
@@ -118,22 +118,10 @@ let squaresDir: string | undefined;
 function squares(): string {
   if (squaresDir) return squaresDir;
   squaresDir = path.join(makeTempDir('squares'), 'squares');
-  writeIdxPair(squaresDir);
+  writeIdxPair(squaresDir, 1200, 9);
   return squaresDir;
 }
 
-function writeIdxPair(dir: string): void {
-  const d = syntheticDataset(1200, 4, 8, 1, 9);
-  const header = (magic: number, dims: number[]) => {
-    const b = Buffer.alloc(4 + 4 * dims.length);
-    b.writeUInt32BE(magic, 0);
-    dims.forEach((v, i) => b.writeUInt32BE(v, 4 + 4 * i));
-    return b;
-  };
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), Buffer.concat([header(0x803, [d.count, 8, 8]), Buffer.from(d.pixels)]));
-  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), Buffer.concat([header(0x801, [d.count]), Buffer.from(d.labels)]));
-}
 
 const study: StudyConfigInput = {
   name: 'squares-distributed',

@@ -14,6 +14,22 @@ export function makeTempDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `lethe-test-${label}-`));
 }
 
+/** An IDX file: the big-endian magic number and dimensions, then the data. */
+export function idxFile(magic: number, dims: number[], data: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => header.writeUInt32BE(d >>> 0, 4 + 4 * i));
+  return Buffer.concat([header, data]);
+}
+
+/** MNIST-style train images and labels (8x8 grey) of a seeded synthetic dataset, for importing. */
+export function writeIdxPair(dir: string, count: number, seed: number): void {
+  const d = syntheticDataset(count, 4, 8, 1, seed);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), idxFile(0x803, [count, 8, 8], d.pixels as Uint8Array));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idxFile(0x801, [count], d.labels));
+}
+
 /**
  * A small learnable image dataset: each class is a bright square at its own position
  * on a noisy background, so a model can separate the classes in a few steps.

@@ -4,22 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LetheEvent } from '../src/shared/lethe-api.js';
 import { METHOD_INFO, methodInfo } from '../src/main/engine/unlearn/method-info.js';
-import { serviceForTests, syntheticDataset, makeTempDir } from './helpers.js';
+import { serviceForTests, makeTempDir, writeIdxPair } from './helpers.js';
 
 const { dataDir, catalog, service } = serviceForTests('import-service');
 
-function writeIdxPair(dir: string, count: number): void {
-  const d = syntheticDataset(count, 4, 8, 1, 9);
-  const header = (magic: number, dims: number[]) => {
-    const b = Buffer.alloc(4 + 4 * dims.length);
-    b.writeUInt32BE(magic, 0);
-    dims.forEach((v, i) => b.writeUInt32BE(v, 4 + 4 * i));
-    return b;
-  };
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), Buffer.concat([header(0x803, [count, 8, 8]), Buffer.from(d.pixels)]));
-  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), Buffer.concat([header(0x801, [count]), Buffer.from(d.labels)]));
-}
 
 let trainedCheckpoint = '';
 
@@ -40,7 +28,7 @@ const state = () => ({
 describe('import and forget through the service', () => {
   it('imports a dataset, detects a re-import, trains on it and makes forget sets', async () => {
     const source = path.join(makeTempDir('src'), 'squares');
-    writeIdxPair(source, 800);
+    writeIdxPair(source, 800, 9);
     const first = await service.importDataset({ paths: [source], name: 'squares' });
     expect(first).toMatchObject({ alreadyImported: false, format: 'idx', dataset: { name: 'squares', sampleCount: 800, shape: [8, 8, 1], source: 'import:idx' } });
     expect(first.classCounts).toEqual([200, 200, 200, 200]);
@@ -77,7 +65,7 @@ describe('import and forget through the service', () => {
   it('writes nothing to the catalog or the data directory on bad input', async () => {
     const before = state();
     const dir = makeTempDir('bad-idx');
-    writeIdxPair(dir, 10);
+    writeIdxPair(dir, 10, 9);
     fs.truncateSync(path.join(dir, 'train-images-idx3-ubyte'), 100);
     await expect(service.importDataset({ paths: [dir] })).rejects.toThrow(/size disagrees with its header/);
     await expect(service.importDataset({ paths: ['relative/path'] })).rejects.toThrow(/import paths must be absolute/);

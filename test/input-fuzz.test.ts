@@ -26,7 +26,7 @@ import { Random } from '../src/main/engine/random.js';
 import type { ForgetSetRequestInput } from '../src/shared/forget-set.js';
 import type { ImportRequest } from '../src/shared/import.js';
 import { InvalidRequestError } from '../src/shared/validation.js';
-import { makeTempDir, serviceForTests, syntheticDataset } from './helpers.js';
+import { makeTempDir, serviceForTests, syntheticDataset, idxFile } from './helpers.js';
 
 const random = new Random(20261201, 'input-fuzz');
 const randomBytes = (n: number) => Buffer.from(Uint8Array.from({ length: n }, () => random.int(256)));
@@ -73,12 +73,6 @@ function snapshot(dir: string): Record<string, string> {
 
 // ---- valid inputs, from which the broken ones are made ----
 
-function idxFile(magic: number, dims: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d >>> 0, 4 + 4 * i));
-  return Buffer.concat([header, data]);
-}
 const SAMPLES = 6;
 const idxImages = idxFile(0x803, [SAMPLES, 4, 3], randomBytes(SAMPLES * 12));
 const idxLabels = idxFile(0x801, [SAMPLES], Uint8Array.from([0, 1, 2, 0, 1, 2]));
