@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobCancelledError } from '../src/main/app/engine-client.js';
@@ -254,12 +254,18 @@ describe('a study on workers (BullMQ on Redis)', () => {
     const running = client.submit(job);
     const cancelled = expect(running.result).rejects.toThrow(JobCancelledError);
     const stopped = lineOf(worker, /: attempt 1 on .* failed: the job was cancelled$/);
+    const connection = new Redis(queue, { maxRetriesPerRequest: null });
+    // The worker logs the cancelled attempt before BullMQ records it failed: wait for BullMQ's own event.
+    const events = new QueueEvents(QUEUE_NAME, { connection: connection.duplicate() });
+    await events.waitUntilReady();
+    const recordedFailed = new Promise<void>((resolve) => events.on('failed', ({ jobId }) => jobId === running.jobId && resolve()));
     await lineOf(worker, /: running on /);
     client.cancel(running.jobId);
     await cancelled;
     await stopped;
+    await recordedFailed;
+    await events.close();
     await client.close();
-    const connection = new Redis(queue, { maxRetriesPerRequest: null });
     const jobs = new Queue(QUEUE_NAME, { connection });
     const queued = (await jobs.getJob(running.jobId))!;
     expect([await queued.getState(), queued.attemptsMade, queued.failedReason]).toEqual(['failed', 1, 'the job was cancelled']);
