@@ -48,6 +48,8 @@ export interface ForgetSetJob {
   kind: 'forget-set';
   request: ForgetSetRequest;
   dataDir: string;
+  /** Compute and report the set, write nothing (not its file, not a new split). */
+  preview?: boolean;
 }
 
 export interface UnlearnJob {
@@ -166,9 +168,15 @@ export interface ForgetSetJobResult {
   size: number;
   retainSize: number;
   digest: string;
+  /** Where the set is (or, for a preview, would be) stored. */
   path: string;
   warnings: string[];
   report?: ImageMatchReport;
+  /** Per class: samples in the train split, and in the forget set. */
+  trainClassCounts: number[];
+  forgetClassCounts: number[];
+  /** The first forget indices (sorted). */
+  sampleIndices: number[];
 }
 
 export interface UnlearnJobResult {

@@ -10,7 +10,8 @@ import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary, StudyRecord
 import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from './study-config.js';
 import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from './score-histograms.js';
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
-import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { ForgetSetRequestSchema, type ForgetSetPreview, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { SampleImageRequestSchema, SamplePageRequestSchema, type DatasetDetail, type SampleImage, type SamplePage, type SamplePageRequestInput } from './samples.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from './generate.js';
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from './lm-evaluation.js';
 import { LmTrainConfigSchema, type LmTrainConfigInput } from './lm-train-config.js';
@@ -50,6 +51,14 @@ export interface LetheRequests {
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
+  /** What createForgetSet would make of the same request (size, per-class counts, digest, file report); writes nothing. */
+  previewForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetPreview>;
+  /** A dataset in the data directory: shape, classes with their counts, digest, recorded splits. */
+  getDatasetDetail(name: string): Promise<DatasetDetail>;
+  /** A page of a dataset's samples (of one class, or of a given index list). */
+  listSamples(request: SamplePageRequestInput): Promise<SamplePage>;
+  /** One sample as a PNG (the bridge also serves it at /api/thumbnails/<dataset>/<index>.png). */
+  getSampleImage(request: { dataset: string; index: number }): Promise<SampleImage>;
   /** Records a language-model training run on the facts dataset (an original, or a Retrain with retainOf) and starts it. */
   startLanguageModelTraining(config: LmTrainConfigInput): Promise<RunSummary>;
   /** Records an unlearning run of a forget split from a language-model checkpoint and starts it. */
@@ -164,6 +173,10 @@ export const LETHE_ARGUMENTS = {
   importDataset: z.tuple([ImportRequestSchema]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
+  previewForgetSet: z.tuple([ForgetSetRequestSchema]),
+  getDatasetDetail: z.tuple([z.string({ error: 'dataset name must be a string' }).min(1, 'name the dataset')]),
+  listSamples: z.tuple([SamplePageRequestSchema]),
+  getSampleImage: z.tuple([SampleImageRequestSchema]),
   startLanguageModelTraining: z.tuple([LmTrainConfigSchema]),
   startLanguageModelUnlearning: z.tuple([LmUnlearnConfigSchema]),
   evaluateLanguageModel: z.tuple([LmEvaluationRequestSchema]),

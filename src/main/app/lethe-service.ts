@@ -18,12 +18,15 @@ import { studyHistograms } from './score-histograms.js';
 import { runLinks } from './run-links.js';
 import { watchCatalog } from './catalog-watch.js';
 import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from '../../shared/score-histograms.js';
-import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
+import { ForgetSetRequestSchema, type ForgetSetPreview, type ForgetSetRequest, type ForgetSetRequestInput } from '../../shared/forget-set.js';
+import { SampleImageRequestSchema, SamplePageRequestSchema, type DatasetDetail, type SampleImage, type SamplePage, type SamplePageRequestInput } from '../../shared/samples.js';
+import { cachedDataset, classCounts, sampleImage, samplePage } from './sample-thumbnails.js';
+import { releaseStaged } from './upload-staging.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
 import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
 import { parseLmUnlearnConfig, type LmUnlearnConfigInput } from '../../shared/lm-unlearn-config.js';
-import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
+import { ImportRequestSchema, type ImportRequest, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
 import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlearn-config.js';
@@ -508,6 +511,14 @@ export class LetheService implements LetheRequests {
     const request = parseOrExplain(ImportRequestSchema, input, 'import request');
     const relative = request.paths.find((p) => !path.isAbsolute(p));
     if (relative) throw new InvalidRequestError(`import paths must be absolute, got '${relative}'`);
+    try {
+      return await this.importFiles(request);
+    } finally {
+      releaseStaged(this.catalog.dataDir, request.paths);
+    }
+  }
+
+  private async importFiles(request: ImportRequest): Promise<ImportOutcome> {
     if (request.name && isBuiltinDataset(request.name)) throw new InvalidRequestError(`'${request.name}' is a built-in dataset; choose another name`);
     const job = this.engine.submit(
       { kind: 'import', request, dataDir: this.catalog.dataDir },
@@ -550,12 +561,42 @@ export class LetheService implements LetheRequests {
     }
   }
 
-  async createForgetSet(input: ForgetSetRequestInput): Promise<ForgetSetOutcome> {
+  private forgetSetRequest(input: ForgetSetRequestInput): ForgetSetRequest {
     const request = parseOrExplain(ForgetSetRequestSchema, input, 'forget set request');
     if (request.rule.kind === 'file') {
       const relative = request.rule.paths.find((p) => !path.isAbsolute(p));
       if (relative) throw new InvalidRequestError(`forget-set file paths must be absolute, got '${relative}'`);
     }
+    return request;
+  }
+
+  /** Files dropped in a browser and staged by the bridge are removed once used (kept after a preview, for the save). */
+  private releaseStagedFiles(request: ForgetSetRequest): void {
+    if (request.rule.kind === 'file') releaseStaged(this.catalog.dataDir, request.rule.paths);
+  }
+
+  async previewForgetSet(input: ForgetSetRequestInput): Promise<ForgetSetPreview> {
+    const request = this.forgetSetRequest(input);
+    try {
+      const result = await this.engine.submit({ kind: 'forget-set', request, dataDir: this.catalog.dataDir, preview: true }).result;
+      const { size, retainSize, digest, warnings, report, trainClassCounts, forgetClassCounts, sampleIndices } = result;
+      return { dataset: result.dataset.name, classNames: result.dataset.classNames, size, retainSize, digest, warnings, report, trainClassCounts, forgetClassCounts, sampleIndices };
+    } catch (error) {
+      this.releaseStagedFiles(request);
+      throw error;
+    }
+  }
+
+  async createForgetSet(input: ForgetSetRequestInput): Promise<ForgetSetOutcome> {
+    const request = this.forgetSetRequest(input);
+    try {
+      return await this.saveForgetSet(request);
+    } finally {
+      this.releaseStagedFiles(request);
+    }
+  }
+
+  private async saveForgetSet(request: ForgetSetRequest): Promise<ForgetSetOutcome> {
     const result = await this.engine.submit({ kind: 'forget-set', request, dataDir: this.catalog.dataDir }).result;
     const forgetSet = this.catalog.db.transaction(() => {
       const dataset = this.catalog.datasets.upsert({
@@ -577,6 +618,36 @@ export class LetheService implements LetheRequests {
 
   async listForgetSets(): Promise<ForgetSetRecord[]> {
     return this.catalog.forgetSets.list();
+  }
+
+  async getDatasetDetail(name: string): Promise<DatasetDetail> {
+    await this.checkDataset(name);
+    const dataset = cachedDataset(this.catalog.dataDir, name);
+    const record = this.catalog.datasets.byDigest(dataset.digest);
+    return {
+      name,
+      digest: dataset.digest,
+      source: record?.source ?? (isBuiltinDataset(name) ? 'builtin' : 'import'),
+      shape: [dataset.height, dataset.width, dataset.channels],
+      dtype: dataset.dtype,
+      classNames: dataset.classNames,
+      classCounts: classCounts(dataset),
+      sampleCount: dataset.count,
+      testCount: dataset.testCount,
+      splits: record ? this.catalog.datasets.splits(record.id) : [],
+    };
+  }
+
+  async listSamples(input: SamplePageRequestInput): Promise<SamplePage> {
+    const request = parseOrExplain(SamplePageRequestSchema, input, 'sample request');
+    await this.checkDataset(request.dataset);
+    return samplePage(cachedDataset(this.catalog.dataDir, request.dataset), request);
+  }
+
+  async getSampleImage(input: { dataset: string; index: number }): Promise<SampleImage> {
+    const request = parseOrExplain(SampleImageRequestSchema, input, 'sample image request');
+    await this.checkDataset(request.dataset);
+    return sampleImage(cachedDataset(this.catalog.dataDir, request.dataset), request);
   }
 
   async startLanguageModelTraining(input: LmTrainConfigInput): Promise<RunSummary> {

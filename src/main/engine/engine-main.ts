@@ -58,7 +58,7 @@ function runJob(
     case 'import':
       return runImportJob(job.request, job.dataDir, report.onTaskProgress);
     case 'forget-set':
-      return runForgetSetJob(job.request, job.dataDir, context.notice);
+      return runForgetSetJob(job.request, job.dataDir, context.notice, { preview: job.preview });
     case 'unlearn':
       return runUnlearnJob(job, context, report.onUnlearnStep);
     case 'generate':
