@@ -48,6 +48,8 @@ export interface LetheRequests {
   deleteRun(id: string): Promise<void>;
   /** Imports files or a folder (absolute paths, as dropped on the window) as a dataset. */
   importDataset(request: ImportRequestInput): Promise<ImportOutcome>;
+  /** Cancels an import this service is running (the task id of its task-progress events). */
+  cancelImport(task: string): Promise<void>;
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
@@ -171,6 +173,7 @@ export const LETHE_ARGUMENTS = {
   cancelRun: z.tuple([runId]),
   deleteRun: z.tuple([runId]),
   importDataset: z.tuple([ImportRequestSchema]),
+  cancelImport: z.tuple([z.string({ error: 'task id must be a string' }).min(1, 'name the task')]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
   previewForgetSet: z.tuple([ForgetSetRequestSchema]),

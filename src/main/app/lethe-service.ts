@@ -64,6 +64,8 @@ export class LetheService implements LetheRequests {
    * instead of the run: its input was refused, or its outcome could not be recorded.
    */
   private readonly runEnds = new Map<string, Promise<Error | undefined>>();
+  /** Engine job ids of the imports under way, which cancelImport may cancel. */
+  private readonly activeImports = new Set<string>();
   private readonly catalog: Catalog;
   private readonly engine: JobEngine;
   private readonly appVersion: string;
@@ -524,7 +526,15 @@ export class LetheService implements LetheRequests {
       { kind: 'import', request, dataDir: this.catalog.dataDir },
       { onTaskProgress: (progress) => this.publish({ type: 'task-progress', task: job.jobId, progress }) },
     );
-    const result = await job.result;
+    this.activeImports.add(job.jobId);
+    let result;
+    try {
+      result = await job.result;
+    } catch (error) {
+      throw error instanceof JobCancelledError ? new Error('the import was cancelled; nothing was imported') : error;
+    } finally {
+      this.activeImports.delete(job.jobId);
+    }
     const { dataset } = result;
     const outcome = (record: DatasetRecord, alreadyImported: boolean): ImportOutcome => ({
       dataset: record,
@@ -559,6 +569,11 @@ export class LetheService implements LetheRequests {
     } finally {
       fs.rmSync(result.stagingFile, { force: true });
     }
+  }
+
+  async cancelImport(task: string): Promise<void> {
+    if (!this.activeImports.has(task)) throw new NotFoundError(`no import under way with task id ${task}`);
+    this.engine.cancel(task);
   }
 
   private forgetSetRequest(input: ForgetSetRequestInput): ForgetSetRequest {

@@ -56,7 +56,7 @@ function runJob(
     case 'evaluate':
       return runEvaluateJob(job, context);
     case 'import':
-      return runImportJob(job.request, job.dataDir, report.onTaskProgress);
+      return runImportJob(job.request, job.dataDir, report.onTaskProgress, context.signal);
     case 'forget-set':
       return runForgetSetJob(job.request, job.dataDir, context.notice, { preview: job.preview });
     case 'unlearn':
