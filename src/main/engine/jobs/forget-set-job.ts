@@ -48,7 +48,7 @@ export async function runForgetSetJob(
       ({ indices, report } = matchImages(rule.paths, dataset, split.train));
     } else {
       if (lists.length !== 1) throw new ForgetSetError(`give one index list, got ${lists.length}: ${lists.join(', ')}`);
-      indices = readIndexList(lists[0]!, { column: rule.column, count: dataset.count, train: split.train });
+      indices = readIndexList(lists[0]!, { column: rule.column, count: dataset.count, train: split.train, dataset });
     }
     warnings = retainWarnings(indices, dataset.labels, dataset.classNames, split.train);
   }
