@@ -135,6 +135,17 @@ describe('staging files dropped in a browser', () => {
     expect(saved.forgetSet.size).toBe(preview.size);
   });
 
+  it('converts a built-in dataset in the engine the first time its samples are asked for', async () => {
+    const cache = path.join(dataDir, 'datasets', 'mnist.bin');
+    expect(fs.existsSync(cache)).toBe(false);
+    const detail = await service.getDatasetDetail('mnist');
+    expect(fs.existsSync(cache)).toBe(true);
+    expect([detail.sampleCount, detail.shape, detail.classCounts.reduce((a, b) => a + b, 0)]).toEqual([10_000, [28, 28, 1], 10_000]);
+    const page = await service.listSamples({ dataset: 'mnist', classIndex: 3, page: 1, pageSize: 5 });
+    expect(page.total).toBe(detail.classCounts[3]);
+    expect(page.samples.map((s) => s.label)).toEqual([3, 3, 3, 3, 3]);
+  }, 60_000);
+
   it('serves samples as PNG images over the bridge and as data through the API', async () => {
     const image = await service.getSampleImage({ dataset: 'tiles', index: 7 });
     const response = await fetch(`http://127.0.0.1:${port}/api/thumbnails/tiles/7.png`, { headers: bearer });

@@ -88,7 +88,14 @@ export interface LmUnlearnJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob | LmEvaluateJob | LmUnlearnJob;
+/** Brings a dataset into the data directory's cache (a built-in one is converted on first use). */
+export interface PrepareDatasetJob {
+  kind: 'prepare-dataset';
+  dataset: string;
+  dataDir: string;
+}
+
+export type EngineJob = PrepareDatasetJob | TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob | LmEvaluateJob | LmUnlearnJob;
 
 /** What the catalog records of a dataset a job used. */
 export interface DatasetDescription {
@@ -227,7 +234,13 @@ export interface LmUnlearnJobResult {
   seconds: number;
 }
 
+export interface PrepareDatasetJobResult {
+  kind: 'prepare-dataset';
+  digest: string;
+}
+
 export type EngineJobResult =
+  | PrepareDatasetJobResult
   | LmUnlearnJobResult
   | TrainJobResult
   | EvaluateJobResult

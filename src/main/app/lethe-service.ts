@@ -21,6 +21,7 @@ import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistogram
 import { ForgetSetRequestSchema, type ForgetSetPreview, type ForgetSetRequest, type ForgetSetRequestInput } from '../../shared/forget-set.js';
 import { SampleImageRequestSchema, SamplePageRequestSchema, type DatasetDetail, type SampleImage, type SamplePage, type SamplePageRequestInput } from '../../shared/samples.js';
 import { cachedDataset, classCounts, sampleImage, samplePage } from './sample-thumbnails.js';
+import type { ImageDataset } from '../engine/data/dataset.js';
 import { releaseStaged } from './upload-staging.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
 import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
@@ -635,9 +636,17 @@ export class LetheService implements LetheRequests {
     return this.catalog.forgetSets.list();
   }
 
-  async getDatasetDetail(name: string): Promise<DatasetDetail> {
+  /** The dataset from its cache; a built-in one not converted yet is converted by the engine first, off this thread. */
+  private async datasetSamples(name: string): Promise<ImageDataset> {
     await this.checkDataset(name);
-    const dataset = cachedDataset(this.catalog.dataDir, name);
+    if (isBuiltinDataset(name) && !fs.existsSync(datasetCachePath(this.catalog.dataDir, name))) {
+      await this.engine.submit({ kind: 'prepare-dataset', dataset: name, dataDir: this.catalog.dataDir }).result;
+    }
+    return cachedDataset(this.catalog.dataDir, name);
+  }
+
+  async getDatasetDetail(name: string): Promise<DatasetDetail> {
+    const dataset = await this.datasetSamples(name);
     const record = this.catalog.datasets.byDigest(dataset.digest);
     return {
       name,
@@ -655,14 +664,12 @@ export class LetheService implements LetheRequests {
 
   async listSamples(input: SamplePageRequestInput): Promise<SamplePage> {
     const request = parseOrExplain(SamplePageRequestSchema, input, 'sample request');
-    await this.checkDataset(request.dataset);
-    return samplePage(cachedDataset(this.catalog.dataDir, request.dataset), request);
+    return samplePage(await this.datasetSamples(request.dataset), request);
   }
 
   async getSampleImage(input: { dataset: string; index: number }): Promise<SampleImage> {
     const request = parseOrExplain(SampleImageRequestSchema, input, 'sample image request');
-    await this.checkDataset(request.dataset);
-    return sampleImage(cachedDataset(this.catalog.dataDir, request.dataset), request);
+    return sampleImage(await this.datasetSamples(request.dataset), request);
   }
 
   async startLanguageModelTraining(input: LmTrainConfigInput): Promise<RunSummary> {

@@ -11,20 +11,13 @@ import { InvalidRequestError } from '../../shared/validation.js';
 import { datasetCachePath } from '../engine/data/builtin-datasets.js';
 import { readDatasetCache } from '../engine/data/dataset-cache.js';
 import { sampleSize, type ImageDataset } from '../engine/data/dataset.js';
-import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 
 let cached: { file: string; mtimeMs: number; size: number; dataset: ImageDataset } | undefined;
 
-/** The dataset as its cache holds it; a built-in one not converted yet is refused rather than converted on this thread. */
+/** The dataset as its cache holds it (the engine converts a built-in one first; this thread never does). */
 export function cachedDataset(dataDir: string, name: string): ImageDataset {
   const file = datasetCachePath(dataDir, name);
-  if (!fs.existsSync(file)) {
-    throw new InvalidRequestError(
-      isBuiltinDataset(name)
-        ? `${name} has no samples in the data directory yet: it is converted the first time a run or forget set uses it`
-        : `unknown dataset '${name}'`,
-    );
-  }
+  if (!fs.existsSync(file)) throw new InvalidRequestError(`dataset '${name}' has no cache file ${file}`);
   const { mtimeMs, size } = fs.statSync(file);
   if (cached?.file !== file || cached.mtimeMs !== mtimeMs || cached.size !== size) {
     cached = { file, mtimeMs, size, dataset: readDatasetCache(file) };
