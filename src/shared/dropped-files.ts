@@ -12,6 +12,7 @@ export interface DroppedEntry {
 
 export type DropKind = 'import' | 'forget-images' | 'forget-list';
 
+/** `description` says what will happen; the page names the files next to it. */
 export type DropVerdict = { kind: DropKind; description: string } | { kind: 'unsupported'; error: string };
 
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -31,19 +32,19 @@ export function classifyDrop(entries: readonly DroppedEntry[]): DropVerdict {
   if (entries.length === 0) return { kind: 'unsupported', error: 'nothing was dropped (drop files or a folder)' };
   if (entries.some((e) => e.isDirectory)) {
     return entries.length === 1
-      ? { kind: 'import', description: `import the folder ${names} as a dataset (IDX, CIFAR batches or class folders of images)` }
+      ? { kind: 'import', description: 'import a folder as a dataset (IDX, CIFAR batches or class folders of images)' }
       : { kind: 'unsupported', error: `${names}: drop one folder at a time` };
   }
   if (entries.every((e) => IMAGE.test(e.name))) return { kind: 'forget-images', description: `forget the samples that ${entries.length === 1 ? 'this image shows' : `these ${entries.length} images show`}` };
   if (entries.some((e) => IMAGE.test(e.name))) return { kind: 'unsupported', error: `${names}: drop either images or other files, not both` };
-  if (entries.every((e) => IDX.test(e.name) || CIFAR.test(e.name))) return { kind: 'import', description: `import ${names} as a dataset` };
+  if (entries.every((e) => IDX.test(e.name) || CIFAR.test(e.name))) return { kind: 'import', description: 'import these files as a dataset' };
   if (entries.length === 1) {
     const [entry] = entries as [DroppedEntry];
-    if (INDEX_LIST.test(entry.name)) return { kind: 'forget-list', description: `forget the samples listed in ${entry.name}` };
+    if (INDEX_LIST.test(entry.name)) return { kind: 'forget-list', description: 'forget the samples this index list names' };
     if (/\.csv$/i.test(entry.name)) {
       return isIndexListCsv(entry.firstLine)
-        ? { kind: 'forget-list', description: `forget the samples listed in ${entry.name}` }
-        : { kind: 'import', description: `import the table ${entry.name} as a dataset` };
+        ? { kind: 'forget-list', description: 'forget the samples this index list names' }
+        : { kind: 'import', description: 'import this table as a dataset' };
     }
   }
   return {

@@ -263,20 +263,20 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
 
     // A corrupt image, checked against the dataset chosen before.
     await drop([{ name: 'broken.png', type: 'image/png', bytes: Buffer.from('this is not a PNG image') }]);
-    await expect.poll(() => text('dropped-error')).toMatch(/broken\.png does not decode as an image: it is neither PNG nor JPEG$/);
+    await expect.poll(() => text('dropped-error')).toMatch(/^broken\.png does not decode as an image: it is neither PNG nor JPEG$/);
     expect(await text('dropped-names')).toBe('broken.png');
     await shoot('bad-corrupt');
 
     // Indices out of range.
     await drop([{ name: 'far.csv', type: 'text/csv', bytes: Buffer.from('index\n3\n999999\n') }]);
-    await expect.poll(() => text('dropped-error')).toMatch(/far\.csv, line 3: index 999999 is out of range \(the dataset has 300 samples\)$/);
+    await expect.poll(() => text('dropped-error')).toMatch(/^far\.csv, line 3: index 999999 is out of range \(the dataset has 300 samples\)$/);
     await shoot('bad-out-of-range');
 
     // A stored forget set of tiles dropped on squares.
     await page.locator('select[name="dropped-dataset"]').selectOption('squares');
     const stored = fs.readdirSync(path.join(dataDir, 'forget-sets')).find((f) => f.startsWith('tiles-'))!;
     await drop([{ name: stored, type: 'application/json', bytes: fs.readFileSync(path.join(dataDir, 'forget-sets', stored)) }]);
-    await expect.poll(() => text('dropped-error')).toMatch(new RegExp(`${stored} is a forget set of another dataset \\('tiles', digest '[0-9a-f]{12}'\\), not of 'squares'`));
+    await expect.poll(() => text('dropped-error')).toMatch(new RegExp(`^${stored} is a forget set of another dataset \\('tiles', digest '[0-9a-f]{12}'\\), not of 'squares'`));
     await shoot('bad-wrong-dataset');
 
     // Invalid form values: each field says what it expects, and nothing can be saved.

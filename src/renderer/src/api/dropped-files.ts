@@ -48,6 +48,11 @@ export async function pathsOf(files: readonly DroppedFile[]): Promise<string[]> 
   return paths;
 }
 
+/** The service names the files it read (staged copies in a browser): say the names the user dropped instead. */
+export function withDroppedNames(message: string, paths: readonly string[], files: readonly DroppedFile[]): string {
+  return paths.reduce((m, p, i) => m.replaceAll(p, files[i]?.entry.name ?? p), message);
+}
+
 /** A dropped image as a data: URL, to show it next to the report. */
 export function imageUrlOf(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
