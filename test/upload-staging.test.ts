@@ -156,3 +156,26 @@ describe('staging files dropped in a browser', () => {
     expect((await fetch(`http://127.0.0.1:${port}/api/thumbnails/tiles/200.png`, { headers: bearer })).status).toBe(400);
   });
 });
+
+describe('cancelling an import', () => {
+  it('ends the import cancelled, records nothing and leaves no file; an unknown task is refused', async () => {
+    // A CSV table long enough that the importer is still reading when the cancel arrives.
+    const table = path.join(makeTempDir('cancel-import'), 'long.csv');
+    const rows = ['a,b,c,label'];
+    for (let i = 0; i < 400_000; i++) rows.push(`${i % 7}.5,${i % 11},${i % 13}.25,${i % 3}`);
+    fs.writeFileSync(table, rows.join('\n'));
+    const datasetsBefore = catalog.datasets.list().length;
+    const filesBefore = fs.readdirSync(path.join(dataDir, 'datasets')).sort();
+    let cancelled: Promise<void> | undefined;
+    const stop = service.subscribe((event) => {
+      if (event.type === 'task-progress') cancelled ??= service.cancelImport(event.task);
+    });
+    await expect(service.importDataset({ paths: [table], name: 'long' })).rejects.toThrow('the import was cancelled; nothing was imported');
+    stop();
+    await cancelled;
+    expect(cancelled).toBeDefined();
+    expect(catalog.datasets.list().length).toBe(datasetsBefore);
+    expect(fs.readdirSync(path.join(dataDir, 'datasets')).sort()).toEqual(filesBefore);
+    await expect(service.cancelImport('no-such-task')).rejects.toThrow('no import under way with task id no-such-task');
+  }, 60_000);
+});
