@@ -111,6 +111,16 @@ describe('staging files dropped in a browser', () => {
     expect(staged()).toEqual([]);
   });
 
+  it('removes a batch left unused for an hour when the next file is staged', async () => {
+    const left = (await put(`/api/staging/${randomUUID()}/left.csv`, bearer, '1\n')).body.path!;
+    const recent = (await put(`/api/staging/${randomUUID()}/recent.csv`, bearer, '1\n')).body.path!;
+    const hourAgo = new Date(Date.now() - 61 * 60 * 1000);
+    fs.utimesSync(path.dirname(left), hourAgo, hourAgo);
+    const next = (await put(`/api/staging/${randomUUID()}/next.csv`, bearer, '1\n')).body.path!;
+    expect([fs.existsSync(left), fs.existsSync(recent), fs.existsSync(next)]).toEqual([false, true, true]);
+    fs.rmSync(stagingRoot(dataDir), { recursive: true });
+  });
+
   it('removes a staged file after a refusal', async () => {
     const response = await put(`/api/staging/${randomUUID()}/far.csv`, bearer, '1\n999999\n');
     const file = response.body.path!;
