@@ -121,6 +121,16 @@ describe('staging files dropped in a browser', () => {
     fs.rmSync(stagingRoot(dataDir), { recursive: true });
   });
 
+  it('discards staged copies the user dropped, and nothing else', async () => {
+    const staged1 = (await put(`/api/staging/${randomUUID()}/kept.csv`, bearer, '1\n')).body.path!;
+    const outside = path.join(makeTempDir('not-staged'), 'list.csv');
+    fs.writeFileSync(outside, '1\n');
+    const catalogFile = path.join(dataDir, 'catalog.sqlite');
+    await service.discardDroppedFiles([outside, staged1, path.join(stagingRoot(dataDir), '..', 'catalog.sqlite'), `${path.dirname(staged1)}/../../catalog.sqlite`]);
+    expect([fs.existsSync(outside), fs.existsSync(catalogFile), fs.existsSync(staged1)]).toEqual([true, true, false]);
+    expect(staged()).toEqual([]);
+  });
+
   it('removes a staged file after a refusal', async () => {
     const response = await put(`/api/staging/${randomUUID()}/far.csv`, bearer, '1\n999999\n');
     const file = response.body.path!;

@@ -53,6 +53,8 @@ export interface LetheRequests {
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
+  /** Drops the bridge's staged copies among these paths (a dropped file the user discarded); other paths are left alone. */
+  discardDroppedFiles(paths: string[]): Promise<void>;
   /** What createForgetSet would make of the same request (size, per-class counts, digest, file report); writes nothing. */
   previewForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetPreview>;
   /** A dataset in the data directory: shape, classes with their counts, digest, recorded splits. */
@@ -176,6 +178,7 @@ export const LETHE_ARGUMENTS = {
   cancelImport: z.tuple([z.string({ error: 'task id must be a string' }).min(1, 'name the task')]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
+  discardDroppedFiles: z.tuple([z.array(z.string({ error: 'paths are strings' })).max(10_000, 'at most 10000 paths')]),
   previewForgetSet: z.tuple([ForgetSetRequestSchema]),
   getDatasetDetail: z.tuple([z.string({ error: 'dataset name must be a string' }).min(1, 'name the dataset')]),
   listSamples: z.tuple([SamplePageRequestSchema]),

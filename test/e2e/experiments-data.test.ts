@@ -5,7 +5,8 @@
  * use); the Datasets page with per-class counts and thumbnails; a CSV index list dropped,
  * its report seen, then saved; three PNGs (two samples rendered from the cache by the
  * service, one not) reported 2 matched / 1 unmatched with the unmatched one's thumbnail;
- * a random 5 % set saved from its preview with the previewed digest; and bad input (an
+ * a random 5 % set saved from its preview with the previewed digest; a previewed list
+ * discarded (its staged copy removed); and bad input (an
  * unsupported file, a corrupt image, indices out of range, a forget set of another
  * dataset, invalid form values) each shown next to its cause while every catalog row and
  * every file of the data directory stay as they were. Two small IDX datasets, no
@@ -254,6 +255,13 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     };
     const before = snapshot();
     expect(before.files.length).toBeGreaterThan(5);
+
+    // A list previewed, then discarded: its staged copy goes.
+    await drop([{ name: 'second-thoughts.csv', type: 'text/csv', bytes: Buffer.from(`index\n${train[40]}\n`) }]);
+    await expect.poll(() => text('report-size')).toBe('1');
+    expect(stagingLeft()).toBe(true);
+    await page.getByTestId('discard-dropped').click();
+    await expect.poll(stagingLeft).toBe(false);
 
     // An unsupported file: refused by the drop itself, next to where it landed.
     await drop([{ name: 'notes.docx', type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', bytes: Buffer.from('PK\x03\x04') }]);

@@ -591,6 +591,10 @@ export class LetheService implements LetheRequests {
     if (request.rule.kind === 'file') releaseStaged(this.catalog.dataDir, request.rule.paths);
   }
 
+  async discardDroppedFiles(paths: string[]): Promise<void> {
+    releaseStaged(this.catalog.dataDir, paths);
+  }
+
   async previewForgetSet(input: ForgetSetRequestInput): Promise<ForgetSetPreview> {
     const request = this.forgetSetRequest(input);
     try {
