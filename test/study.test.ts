@@ -278,6 +278,45 @@ describe('studies', () => {
     expect(table.rows[4]).toMatchObject({ repeats: 2, planned: 2 });
   });
 
+  it('runs each grid point as its own row, shares runs with the same config, and compares entries seed by seed', async () => {
+    const grid: StudyConfigInput = {
+      ...base,
+      name: 'mnist-grid',
+      methods: [{ label: 'GA', method: 'ga', grid: { lr: [1e-3, 1e-2], epochs: [1] } }, base.methods[1]!],
+      comparisons: [['RAUL-UniDist-UPGrad', 'GA']],
+    };
+    const outcome = await service.runStudy(grid);
+    // GA at lr 1e-3 for one epoch is mnist-small's GA: only the lr 1e-2 point is new (2 seeds, each evaluated).
+    expect(outcome).toMatchObject({ created: 4, skipped: 12, failed: [] });
+    const table = await service.getStudyTable('mnist-grid');
+    expect(table.rows.map((r) => [r.label, r.entry, r.repeats, r.planned])).toEqual([
+      ['Original', 'Original', 1, 1],
+      ['Retrain', 'Retrain', 1, 1],
+      ['GA (lr 0.001, 1 ep)', 'GA', 2, 2],
+      ['GA (lr 0.01, 1 ep)', 'GA', 2, 2],
+      ['RAUL-UniDist-UPGrad', 'RAUL-UniDist-UPGrad', 2, 2],
+    ]);
+    const small = await service.getStudyTable('mnist-small');
+    expect(table.rows[2]!.runs.map((r) => r.runId)).toEqual(small.rows.find((r) => r.label === 'GA')!.runs.map((r) => r.runId));
+    const [low, high] = [table.rows[2]!, table.rows[3]!];
+    expect(low.runs.map((r) => r.lr)).toEqual([1e-3, 1e-3]);
+    expect(high.runs.map((r) => r.lr)).toEqual([1e-2, 1e-2]);
+    // Every grid point's run is on the Pareto front's list, under its own label.
+    const pareto = await service.getStudyPareto({ study: 'mnist-grid', objectives: ['UA_gap', 'TA'] });
+    expect(pareto.points.map((p) => p.label).sort()).toEqual(['GA (lr 0.001, 1 ep)', 'GA (lr 0.001, 1 ep)', 'GA (lr 0.01, 1 ep)', 'GA (lr 0.01, 1 ep)', 'RAUL-UniDist-UPGrad', 'RAUL-UniDist-UPGrad']);
+    // The comparison pairs RAUL with GA's grid point of the lower Avg. Gap, seed by seed.
+    const bestGa = low.avgGap! <= high.avgGap! ? low : high;
+    const raul = table.rows[4]!;
+    const differences = [1, 2].map((seed) => raul.runs.find((r) => r.seed === seed)!.avgGap! - bestGa.runs.find((r) => r.seed === seed)!.avgGap!);
+    const [comparison] = table.comparisons!;
+    expect(comparison).toMatchObject({ a: 'RAUL-UniDist-UPGrad', b: 'GA', rowA: 'RAUL-UniDist-UPGrad', rowB: bestGa.label, seeds: [1, 2] });
+    expect(comparison!.difference!.mean).toBeCloseTo((differences[0]! + differences[1]!) / 2, 10);
+    // Two pairs: each resample's mean is d1, d2 or their average, so the 95% interval spans [min, max].
+    expect(comparison!.difference!.low).toBeCloseTo(Math.min(...differences), 10);
+    expect(comparison!.difference!.high).toBeCloseTo(Math.max(...differences), 10);
+    expect(formatStudyTable(table, 'markdown')).toContain(`| RAUL-UniDist-UPGrad | ${bestGa.label} | 2 |`);
+  });
+
   it('refuses bad configs with the field named, before running anything', async () => {
     const before = catalog.runs.list().length;
     await expect(service.runStudy({ ...base, methods: [] })).rejects.toThrow(/methods: list at least one method/);

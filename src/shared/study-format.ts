@@ -4,6 +4,7 @@
  * (a star in text, bold in Markdown and LaTeX, a `best` column in CSV).
  */
 import { STUDY_METRICS, type StudyRow, type StudyTable } from './study-config.js';
+import { SELECTION_NOTE, type StudyComparison } from './study-selection.js';
 
 export const TABLE_FORMATS = ['text', 'markdown', 'csv', 'json', 'latex'] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
@@ -44,6 +45,28 @@ function caption(table: StudyTable): string {
 
 const NOTE = 'UA, RA, TA, MIA in % as mean (gap to Retrain); Avg. Gap = mean of the four gaps; RTE = unlearning run time (training time for Original and Retrain); Boundary = accuracy on the retain samples nearest the forget set; PGD = forget accuracy under PGD toward the forgotten label; Relearn = attack steps until forget accuracy recovers.';
 
+/** The notes under a table: what the columns mean, and how its rows were chosen. */
+function notes(table: StudyTable): string {
+  return table.selection === 'best-avg-gap' ? `${NOTE} ${SELECTION_NOTE}` : NOTE;
+}
+
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+
+/** One comparison's cells: the rows compared, the seeds, A - B and its interval. */
+function comparisonCells(c: StudyComparison): string[] {
+  const name = (asked: string, row: string | null) => (row === null ? `${asked} (no runs)` : row);
+  const d = c.difference;
+  return [name(c.a, c.rowA), name(c.b, c.rowB), String(c.seeds.length), d ? signed(d.mean) : '-', d ? `[${signed(d.low)}, ${signed(d.high)}]` : '-'];
+}
+
+const COMPARISON_COLUMNS = ['A', 'B', 'seeds', 'A - B', 'interval'];
+
+function comparisonTitle(comparisons: StudyComparison[]): string {
+  const d = comparisons.find((c) => c.difference)?.difference;
+  const level = d ? `${Math.round(d.confidence * 100)}% ` : '';
+  return `Paired difference in Avg. Gap, A - B, mean over the seeds both have, with its ${level}percentile bootstrap interval${d ? ` (${d.resamples} resamples)` : ''}; negative: A is closer to Retrain. With n seeds the resampled means take few values, so the interval is coarse.`;
+}
+
 function csvField(value: string): string {
   return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
@@ -68,7 +91,12 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
       const header = `| Method | ${COLUMNS.join(' | ')} |`;
       const rule = `|${['---', ...COLUMNS.map(() => '---:')].join('|')}|`;
       const lines = table.rows.map((r) => `| ${rowName(r)} | ${cells(r, ' ± ').map((c) => (c.best ? `**${c.text}**` : c.text)).join(' | ')} |`);
-      return [`**${caption(table)}**`, '', header, rule, ...lines, '', `_${NOTE}_`].join('\n');
+      const markdown = [`**${caption(table)}**`, '', header, rule, ...lines, '', `_${notes(table)}_`];
+      if (table.comparisons?.length) {
+        markdown.push('', `_${comparisonTitle(table.comparisons)}_`, '', `| ${COMPARISON_COLUMNS.join(' | ')} |`, '|---|---|---:|---:|---:|');
+        for (const c of table.comparisons) markdown.push(`| ${comparisonCells(c).join(' | ')} |`);
+      }
+      return markdown.join('\n');
     }
     case 'latex': {
       const escape = (s: string) => s.replace(/([&%$#_{}])/g, '\\$1');
@@ -80,7 +108,7 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
       return [
         '\\begin{table}[t]',
         '\\centering',
-        `\\caption{${escape(caption(table))}. ${escape(NOTE)}}`,
+        `\\caption{${escape(caption(table))}. ${escape(notes(table))}}`,
         `\\begin{tabular}{l${'r'.repeat(COLUMNS.length)}}`,
         '\\toprule',
         `Method & ${COLUMNS.map((c) => escape(c)).join(' & ')} \\\\`,
@@ -96,7 +124,14 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
       const header = ['Method', ...COLUMNS];
       const widths = header.map((h, k) => Math.max(h.length, ...body.map((line) => line[k]!.length)));
       const render = (line: string[]) => line.map((v, k) => (k === 0 ? v.padEnd(widths[k]!) : v.padStart(widths[k]!))).join('  ');
-      return [caption(table), render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(render), `* best among the methods. ${NOTE}`].join('\n');
+      const text = [caption(table), render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(render), `* best among the methods. ${notes(table)}`];
+      if (table.comparisons?.length) {
+        const lines = table.comparisons.map(comparisonCells);
+        const widthsC = COMPARISON_COLUMNS.map((h, k) => Math.max(h.length, ...lines.map((line) => line[k]!.length)));
+        const renderC = (line: string[]) => line.map((v, k) => (k < 2 ? v.padEnd(widthsC[k]!) : v.padStart(widthsC[k]!))).join('  ');
+        text.push('', comparisonTitle(table.comparisons), renderC(COMPARISON_COLUMNS), ...lines.map(renderC));
+      }
+      return text.join('\n');
     }
   }
 }

@@ -10,7 +10,7 @@
 import type { RunKind, RunRecord, StudyRecord } from '../../shared/catalog-types.js';
 import type { RunSummary } from '../../shared/catalog-types.js';
 import type { StudyProgress } from '../../shared/lethe-api.js';
-import type { StudyConfig } from '../../shared/study-config.js';
+import { studyRowEntries, type StudyConfig } from '../../shared/study-config.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { entryRepeats, entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
 
@@ -40,7 +40,7 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
   const study = catalog.studies.byName(config.name) ?? catalog.studies.create(config.name, config.description);
   catalog.studies.setConfig(study.id, config.description, config, forgetSet.id);
   const outcome: StudyOutcome = { study, created: 0, skipped: 0, failed: [] };
-  const planned = 2 + config.methods.reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
+  const planned = 2 + studyRowEntries(config).reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
   const total = 2 * planned;
   let done = 0;
 
@@ -82,7 +82,7 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
   const chains = [
     () => evaluate('Original', original, forgetSet.id),
     async () => evaluate('Retrain', await ensure('Retrain', 'retrain', hashOf.unlearn(retrain), () => service.startUnlearning(retrain)), forgetSet.id),
-    ...config.methods.flatMap((entry) =>
+    ...studyRowEntries(config).flatMap((entry) =>
       entryRuns(config, entry, originalCheckpoint, forgetSet.id).map((run) => async () => {
         const label = `${run.label} (seed ${run.seed}${run.lr === null ? '' : `, lr ${run.lr}`})`;
         await evaluate(label, await ensure(label, 'unlearn', hashOf.unlearn(run.config), () => service.startUnlearning(run.config)), forgetSet.id);
