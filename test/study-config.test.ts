@@ -11,7 +11,7 @@ describe('study files refuse unknown keys, naming the nearest valid one', () => 
   it.each([
     [{ original: { epoch: 1, batchsize: 128 } }, /original\.epoch: unknown key; did you mean 'epochs'\?; original\.batchsize: unknown key; did you mean 'batchSize'\?/],
     [{ methods: [{ label: 'FT', method: 'ft', lerning_rate: 0.01 }] }, /methods\.0\.lerning_rate: unknown key; did you mean 'lr'\?/],
-    [{ colour: 'red' }, /colour: unknown key; valid keys are name, description, dataset, model, original, retrain, forget, seeds, evaluation, methods, comparisons/],
+    [{ colour: 'red' }, /colour: unknown key; valid keys are name, description, dataset, model, original, retrain, forget, seeds, evaluation, methods, comparisons, lira/],
     [{ retrain: { epoch: 2 } }, /retrain\.epoch: unknown key; did you mean 'epochs'\?/],
     [{ forget: { kind: 'random', percent: 10, sed: 3 } }, /forget\.sed: unknown key; did you mean 'seed'\?/],
     [{ evaluation: { pgdd: true } }, /evaluation\.pgdd: unknown key; did you mean 'pgd'\?/],
@@ -86,5 +86,17 @@ describe('grid axes', () => {
     expect(() => parseStudyConfig({ ...base, comparisons: [['FT', 'GA']] })).toThrow(/comparisons\.0\.1: 'GA' is not a method label of this study/);
     expect(() => parseStudyConfig({ ...base, comparisons: [['FT']] })).toThrow(/comparisons\.0/);
     expect(parseStudyConfig({ ...base, methods: [{ label: 'FT', method: 'ft', grid: { epochs: [1, 2] } }, { label: 'GA', method: 'ga' }], comparisons: [['FT', 'GA'], ['FT (2 ep)', 'GA']] }).comparisons).toHaveLength(2);
+  });
+});
+
+describe('the likelihood-ratio test in a study file', () => {
+  it('takes K (8 by default) and rows of the study, and refuses what it cannot test, naming the field', () => {
+    expect(parseStudyConfig({ ...base, lira: { rows: ['FT'] } }).lira).toEqual({ k: 8, rows: ['FT'] });
+    const grid = { ...base, methods: [{ label: 'GA', method: 'ga', grid: { epochs: [1, 2] } }] };
+    expect(parseStudyConfig({ ...grid, lira: { k: 32, rows: ['GA (2 ep)'] } }).lira).toEqual({ k: 32, rows: ['GA (2 ep)'] });
+    expect(() => parseStudyConfig({ ...grid, lira: { rows: ['GA'] } })).toThrow(/lira\.rows\.0: 'GA' is not a row of this study \(a grid's rows are its points, e\.g\. 'GA \(1 ep\)'\)/);
+    expect(() => parseStudyConfig({ ...base, methods: [{ label: 'FT', method: 'ft', lr: [0.1, 0.01] }], lira: { rows: ['FT'] } })).toThrow(/lira\.rows\.0: 'FT' sweeps 2 learning rates/);
+    expect(() => parseStudyConfig({ ...base, lira: { k: 1, rows: ['FT'] } })).toThrow(/lira\.k: K needs at least 2 models a side/);
+    expect(() => parseStudyConfig({ ...base, lira: { rows: [] } })).toThrow(/lira\.rows: name at least one row/);
   });
 });

@@ -3,6 +3,8 @@ import type { StudyConfigInput } from '../src/shared/study-config.js';
 import { formatStudyTable } from '../src/shared/study-format.js';
 import type { StudyProgress } from '../src/shared/lethe-api.js';
 import type { RunDetail } from '../src/shared/catalog-types.js';
+import { likelihoodRatioTest } from '../src/main/engine/evaluation/lira.js';
+import { readScoreFile } from '../src/main/engine/evaluation/score-file.js';
 import { serviceForTests } from './helpers.js';
 
 const { catalog, engine, service } = serviceForTests('study');
@@ -315,6 +317,37 @@ describe('studies', () => {
     expect(comparison!.difference!.low).toBeCloseTo(Math.min(...differences), 10);
     expect(comparison!.difference!.high).toBeCloseTo(Math.max(...differences), 10);
     expect(formatStudyTable(table, 'markdown')).toContain(`| RAUL-UniDist-UPGrad | ${bestGa.label} | 2 |`);
+  });
+
+  it('runs the likelihood-ratio test of a named row: K unlearned and K Retrain models, reusing the study\'s own, and puts its numbers in the table', async () => {
+    const outcome = await service.runStudy({ ...base, name: 'mnist-lira', lira: { k: 3, rows: ['GA'] } });
+    // GA seeds 1 and 2 are mnist-small's; GA seed 3 and Retrain seeds 1..3 are new, each evaluated.
+    expect(outcome).toMatchObject({ created: 8, failed: [] });
+    const table = await service.getStudyTable('mnist-lira');
+    const [lira] = table.lira!;
+    expect(lira).toMatchObject({ label: 'GA', k: 3, unlearned: 3, retrained: 3 });
+    // The test's own reading: each model's evaluation, its forget samples' statistic in index order.
+    const study = (await service.listStudies()).find((s) => s.name === 'mnist-lira')!;
+    const runs = await Promise.all(study.runIds.map((id) => service.getRun(id)));
+    const statisticOf = (runId: string) => {
+      const checkpoint = runs.find((r) => r.id === runId)!.checkpoints[0]!.hash;
+      const evaluation = runs.find((r) => r.kind === 'evaluate' && r.config.checkpoint === checkpoint)!;
+      const forget = readScoreFile(catalog.artifacts.forRun(evaluation.id).find((a) => a.kind === 'sample-scores')!.path).find((g) => g.name === 'forget')!;
+      const order = Array.from(forget.indices.keys()).sort((x, y) => forget.indices[x]! - forget.indices[y]!);
+      return { statistic: Float64Array.from(order, (i) => forget.columns.logitConfidence[i]!), RA: evaluation.latestMetrics.RA!, TA: evaluation.latestMetrics.TA! };
+    };
+    const bySeed = (kind: string, method: string) => [1, 2, 3].map((seed) => statisticOf(runs.find((r) => r.kind === kind && r.method === method && r.config.seed === seed)!.id));
+    const [unlearned, retrained] = [bySeed('unlearn', 'ga'), bySeed('retrain', 'retrain')];
+    const mean = (xs: { RA: number; TA: number }[], key: 'RA' | 'TA') => xs.reduce((s, x) => s + x[key], 0) / xs.length;
+    const expected = likelihoodRatioTest(
+      unlearned.map((m) => m.statistic),
+      retrained.map((m) => m.statistic),
+      { retainUnlearned: mean(unlearned, 'RA'), retainRetrained: mean(retrained, 'RA'), testUnlearned: mean(unlearned, 'TA'), testRetrained: mean(retrained, 'TA') },
+    );
+    expect(lira!.summary).toEqual(expected);
+    expect(lira!.summary!.examples).toBe(table.forgetSet!.size);
+    expect(formatStudyTable(table, 'text')).toContain(`At K = 3 the count-based epsilon is at most ${expected.resolution.toFixed(2)}`);
+    expect(formatStudyTable(table, 'markdown')).toContain(`| GA | 3+3/6 | ${expected.challengeEpsilonMean.toFixed(2)} (${expected.challengeEpsilonMedian.toFixed(2)}) |`);
   });
 
   it('refuses bad configs with the field named, before running anything', async () => {

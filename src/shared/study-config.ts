@@ -58,6 +58,16 @@ export const StudyConfigSchema = z
     methods: z.array(StudyEntrySchema).min(1, 'list at least one method'),
     /** Paired comparisons of Avg. Gap across seeds, with a bootstrap interval (study show prints them). */
     comparisons: z.array(ComparisonSchema).default([]),
+    /**
+     * The likelihood-ratio membership test on these rows: K unlearned models of each row
+     * and K Retrain models (seeds 1..K, the study's own runs where seeds agree), each evaluated.
+     */
+    lira: z
+      .strictObject({
+        k: z.number().int('K is a whole number').min(2, 'K needs at least 2 models a side').max(512).default(8),
+        rows: z.array(z.string().min(1)).min(1, 'name at least one row'),
+      })
+      .optional(),
   })
   .superRefine((study, ctx) => {
     const seen = new Set<string>();
@@ -70,6 +80,12 @@ export const StudyConfigSchema = z
         seen.add(label);
       }
       if (entry.method === 'retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'method'], message: 'the study makes its own Retrain; list only unlearning methods' });
+    });
+    const rows = new Map(study.methods.flatMap(gridPoints).map((row) => [row.label, row]));
+    study.lira?.rows.forEach((label, i) => {
+      const row = rows.get(label);
+      if (!row) ctx.addIssue({ code: 'custom', path: ['lira', 'rows', i], message: `'${label}' is not a row of this study (a grid's rows are its points, e.g. '${[...rows.keys()].find((l) => l.includes('(')) ?? 'GA (lr 0.001, 2 ep)'}')` });
+      else if (Array.isArray(row.lr) && row.lr.length > 1) ctx.addIssue({ code: 'custom', path: ['lira', 'rows', i], message: `'${label}' sweeps ${row.lr.length} learning rates; the test compares models of one setting` });
     });
     study.comparisons.forEach((pair, i) =>
       pair.forEach((label, k) => {
@@ -170,6 +186,35 @@ export interface StudyTable {
   selection?: 'best-avg-gap';
   /** The study's paired comparisons of Avg. Gap across seeds. */
   comparisons?: StudyComparison[];
+  /** The likelihood-ratio membership test of the rows the config names. */
+  lira?: StudyLira[];
+}
+
+/** The likelihood-ratio test of one row against Retrain over the forget set. */
+export interface LiraSummary {
+  k: number;
+  examples: number;
+  /** Mean and median over the forget examples of the challenge's count-based epsilon, and the largest finite value it can take at K. */
+  challengeEpsilonMean: number;
+  challengeEpsilonMedian: number;
+  resolution: number;
+  /** The same of the Gaussian-fit epsilon, and what identical distributions give on average at K. */
+  gaussianEpsilonMean: number;
+  gaussianEpsilonMedian: number;
+  gaussianNoiseFloor: number;
+  /** The challenge's forgetting quality: the mean points of the examples' epsilons (1 = indistinguishable from Retrain). */
+  forgettingQuality: number;
+  /** forgettingQuality x (RA_U / RA_R) x (TA_U / TA_R), the challenge's final score; null without accuracies. */
+  score: number | null;
+}
+
+export interface StudyLira {
+  label: string;
+  k: number;
+  /** Evaluated models found so far on each side (the test needs K each). */
+  unlearned: number;
+  retrained: number;
+  summary: LiraSummary | null;
 }
 
 /** Objectives a Pareto analysis can use, each minimised (accuracies enter negated). */

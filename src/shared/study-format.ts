@@ -3,7 +3,7 @@
  * mean +- std with the gap to Retrain in brackets, Avg. Gap, RTE, best per column marked
  * (a star in text, bold in Markdown and LaTeX, a `best` column in CSV).
  */
-import { STUDY_METRICS, type StudyRow, type StudyTable } from './study-config.js';
+import { STUDY_METRICS, type StudyLira, type StudyRow, type StudyTable } from './study-config.js';
 import { SELECTION_NOTE, type StudyComparison } from './study-selection.js';
 
 export const TABLE_FORMATS = ['text', 'markdown', 'csv', 'json', 'latex'] as const;
@@ -67,6 +67,31 @@ function comparisonTitle(comparisons: StudyComparison[]): string {
   return `Paired difference in Avg. Gap, A - B, mean over the seeds both have, with its ${level}percentile bootstrap interval${d ? ` (${d.resamples} resamples)` : ''}; negative: A is closer to Retrain. With n seeds the resampled means take few values, so the interval is coarse.`;
 }
 
+const LIRA_COLUMNS = ['Row', 'models', 'challenge eps mean (median)', 'Gaussian eps mean (median)', 'forgetting quality', 'score'];
+
+function liraCells(l: StudyLira): string[] {
+  const s = l.summary;
+  const models = `${l.unlearned}+${l.retrained}/${2 * l.k}`;
+  if (!s) return [l.label, models, '-', '-', '-', '-'];
+  return [l.label, models, `${fixed(s.challengeEpsilonMean)} (${fixed(s.challengeEpsilonMedian)})`, `${fixed(s.gaussianEpsilonMean)} (${fixed(s.gaussianEpsilonMedian)})`, fixed(s.forgettingQuality, 3), fixed(s.score, 3)];
+}
+
+/** What the test's numbers mean and how coarse they are at this K. */
+function liraTitle(lira: StudyLira[]): string {
+  const s = lira.find((l) => l.summary)?.summary;
+  const k = lira[0]!.k;
+  const coarseness = s
+    ? ` At K = ${k} the count-based epsilon is at most ${fixed(s.resolution)} where finite (50 when the samples separate), and two identical distributions already give a Gaussian-fit epsilon of about ${fixed(s.gaussianNoiseFloor)} on average: differences below that are noise; K = 32 or more resolves what the challenge did.`
+    : '';
+  return `Likelihood-ratio membership test against Retrain over the forget set (NeurIPS 2023 unlearning challenge / U-LiRA): K = ${k} unlearned and K Retrain models, seeds 1..K; per example the logit-scaled confidence, epsilon at delta = 1e-5 from the best threshold attack on the samples (challenge) and from pooled-variance Gaussian fits; forgetting quality = mean of 2^-floor(eps / 0.5); score = quality x RA ratio x TA ratio. Lower epsilon, higher quality: closer to Retrain.${coarseness}`;
+}
+
+/** Text lines in columns: the first `left` columns aligned left, the numbers right. */
+function aligned(lines: string[][], left: number): string[] {
+  const widths = lines[0]!.map((_, k) => Math.max(...lines.map((line) => line[k]!.length)));
+  return lines.map((line) => line.map((v, k) => (k < left ? v.padEnd(widths[k]!) : v.padStart(widths[k]!))).join('  '));
+}
+
 function csvField(value: string): string {
   return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
@@ -95,6 +120,10 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
       if (table.comparisons?.length) {
         markdown.push('', `_${comparisonTitle(table.comparisons)}_`, '', `| ${COMPARISON_COLUMNS.join(' | ')} |`, '|---|---|---:|---:|---:|');
         for (const c of table.comparisons) markdown.push(`| ${comparisonCells(c).join(' | ')} |`);
+      }
+      if (table.lira?.length) {
+        markdown.push('', `_${liraTitle(table.lira)}_`, '', `| ${LIRA_COLUMNS.join(' | ')} |`, `|---|${LIRA_COLUMNS.slice(1).map(() => '---:').join('|')}|`);
+        for (const l of table.lira) markdown.push(`| ${liraCells(l).join(' | ')} |`);
       }
       return markdown.join('\n');
     }
@@ -126,11 +155,9 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
       const render = (line: string[]) => line.map((v, k) => (k === 0 ? v.padEnd(widths[k]!) : v.padStart(widths[k]!))).join('  ');
       const text = [caption(table), render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(render), `* best among the methods. ${notes(table)}`];
       if (table.comparisons?.length) {
-        const lines = table.comparisons.map(comparisonCells);
-        const widthsC = COMPARISON_COLUMNS.map((h, k) => Math.max(h.length, ...lines.map((line) => line[k]!.length)));
-        const renderC = (line: string[]) => line.map((v, k) => (k < 2 ? v.padEnd(widthsC[k]!) : v.padStart(widthsC[k]!))).join('  ');
-        text.push('', comparisonTitle(table.comparisons), renderC(COMPARISON_COLUMNS), ...lines.map(renderC));
+        text.push('', comparisonTitle(table.comparisons), ...aligned([COMPARISON_COLUMNS, ...table.comparisons.map(comparisonCells)], 2));
       }
+      if (table.lira?.length) text.push('', liraTitle(table.lira), ...aligned([LIRA_COLUMNS, ...table.lira.map(liraCells)], 1));
       return text.join('\n');
     }
   }

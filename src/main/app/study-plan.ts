@@ -3,7 +3,7 @@
  * run's config hash says whether the catalog already has it (studies skip those).
  */
 import { parseEvaluationRequest, type EvaluationRequest } from '../../shared/evaluation.js';
-import type { StudyConfig, StudyRowEntry } from '../../shared/study-config.js';
+import { studyRowEntries, type StudyConfig, type StudyRowEntry } from '../../shared/study-config.js';
 import { parseTrainConfig, type TrainConfig } from '../../shared/train-config.js';
 import { parseUnlearnConfig, type UnlearnConfig } from '../../shared/unlearn-config.js';
 import { configHash } from '../catalog/runs-repository.js';
@@ -60,6 +60,22 @@ export function entryRuns(study: StudyConfig, entry: StudyRowEntry, original: st
     lr,
     config: parseUnlearnConfig({ ...settings, lr: lr ?? undefined, seed, checkpoint: original, forgetSet }),
   }));
+}
+
+/**
+ * The models of the likelihood-ratio test, as the NeurIPS 2023 challenge makes them: K
+ * Retrain models and K unlearned models of each named row, all from the study's original
+ * and forget set, differing in their seeds 1..K (a run the study already has is reused).
+ */
+export function liraPlan(study: StudyConfig, original: string, forgetSet: number): { retrains: UnlearnConfig[]; rows: { label: string; runs: PlannedRun[] }[] } {
+  if (!study.lira) return { retrains: [], rows: [] };
+  const seeds = Array.from({ length: study.lira.k }, (_, i) => i + 1);
+  const retrain = retrainConfig(study, original, forgetSet);
+  const rowEntries = new Map(studyRowEntries(study).map((row) => [row.label, row]));
+  return {
+    retrains: seeds.map((seed) => ({ ...retrain, seed })),
+    rows: study.lira.rows.map((label) => ({ label, runs: entryRuns(study, { ...rowEntries.get(label)!, seeds }, original, forgetSet) })),
+  };
 }
 
 export function evaluationRequest(study: StudyConfig, checkpoint: string, forgetSet: number): EvaluationRequest {

@@ -4,13 +4,14 @@
  * Everything is found through config hashes, so a run counts once however often the
  * study was started.
  */
-import { parseStudyConfig, STUDY_METRICS, studyRowEntries, type ParetoAnalysis, type ParetoObjective, type ParetoRequest, type StudyConfig, type StudyCell, type StudyMetric, type StudyRow, type StudyRun, type StudyTable } from '../../shared/study-config.js';
+import { parseStudyConfig, STUDY_METRICS, studyRowEntries, type ParetoAnalysis, type ParetoObjective, type ParetoRequest, type StudyConfig, type StudyCell, type StudyMetric, type StudyRow, type StudyRun, type StudyTable, type StudyLira } from '../../shared/study-config.js';
 import type { StudyRecord } from '../../shared/catalog-types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { hypervolume, paretoFront } from '../engine/evaluation/pareto.js';
 import { averageGap, gapsToRetrain, gapToRetrain, markBestColumns, meanStd } from '../../shared/study-statistics.js';
 import { compareRows } from '../../shared/study-selection.js';
 import { methodInfo } from '../engine/unlearn/method-info.js';
+import { studyLira } from './study-lira.js';
 import { entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
 
 /** One finished, evaluated run of a row. */
@@ -42,6 +43,7 @@ interface CollectedRows {
   config: StudyConfig;
   rows: RowRuns[];
   backend: string | null;
+  lira?: StudyLira[];
 }
 
 /** Each catalog's collected rows per study, with the catalog version they were read at. */
@@ -100,7 +102,7 @@ function readRows(catalog: Catalog, study: StudyRecord): CollectedRows {
     });
     rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: methodInfo(entry.method).multiObjective ? entry.aggregator : null, planned: planned.length, repeats });
   }
-  return { config, rows, backend };
+  return { config, rows, backend, ...(config.lira ? { lira: studyLira(catalog, config, originalCheckpoint.hash, forgetSet) } : {}) };
 }
 
 /** One repeat with its gaps to Retrain's means, for the per-seed view. */
@@ -126,7 +128,7 @@ const rowMean = (repeats: Repeat[], key: string): number | null => {
 };
 
 export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
-  const { config, rows: collected, backend } = collectRows(catalog, study);
+  const { config, rows: collected, backend, lira } = collectRows(catalog, study);
   const retrain = collected.find((r) => r.role === 'retrain')!;
   const retrainMean = Object.fromEntries(STUDY_METRICS.map((m) => [m, rowMean(retrain.repeats, m)])) as Record<StudyMetric, number | null>;
   const rows: StudyRow[] = collected.map((row) => {
@@ -166,6 +168,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
     forgetSet: forgetSet ? { id: forgetSet.id, name: forgetSet.name, size: forgetSet.size } : null,
     backend,
     rows,
+    ...(lira ? { lira } : {}),
   };
   return config.comparisons.length > 0 ? { ...table, comparisons: compareRows(table, config.comparisons) } : table;
 }

@@ -55,6 +55,8 @@ Config (YAML):
     - { label: GA, method: ga, grid: { lr: [1e-4, 1e-3], epochs: [2, 5] } }
                                                        # a grid: a row per point
   comparisons: [[RAUL-UniDist-UPGrad, GA]]             # paired, with an interval
+  lira: { k: 8, rows: [RAUL-UniDist-UPGrad] }          # likelihood-ratio test:
+                                                       # K unlearned + K Retrain models
 
 Example: lethe study run studies/fashion-mnist-demo.yaml`;
 

@@ -6,6 +6,7 @@
  * unlearning is from Retrain, as an (epsilon, delta) pair. Plain TypeScript on numbers:
  * the models' forward passes happen elsewhere.
  */
+import type { LiraSummary } from '../../../shared/study-config.js';
 
 /** The challenge's delta. */
 export const CHALLENGE_DELTA = 1e-5;
@@ -127,23 +128,6 @@ export function gaussianNoiseFloor(k: number, delta = CHALLENGE_DELTA): number {
 /** The challenge's points of one example: 1 for epsilon in [0, 0.5), 1/2 for [0.5, 1), 1/4 for [1, 1.5), ... */
 export function epsilonPoints(epsilon: number): number {
   return 2 ** -Math.floor(epsilon / 0.5);
-}
-
-export interface LiraSummary {
-  k: number;
-  examples: number;
-  /** Mean and median over the forget examples of the challenge's epsilon, and the largest finite value it can take at K. */
-  challengeEpsilonMean: number;
-  challengeEpsilonMedian: number;
-  resolution: number;
-  /** The same of the Gaussian-fit epsilon, and what identical distributions give on average at K. */
-  gaussianEpsilonMean: number;
-  gaussianEpsilonMedian: number;
-  gaussianNoiseFloor: number;
-  /** The challenge's forgetting quality: the mean points of the examples' epsilons (1 = indistinguishable from Retrain). */
-  forgettingQuality: number;
-  /** forgettingQuality x (RA_U / RA_R) x (TA_U / TA_R), the challenge's final score; null without accuracies. */
-  score: number | null;
 }
 
 const median = (values: number[]) => {
