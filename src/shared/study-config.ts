@@ -8,7 +8,7 @@ import { EvaluationChecksSchema } from './evaluation.js';
 import { ForgetRuleSchema } from './forget-set.js';
 import { TrainConfigSchema } from './train-config.js';
 import { UnlearnConfigSchema } from './unlearn-config.js';
-import type { StudyComparison } from './study-selection.js';
+import type { BootstrapInterval } from './bootstrap.js';
 import { parseOrExplain } from './validation.js';
 
 const learningRate = z.number({ error: 'learning rate must be a finite number' }).positive('learning rate must be finite and positive');
@@ -188,6 +188,18 @@ export interface StudyTable {
   comparisons?: StudyComparison[];
   /** The likelihood-ratio membership test of the rows the config names. */
   lira?: StudyLira[];
+}
+
+/** A paired comparison of two rows' Avg. Gap over the seeds both have. */
+export interface StudyComparison {
+  /** The labels asked for, and the rows they resolved to (an entry with a grid: its best point). */
+  a: string;
+  b: string;
+  rowA: string | null;
+  rowB: string | null;
+  seeds: number[];
+  /** mean over seeds of AvgGap(A) - AvgGap(B) (negative: A is closer to Retrain), with its interval; null without a shared seed. */
+  difference: BootstrapInterval | null;
 }
 
 /** The likelihood-ratio test of one row against Retrain over the forget set. */

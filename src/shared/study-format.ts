@@ -3,8 +3,8 @@
  * mean +- std with the gap to Retrain in brackets, Avg. Gap, RTE, best per column marked
  * (a star in text, bold in Markdown and LaTeX, a `best` column in CSV).
  */
-import { STUDY_METRICS, type StudyLira, type StudyRow, type StudyTable } from './study-config.js';
-import { SELECTION_NOTE, type StudyComparison } from './study-selection.js';
+import { STUDY_METRICS, type StudyComparison, type StudyLira, type StudyRow, type StudyTable } from './study-config.js';
+import { SELECTION_NOTE } from './study-selection.js';
 
 export const TABLE_FORMATS = ['text', 'markdown', 'csv', 'json', 'latex'] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];

@@ -3,8 +3,8 @@
  * Avg. Gap (a choice that looks at Retrain, said in the table), and paired comparisons
  * of two methods' Avg. Gap seed by seed with a bootstrap interval.
  */
-import { pairedBootstrap, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
-import type { StudyRow, StudyTable } from './study-config.js';
+import { pairedBootstrap, type BootstrapOptions } from './bootstrap.js';
+import type { StudyComparison, StudyRow, StudyTable } from './study-config.js';
 import { markBestColumns } from './study-statistics.js';
 
 /** Said under a table whose rows were chosen by Avg. Gap. */
@@ -33,18 +33,6 @@ export function bestGridPoints(table: StudyTable): StudyTable {
   const rows = table.rows.filter((r) => r.role !== 'method' || chosen.get(r.entry) === r).map((r) => ({ ...r, best: [] }));
   markBestColumns(rows);
   return { ...table, rows, selection: 'best-avg-gap' };
-}
-
-/** A paired comparison of two rows' Avg. Gap over the seeds both have. */
-export interface StudyComparison {
-  /** The labels asked for, and the rows they resolved to (an entry with a grid: its best point). */
-  a: string;
-  b: string;
-  rowA: string | null;
-  rowB: string | null;
-  seeds: number[];
-  /** mean over seeds of AvgGap(A) - AvgGap(B) (negative: A is closer to Retrain), with its interval; null without a shared seed. */
-  difference: BootstrapInterval | null;
 }
 
 /** Each seed's Avg. Gap of a row (the mean over its runs of that seed, e.g. over a learning-rate sweep). */
