@@ -119,9 +119,9 @@ async function handle(values: StudyValues, io: Output, [action, argument]: strin
       }
       case 'show': {
         if (!argument) throw new UsageError('name the study (see lethe study list)');
+        const pairs = values.compare === undefined ? undefined : comparisonPairs(values.compare);
         let table = await service.getStudyTable(argument);
-        if (values.compare) {
-          const pairs = comparisonPairs(values.compare);
+        if (pairs) {
           const known = new Set(table.rows.flatMap((r) => [r.label, r.entry]));
           const unknown = pairs.flat().find((label) => !known.has(label));
           if (unknown !== undefined) throw new UsageError(`--compare: '${unknown}' is not a row or entry of study '${table.study}'`);
