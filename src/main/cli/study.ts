@@ -55,7 +55,7 @@ Config (YAML):
     - { label: GA, method: ga, grid: { lr: [1e-4, 1e-3], epochs: [2, 5] } }
                                                        # a grid: a row per point
   comparisons: [[RAUL-UniDist-UPGrad, GA]]             # paired, with an interval
-  lira: { k: 8, rows: [RAUL-UniDist-UPGrad] }          # likelihood-ratio test:
+  lira: { k: 8, rows: [FT] }                           # likelihood-ratio test:
                                                        # K unlearned + K Retrain models
 
 Example: lethe study run studies/fashion-mnist-demo.yaml`;
