@@ -4,7 +4,7 @@
  * Pareto analysis, the window, the reports and the tests all compute them here; plain
  * TypeScript, so every side can import it without TensorFlow.js.
  */
-import { STUDY_METRICS, type StudyMetric } from './study-config.js';
+import { STUDY_METRICS, type StudyMetric, type StudyRow } from './study-config.js';
 
 /** Mean and sample standard deviation (n - 1; 0 for one value, NaN for none). */
 export function meanStd(values: readonly number[]): { mean: number; std: number; n: number } {
@@ -42,4 +42,16 @@ export function bestOf(values: readonly (number | null)[]): boolean[] {
   if (known.length < 2) return values.map(() => false);
   const best = Math.min(...known);
   return values.map((v) => v === best);
+}
+
+/** Marks, in each method row's `best`, the columns it is best in among the method rows: each metric's gap, Avg. Gap and run time. */
+export function markBestColumns(rows: readonly StudyRow[]): void {
+  const methods = rows.filter((r) => r.role === 'method' && r.metrics);
+  const markBest = (column: string, score: (r: StudyRow) => number | null) =>
+    bestOf(methods.map(score)).forEach((isBest, i) => {
+      if (isBest) methods[i]!.best.push(column);
+    });
+  for (const m of STUDY_METRICS) markBest(m, (r) => r.metrics![m].gap);
+  markBest('avgGap', (r) => r.avgGap);
+  markBest('rte', (r) => r.rte?.mean ?? null);
 }

@@ -3,7 +3,7 @@
  * run's config hash says whether the catalog already has it (studies skip those).
  */
 import { parseEvaluationRequest, type EvaluationRequest } from '../../shared/evaluation.js';
-import type { StudyConfig, StudyEntry } from '../../shared/study-config.js';
+import { studyRowEntries, type StudyConfig, type StudyRowEntry } from '../../shared/study-config.js';
 import { parseTrainConfig, type TrainConfig } from '../../shared/train-config.js';
 import { parseUnlearnConfig, type UnlearnConfig } from '../../shared/unlearn-config.js';
 import { configHash } from '../catalog/runs-repository.js';
@@ -45,21 +45,37 @@ export interface PlannedRun {
   config: UnlearnConfig;
 }
 
-/** The (learning rate, seed) pairs an entry is repeated over; lr null = the method's default. */
-export function entryRepeats(study: StudyConfig, entry: StudyEntry): { lr: number | null; seed: number }[] {
+/** The (learning rate, seed) pairs a row is repeated over; lr null = the method's default. */
+export function entryRepeats(study: StudyConfig, entry: StudyRowEntry): { lr: number | null; seed: number }[] {
   const rates = entry.lr === undefined ? [null] : Array.isArray(entry.lr) ? entry.lr : [entry.lr];
   return rates.flatMap((lr) => (entry.seeds ?? study.seeds).map((seed) => ({ lr, seed })));
 }
 
-/** One run per (learning rate, seed) of an entry. */
-export function entryRuns(study: StudyConfig, entry: StudyEntry, original: string, forgetSet: number): PlannedRun[] {
-  const { label, seeds: _seeds, lr: _lr, ...settings } = entry;
+/** One run per (learning rate, seed) of a row. */
+export function entryRuns(study: StudyConfig, entry: StudyRowEntry, original: string, forgetSet: number): PlannedRun[] {
+  const { label, entry: _entry, seeds: _seeds, lr: _lr, ...settings } = entry;
   return entryRepeats(study, entry).map(({ lr, seed }) => ({
     label,
     seed,
     lr,
     config: parseUnlearnConfig({ ...settings, lr: lr ?? undefined, seed, checkpoint: original, forgetSet }),
   }));
+}
+
+/**
+ * The models of the likelihood-ratio test, as the NeurIPS 2023 challenge makes them: K
+ * Retrain models and K unlearned models of each named row, all from the study's original
+ * and forget set, differing in their seeds 1..K (a run the study already has is reused).
+ */
+export function liraPlan(study: StudyConfig, original: string, forgetSet: number): { retrains: UnlearnConfig[]; rows: { label: string; runs: PlannedRun[] }[] } {
+  if (!study.lira) return { retrains: [], rows: [] };
+  const seeds = Array.from({ length: study.lira.k }, (_, i) => i + 1);
+  const retrain = retrainConfig(study, original, forgetSet);
+  const rowEntries = new Map(studyRowEntries(study).map((row) => [row.label, row]));
+  return {
+    retrains: seeds.map((seed) => ({ ...retrain, seed })),
+    rows: study.lira.rows.map((label) => ({ label, runs: entryRuns(study, { ...rowEntries.get(label)!, seeds }, original, forgetSet) })),
+  };
 }
 
 export function evaluationRequest(study: StudyConfig, checkpoint: string, forgetSet: number): EvaluationRequest {

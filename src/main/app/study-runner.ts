@@ -10,9 +10,9 @@
 import type { RunKind, RunRecord, StudyRecord } from '../../shared/catalog-types.js';
 import type { RunSummary } from '../../shared/catalog-types.js';
 import type { StudyProgress } from '../../shared/lethe-api.js';
-import type { StudyConfig } from '../../shared/study-config.js';
+import { studyRowEntries, type StudyConfig } from '../../shared/study-config.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { entryRepeats, entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
+import { entryRepeats, entryRuns, evaluationRequest, hashOf, liraPlan, originalConfig, retrainConfig } from './study-plan.js';
 
 /** The parts of the service a study drives. */
 export interface StudyService {
@@ -40,8 +40,10 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
   const study = catalog.studies.byName(config.name) ?? catalog.studies.create(config.name, config.description);
   catalog.studies.setConfig(study.id, config.description, config, forgetSet.id);
   const outcome: StudyOutcome = { study, created: 0, skipped: 0, failed: [] };
-  const planned = 2 + config.methods.reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
-  const total = 2 * planned;
+  const planned = 2 + studyRowEntries(config).reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
+  // The likelihood-ratio test's models: each a run and its evaluation (skipped where the study already has them).
+  const liraModels = config.lira ? config.lira.k * (1 + config.lira.rows.length) : 0;
+  const total = 2 * (planned + liraModels);
   let done = 0;
 
   /** The finished run for this config: the catalog's, or a new one run to its end. */
@@ -82,13 +84,26 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
   const chains = [
     () => evaluate('Original', original, forgetSet.id),
     async () => evaluate('Retrain', await ensure('Retrain', 'retrain', hashOf.unlearn(retrain), () => service.startUnlearning(retrain)), forgetSet.id),
-    ...config.methods.flatMap((entry) =>
+    ...studyRowEntries(config).flatMap((entry) =>
       entryRuns(config, entry, originalCheckpoint, forgetSet.id).map((run) => async () => {
         const label = `${run.label} (seed ${run.seed}${run.lr === null ? '' : `, lr ${run.lr}`})`;
         await evaluate(label, await ensure(label, 'unlearn', hashOf.unlearn(run.config), () => service.startUnlearning(run.config)), forgetSet.id);
       }),
     ),
   ];
+  const lira = liraPlan(config, originalCheckpoint, forgetSet.id);
+  chains.push(
+    ...lira.retrains.map((retrainModel) => async () => {
+      const label = `Retrain (likelihood-ratio test, seed ${retrainModel.seed})`;
+      await evaluate(label, await ensure(label, 'retrain', hashOf.unlearn(retrainModel), () => service.startUnlearning(retrainModel)), forgetSet.id);
+    }),
+    ...lira.rows.flatMap((row) =>
+      row.runs.map((run) => async () => {
+        const label = `${row.label} (likelihood-ratio test, seed ${run.seed})`;
+        await evaluate(label, await ensure(label, 'unlearn', hashOf.unlearn(run.config), () => service.startUnlearning(run.config)), forgetSet.id);
+      }),
+    ),
+  );
   await inTurn(chains, concurrency);
   outcome.study = catalog.studies.byName(config.name)!;
   return outcome;

@@ -4,12 +4,14 @@
  * Everything is found through config hashes, so a run counts once however often the
  * study was started.
  */
-import { parseStudyConfig, STUDY_METRICS, type ParetoAnalysis, type ParetoObjective, type ParetoRequest, type StudyConfig, type StudyCell, type StudyMetric, type StudyRow, type StudyRun, type StudyTable } from '../../shared/study-config.js';
+import { parseStudyConfig, STUDY_METRICS, studyRowEntries, type ParetoAnalysis, type ParetoObjective, type ParetoRequest, type StudyConfig, type StudyCell, type StudyMetric, type StudyRow, type StudyRun, type StudyTable, type StudyLira } from '../../shared/study-config.js';
 import type { StudyRecord } from '../../shared/catalog-types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { hypervolume, paretoFront } from '../engine/evaluation/pareto.js';
-import { averageGap, bestOf, gapsToRetrain, gapToRetrain, meanStd } from '../../shared/study-statistics.js';
+import { averageGap, gapsToRetrain, gapToRetrain, markBestColumns, meanStd } from '../../shared/study-statistics.js';
+import { compareRows } from '../../shared/study-selection.js';
 import { methodInfo } from '../engine/unlearn/method-info.js';
+import { studyLira } from './study-lira.js';
 import { entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
 
 /** One finished, evaluated run of a row. */
@@ -24,6 +26,7 @@ export interface Repeat {
 
 interface RowRuns {
   label: string;
+  entry: string;
   role: StudyRow['role'];
   method: string | null;
   aggregator: string | null;
@@ -40,6 +43,7 @@ interface CollectedRows {
   config: StudyConfig;
   rows: RowRuns[];
   backend: string | null;
+  lira?: StudyLira[];
 }
 
 /** Each catalog's collected rows per study, with the catalog version they were read at. */
@@ -79,26 +83,26 @@ function readRows(catalog: Catalog, study: StudyRecord): CollectedRows {
   const originalCheckpoint = originalRun && catalog.checkpoints.forRun(originalRun.id)[0];
   const reference = (label: string, role: StudyRow['role'], runId: string | undefined, seed: number): RowRuns => {
     const repeat = runId === undefined ? undefined : evaluated(runId, seed, null);
-    return { label, role, method: null, aggregator: null, planned: 1, repeats: repeat ? [repeat] : [] };
+    return { label, entry: label, role, method: null, aggregator: null, planned: 1, repeats: repeat ? [repeat] : [] };
   };
   const rows: RowRuns[] = [reference('Original', 'original', originalRun?.id, config.original.seed)];
   if (!originalCheckpoint) {
-    rows.push({ label: 'Retrain', role: 'retrain', method: 'retrain', aggregator: null, planned: 1, repeats: [] });
-    for (const entry of config.methods) rows.push({ label: entry.label, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
+    rows.push({ label: 'Retrain', entry: 'Retrain', role: 'retrain', method: 'retrain', aggregator: null, planned: 1, repeats: [] });
+    for (const entry of studyRowEntries(config)) rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
     return { config, rows, backend };
   }
   const retrain = retrainConfig(config, originalCheckpoint.hash, forgetSet);
   rows.push({ ...reference('Retrain', 'retrain', catalog.runs.latestFinished('retrain', hashOf.unlearn(retrain))?.id, retrain.seed), method: 'retrain' });
-  for (const entry of config.methods) {
+  for (const entry of studyRowEntries(config)) {
     const planned = entryRuns(config, entry, originalCheckpoint.hash, forgetSet);
     const repeats = planned.flatMap((p) => {
       const run = catalog.runs.latestFinished('unlearn', hashOf.unlearn(p.config));
       const repeat = run && evaluated(run.id, p.seed, p.lr);
       return repeat ? [repeat] : [];
     });
-    rows.push({ label: entry.label, role: 'method', method: entry.method, aggregator: methodInfo(entry.method).multiObjective ? entry.aggregator : null, planned: planned.length, repeats });
+    rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: methodInfo(entry.method).multiObjective ? entry.aggregator : null, planned: planned.length, repeats });
   }
-  return { config, rows, backend };
+  return { config, rows, backend, ...(config.lira ? { lira: studyLira(catalog, config, originalCheckpoint.hash, forgetSet) } : {}) };
 }
 
 /** One repeat with its gaps to Retrain's means, for the per-seed view. */
@@ -124,7 +128,7 @@ const rowMean = (repeats: Repeat[], key: string): number | null => {
 };
 
 export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
-  const { config, rows: collected, backend } = collectRows(catalog, study);
+  const { config, rows: collected, backend, lira } = collectRows(catalog, study);
   const retrain = collected.find((r) => r.role === 'retrain')!;
   const retrainMean = Object.fromEntries(STUDY_METRICS.map((m) => [m, rowMean(retrain.repeats, m)])) as Record<StudyMetric, number | null>;
   const rows: StudyRow[] = collected.map((row) => {
@@ -139,6 +143,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
     const seconds = row.repeats.map((r) => r.seconds).filter((s): s is number => s !== null);
     return {
       label: row.label,
+      entry: row.entry,
       role: row.role,
       method: row.method,
       aggregator: row.aggregator,
@@ -154,24 +159,18 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
       runs: row.repeats.map((r) => studyRun(r, retrainMean)),
     };
   });
-  // Best among the methods: the smallest gap per metric, Avg. Gap and run time.
-  const methods = rows.filter((r) => r.role === 'method' && r.metrics);
-  const markBest = (column: string, score: (r: StudyRow) => number | null) =>
-    bestOf(methods.map(score)).forEach((isBest, i) => {
-      if (isBest) methods[i]!.best.push(column);
-    });
-  for (const m of STUDY_METRICS) markBest(m, (r) => r.metrics![m].gap);
-  markBest('avgGap', (r) => r.avgGap);
-  markBest('rte', (r) => r.rte?.mean ?? null);
+  markBestColumns(rows);
   const forgetSet = study.forgetSetId === null ? undefined : catalog.forgetSets.byId(study.forgetSetId);
-  return {
+  const table: StudyTable = {
     study: study.name,
     dataset: config.dataset,
     model: config.model,
     forgetSet: forgetSet ? { id: forgetSet.id, name: forgetSet.name, size: forgetSet.size } : null,
     backend,
     rows,
+    ...(lira ? { lira } : {}),
   };
+  return config.comparisons.length > 0 ? { ...table, comparisons: compareRows(table, config.comparisons) } : table;
 }
 
 /** The objective's value for one run, as minimised. */
