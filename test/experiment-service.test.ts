@@ -31,7 +31,9 @@ function snapshot(dir: string): string[] {
 
 describe('the service for the window’s experiments', () => {
   it('saves a study as the YAML `lethe study run` reads, in the data directory or where asked', async () => {
-    const saved = await service.saveStudyFile(study);
+    // Through a door, as the window saves it: the file holds what was given, not the schema's defaults.
+    const saved = (await dispatch(service, 'saveStudyFile', [study])) as { path: string; yaml: string };
+    expect(YAML.parse(saved.yaml)).toEqual(study);
     expect(saved.path).toBe(path.join(dataDir, 'studies', 'window-study.yaml'));
     expect(fs.readFileSync(saved.path, 'utf8')).toBe(saved.yaml);
     expect(parseStudyConfig(YAML.parse(saved.yaml))).toEqual(parseStudyConfig(study));

@@ -193,7 +193,8 @@ export const LETHE_ARGUMENTS = {
   listOriginals: z.tuple([]),
   listJobs: z.tuple([]),
   cancelJob: z.tuple([z.string({ error: 'job id must be a string' }).min(1, 'job id must not be empty').max(300, 'job id is too long')]),
-  saveStudyFile: z.tuple([StudyConfigSchema, z.string({ error: 'file must be a path' }).min(1, 'file must not be empty').optional()]),
+  // The service checks the config with StudyConfigSchema itself and saves it as given, not with every default filled in.
+  saveStudyFile: z.tuple([z.record(z.string(), z.unknown(), { error: 'the study config must be an object' }), z.string({ error: 'file must be a path' }).min(1, 'file must not be empty').optional()]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];

@@ -13,7 +13,7 @@ export const UnlearnConfigSchema = z.strictObject({
   /** Multi-objective methods: how objective gradients are combined. */
   aggregator: z.string().default('upgrad').describe('how the objective gradients are combined into one update'),
   /** Preference or linear-scalarisation weights, one per objective. */
-  weights: z.array(z.number().finite('weights must be finite').min(0, 'weights must be non-negative')).optional().describe('preference weights, one per objective (comma-separated)'),
+  weights: z.array(z.number().finite('weights must be finite').min(0, 'weights must be non-negative')).optional().describe('preference weights, one per objective'),
   /** RAUL: the forget reference, uniform (UniDist) or the held-out predictions (HeldDist). */
   reference: z.enum(['uniform', 'heldout'], { error: 'reference must be uniform or heldout' }).default('uniform').describe('forget reference: uniform (UniDist) or the held-out predictions (HeldDist)'),
   /** HeldDist: take the reference from the original model once instead of the current one each step. */
