@@ -4,7 +4,7 @@
  * through the service first): a RAUL + UPGrad run started from the Unlearn form and
  * watched to its end (live losses and weights, then its run page), a long one cancelled
  * from the jobs panel, a two-entry study built in the form, saved as YAML, run to the
- * end and found on its study page, and invalid values refused next to their fields with
+ * end and found on its study page, loaded back and resumed, and invalid values refused next to their fields with
  * the catalog and the data directory unchanged. Screenshots at 1440 and 900 px go to
  * test-output/e2e/; any console error fails the test, every control must have a name.
  * Needs `npm run build` and /usr/bin/chromium (see window.test.ts).
@@ -219,7 +219,8 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     await field('forget-kind').selectOption('classes');
     await field('forget-classes').fill('42');
     await page.getByTestId('run-study').click();
-    await expect.poll(() => page.getByTestId('study-error').textContent(), { timeout: 60_000 }).toMatch(/class.*42/i);
+    await expect.poll(() => page.getByTestId('error-forget').textContent(), { timeout: 60_000 }).toBe('class 42 does not exist; classes are 0..9 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)');
+    expect(await page.getByTestId('study-progress').count()).toBe(0);
     await shoot('study-builder-refused');
     expect(await snapshot()).toEqual(before);
     // Chromium logs each refused call (HTTP 400) as a console error: exactly the two refusals above.
@@ -285,5 +286,13 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     expect(table.rows.find((r) => r.role === 'original')!.runs[0]!.runId).toBe(original.id);
     await expectNamedControls();
     await shoot('study-built-table');
+
+    // Loaded back into the form from the catalog, running it again resumes it: everything is there already.
+    await page.getByTestId('nav-study-builder').click();
+    await page.getByTestId('load-study').selectOption('e2e-built');
+    const loaded = YAML.parse((await page.getByTestId('study-yaml').textContent())!) as Record<string, unknown>;
+    expect(loaded).toMatchObject({ ...expected, methods: [expected.methods[0], { label: 'FT', method: 'ft', epochs: 1 }] });
+    await page.getByTestId('run-study').click();
+    await expect.poll(async () => (await page.getByTestId('study-outcome').textContent())?.trim(), { timeout: 60_000 }).toBe('Done: 0 runs made, 8 already in the catalog, 0 failed.');
   });
 });
