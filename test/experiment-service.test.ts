@@ -79,6 +79,16 @@ describe('the service for the window’s experiments', () => {
     await expect(service.cancelJob(run.id)).rejects.toThrow(NotFoundError);
   }, 120_000);
 
+  it('names the forget rule in a study refused for it, as the window shows it next to that field', async () => {
+    const before = snapshot(dataDir);
+    await expect(service.runStudy({ ...study, forget: { kind: 'classes', classes: [42] } })).rejects.toThrow(
+      new InvalidRequestError('study config: forget: class 42 does not exist; classes are 0..9 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)'),
+    );
+    expect(snapshot(dataDir)).toEqual(before);
+    expect(await service.listStudies()).toEqual([]);
+    expect((await service.listJobs()).failures[0]).toMatchObject({ id: 'study:window study', kind: 'study', error: expect.stringMatching(/^study config: forget: class 42/) });
+  });
+
   it('lists a running study as one job and refuses to start it twice', async () => {
     const running = service.runStudy({ ...study, methods: [{ ...study.methods[0]!, lr: 0.01 }] });
     await expect.poll(async () => (await service.listJobs()).active.map((j) => j.id)).toContain('study:window study');
