@@ -16,7 +16,8 @@ export interface JobEntry {
   detail: string | null;
   /** The run page to open: the run itself, or a study's current run. */
   runId: string | null;
-  startedAt: number;
+  /** When it started running (ms since the epoch); null while queued. */
+  startedAt: number | null;
 }
 
 export interface JobFailure {

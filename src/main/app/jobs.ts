@@ -17,7 +17,6 @@ interface ActiveJob extends JobEntry {
   /** Unlearning: epochs planned and steps seen, to estimate completion from the first epoch's length. */
   epochs?: number;
   stepsInFirstEpoch?: number;
-  startedMs?: number;
 }
 
 export class JobBoard {
@@ -31,7 +30,7 @@ export class JobBoard {
   ) {}
 
   list(): JobList {
-    return { active: [...this.active.values()].map(({ cancel: _cancel, epochs: _e, stepsInFirstEpoch: _s, startedMs: _m, ...entry }) => entry), failures: [...this.failures] };
+    return { active: [...this.active.values()].map(({ cancel: _cancel, epochs: _epochs, stepsInFirstEpoch: _steps, ...entry }) => entry), failures: [...this.failures] };
   }
 
   /** False when no such job is queued or running. */
@@ -58,7 +57,6 @@ export class JobBoard {
       detail: null,
       runId: null,
       startedAt: this.now(),
-      startedMs: this.now(),
       cancel: cancel ?? (() => void (entry.runId && this.cancelRun(entry.runId).catch(() => undefined))),
     };
     this.active.set(job.id, entry);
@@ -78,12 +76,12 @@ export class JobBoard {
           const label = `${methodName(run)} · ${run.model ?? ''} on ${run.dataset ?? ''}`;
           const epochs = run.kind === 'unlearn' || run.kind === 'retrain' ? Number(run.config.epochs ?? (run.method ? methodInfo(run.method).defaults.epochs : 1)) : undefined;
           this.active.set(run.id, {
-            ...(known ?? { id: run.id, progress: null, etaSeconds: null, detail: null, runId: run.id, startedAt: this.now(), cancel: () => void this.cancelRun(run.id).catch(() => undefined) }),
+            ...(known ?? { id: run.id, progress: null, etaSeconds: null, detail: null, runId: run.id, cancel: () => void this.cancelRun(run.id).catch(() => undefined) }),
             kind: run.kind,
             label,
             status: run.status,
             epochs,
-            startedMs: run.startedAt ?? known?.startedMs,
+            startedAt: run.startedAt,
           });
         } else if (this.active.has(run.id)) {
           this.end(run.id, run.status === 'failed' ? (run.error ?? 'failed') : undefined);
@@ -138,7 +136,7 @@ export class JobBoard {
   /** Completion, and an ETA from the time taken so far once there is some. */
   private estimate(job: ActiveJob, done: number): void {
     job.progress = Math.min(1, Math.max(0, done));
-    const elapsed = job.startedMs === undefined ? 0 : (this.now() - job.startedMs) / 1000;
+    const elapsed = job.startedAt === null ? 0 : (this.now() - job.startedAt) / 1000;
     job.etaSeconds = job.progress > 0 && elapsed > 0 ? (elapsed * (1 - job.progress)) / job.progress : null;
   }
 
