@@ -34,6 +34,7 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
   let server: ChildProcess;
   let browser: Browser;
   let page: Page;
+  let url: string;
   let base: string;
   let token: string;
   let original: RunSummary;
@@ -65,7 +66,7 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
       server.once('exit', (code) => reject(new Error(`lethe serve exited with ${code}`)));
     });
     const served = JSON.parse(firstLine) as { url: string; token: string };
-    token = served.token;
+    ({ url, token } = served);
     base = served.url.replace(/\/\?token=.*/, '');
     // The tiny original and its forget set, through the service as any door would.
     original = await ended((await call<RunSummary>('startTraining', ORIGINAL)).id);
@@ -269,9 +270,24 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
 
     await page.getByTestId('run-study').click();
     await page.getByTestId('jobs-toggle').click();
-    await expect.poll(() => page.locator('[data-testid="job"][data-kind="study"]').count(), { timeout: 30_000 }).toBe(1);
+    const studyJob = page.locator('[data-testid="job"][data-kind="study"]');
+    // Past the forget set and the (skipped) original: the study is recorded.
+    await expect.poll(async () => Number(await studyJob.locator('progress').getAttribute('value')), { timeout: 30_000 }).toBeGreaterThan(0);
     await shoot('jobs-panel-study');
     await closeJobs();
+
+    // The study page, open in another tab meanwhile, fills in as the runs finish, without a reload.
+    const watcherContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const watcher = await watcherContext.newPage();
+    watcher.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    await watcher.goto(url);
+    await watcher.goto(`${base}/#/studies/e2e-built`);
+    const repeats = (label: string) => watcher.locator(`[data-testid="study-table"] tr:has([data-label="${label}"]) [data-column="repeats"]`).textContent();
+    await expect.poll(async () => (await repeats('FT'))?.trim(), { timeout: 30_000 }).toBe('0/1');
+    await expect.poll(async () => (await repeats('FT'))?.trim(), { timeout: 240_000 }).toBe('1/1');
+    await watcherContext.close();
     await expect.poll(() => page.getByTestId('study-outcome').textContent(), { timeout: 240_000 }).toMatch(/runs made, .* 0 failed/);
     // The original is the one trained before (same recipe): skipped, not trained again.
     expect(await page.getByTestId('study-outcome').textContent()).toMatch(/, [1-9]\d* already in the catalog/);
