@@ -10,7 +10,8 @@ import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary, StudyRecord
 import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from './study-config.js';
 import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from './score-histograms.js';
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
-import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { ForgetSetRequestSchema, type ForgetSetPreview, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { SampleImageRequestSchema, SamplePageRequestSchema, type DatasetDetail, type SampleImage, type SamplePage, type SamplePageRequestInput } from './samples.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from './generate.js';
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from './lm-evaluation.js';
 import { LmTrainConfigSchema, type LmTrainConfigInput } from './lm-train-config.js';
@@ -49,9 +50,21 @@ export interface LetheRequests {
   deleteRun(id: string): Promise<void>;
   /** Imports files or a folder (absolute paths, as dropped on the window) as a dataset. */
   importDataset(request: ImportRequestInput): Promise<ImportOutcome>;
+  /** Cancels an import this service is running (the task id of its task-progress events). */
+  cancelImport(task: string): Promise<void>;
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
+  /** Drops the bridge's staged copies among these paths (a dropped file the user discarded); other paths are left alone. */
+  discardDroppedFiles(paths: string[]): Promise<void>;
+  /** What createForgetSet would make of the same request (size, per-class counts, digest, file report); writes nothing. */
+  previewForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetPreview>;
+  /** A dataset in the data directory: shape, classes with their counts, digest, recorded splits. */
+  getDatasetDetail(name: string): Promise<DatasetDetail>;
+  /** A page of a dataset's samples (of one class, or of a given index list). */
+  listSamples(request: SamplePageRequestInput): Promise<SamplePage>;
+  /** One sample as a PNG (the bridge also serves it at /api/thumbnails/<dataset>/<index>.png). */
+  getSampleImage(request: { dataset: string; index: number }): Promise<SampleImage>;
   /** Records a language-model training run on the facts dataset (an original, or a Retrain with retainOf) and starts it. */
   startLanguageModelTraining(config: LmTrainConfigInput): Promise<RunSummary>;
   /** Records an unlearning run of a forget split from a language-model checkpoint and starts it. */
@@ -176,8 +189,14 @@ export const LETHE_ARGUMENTS = {
   cancelRun: z.tuple([runId]),
   deleteRun: z.tuple([runId]),
   importDataset: z.tuple([ImportRequestSchema]),
+  cancelImport: z.tuple([z.string({ error: 'task id must be a string' }).min(1, 'name the task')]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
+  discardDroppedFiles: z.tuple([z.array(z.string({ error: 'paths are strings' })).max(10_000, 'at most 10000 paths')]),
+  previewForgetSet: z.tuple([ForgetSetRequestSchema]),
+  getDatasetDetail: z.tuple([z.string({ error: 'dataset name must be a string' }).min(1, 'name the dataset')]),
+  listSamples: z.tuple([SamplePageRequestSchema]),
+  getSampleImage: z.tuple([SampleImageRequestSchema]),
   startLanguageModelTraining: z.tuple([LmTrainConfigSchema]),
   startLanguageModelUnlearning: z.tuple([LmUnlearnConfigSchema]),
   evaluateLanguageModel: z.tuple([LmEvaluationRequestSchema]),
