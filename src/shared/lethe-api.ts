@@ -20,6 +20,8 @@ import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type T
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
 import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
 import { formatIssues, InvalidRequestError } from './validation.js';
+import type { JobList } from './jobs.js';
+import type { OriginalCheckpoint, UnlearningCatalogue } from './unlearning-catalogue.js';
 
 export { InvalidRequestError };
 
@@ -87,6 +89,16 @@ export interface LetheRequests {
   getStudyPareto(request: ParetoRequest): Promise<ParetoAnalysis>;
   /** Per-bin counts of a per-sample score (forget vs test ...) for the study's models, with MIA-efficacy and KS distance to Retrain. */
   getScoreHistograms(request: HistogramRequestInput): Promise<ScoreHistograms>;
+  /** Every unlearning method and aggregator with its parameters (defaults, ranges, descriptions), from their registries. */
+  describeUnlearning(): Promise<UnlearningCatalogue>;
+  /** Checkpoints of finished training runs, newest first: what unlearning starts from. */
+  listOriginals(): Promise<OriginalCheckpoint[]>;
+  /** Queued and running jobs with progress and ETA, and the last failures. */
+  listJobs(): Promise<JobList>;
+  /** Cancels a job of listJobs (a study stops at its current run). */
+  cancelJob(id: string): Promise<void>;
+  /** Checks a study config as `lethe study run` does and writes it as YAML: to `file` (absolute), else the data directory's studies/. */
+  saveStudyFile(config: StudyConfigInput, file?: string): Promise<{ path: string; yaml: string }>;
 }
 
 /** Where a study's runs go: the local engine (default), or workers behind a Redis queue. */
@@ -141,7 +153,9 @@ export type LetheEvent =
   | { type: 'run-refused'; runId: string; error: string }
   | { type: 'task-progress'; task: string; progress: TaskProgress }
   | { type: 'unlearn-step'; runId: string; step: UnlearnStep }
-  | { type: 'study-progress'; progress: StudyProgress };
+  | { type: 'study-progress'; progress: StudyProgress }
+  /** The jobs panel's whole list, after any change. */
+  | { type: 'jobs-changed'; jobs: JobList };
 
 /** What the window hears: the service's events, and that another process (a `lethe` command) wrote to the catalog. */
 export type WindowEvent = LetheEvent | { type: 'catalog-changed' };
@@ -194,6 +208,12 @@ export const LETHE_ARGUMENTS = {
   getStudyTable: z.tuple([z.string({ error: 'study name must be a string' }).min(1, 'name the study')]),
   getStudyPareto: z.tuple([ParetoRequestSchema]),
   getScoreHistograms: z.tuple([HistogramRequestSchema]),
+  describeUnlearning: z.tuple([]),
+  listOriginals: z.tuple([]),
+  listJobs: z.tuple([]),
+  cancelJob: z.tuple([z.string({ error: 'job id must be a string' }).min(1, 'job id must not be empty').max(300, 'job id is too long')]),
+  // The service checks the config with StudyConfigSchema itself and saves it as given, not with every default filled in.
+  saveStudyFile: z.tuple([z.record(z.string(), z.unknown(), { error: 'the study config must be an object' }), z.string({ error: 'file must be a path' }).min(1, 'file must not be empty').optional()]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];

@@ -44,6 +44,12 @@ import { evaluationRunConfig, unlearnRunConfig } from './study-plan.js';
 import { resolveCheckpoint } from './checkpoint-resolver.js';
 import { JobCancelledError, type JobEngine, type JobHandlers } from './engine-client.js';
 import { QueueEngineClient } from './queue-engine-client.js';
+import { JobBoard } from './jobs.js';
+import { unlearningCatalogue } from './method-catalogue.js';
+import { originalCheckpoints } from './original-checkpoints.js';
+import { writeStudyFile } from './study-file.js';
+import type { JobList } from '../../shared/jobs.js';
+import type { OriginalCheckpoint, UnlearningCatalogue } from '../../shared/unlearning-catalogue.js';
 
 export class NotFoundError extends Error {}
 
@@ -70,11 +76,14 @@ export class LetheService implements LetheRequests {
   private readonly catalog: Catalog;
   private readonly engine: JobEngine;
   private readonly appVersion: string;
+  private readonly jobs: JobBoard;
 
   constructor(options: ServiceOptions) {
     this.catalog = options.catalog;
     this.engine = options.engine;
     this.appVersion = options.appVersion;
+    this.jobs = new JobBoard((jobs) => this.publish({ type: 'jobs-changed', jobs }), (id) => this.cancelRun(id));
+    this.subscribe((event) => this.jobs.onEvent(event));
     // Runs left active by a process that died can never end: mark them failed.
     this.catalog.runs.failOrphaned(processAlive);
   }
@@ -443,9 +452,13 @@ export class LetheService implements LetheRequests {
         throw new InvalidRequestError(`study config: methods.${i} (${entry.label}): ${(error as Error).message}`);
       }
     }
+    const jobId = `study:${config.name}`;
+    if (this.jobs.has(jobId)) throw new InvalidRequestError(`study '${config.name}' is already running`);
     const report = (progress: StudyProgress) => this.publish({ type: 'study-progress', progress });
     if (!options.queue) {
-      const outcome = await runStudy(this, this.catalog, config, report);
+      const running = runStudy(this, this.catalog, config, report);
+      this.jobs.follow({ id: jobId, kind: 'study', label: `study ${config.name}` }, running);
+      const outcome = await running;
       return { study: outcome.study.name, created: outcome.created, skipped: outcome.skipped, failed: outcome.failed };
     }
     // This service (catalog, subscribers, active runs) with its runs' jobs sent to the
@@ -483,6 +496,26 @@ export class LetheService implements LetheRequests {
   async getScoreHistograms(input: HistogramRequestInput): Promise<ScoreHistograms> {
     const request = parseOrExplain(HistogramRequestSchema, input, 'histogram request');
     return studyHistograms(this.catalog, this.findStudy(request.study), request);
+  }
+
+  async describeUnlearning(): Promise<UnlearningCatalogue> {
+    return unlearningCatalogue();
+  }
+
+  async listOriginals(): Promise<OriginalCheckpoint[]> {
+    return originalCheckpoints(this.catalog);
+  }
+
+  async listJobs(): Promise<JobList> {
+    return this.jobs.list();
+  }
+
+  async cancelJob(id: string): Promise<void> {
+    if (!this.jobs.cancel(id)) throw new NotFoundError(`no queued or running job '${id}'`);
+  }
+
+  async saveStudyFile(config: StudyConfigInput, file?: string): Promise<{ path: string; yaml: string }> {
+    return writeStudyFile(this.catalog.dataDir, config, file);
   }
 
   private recordFinished(id: string, result: TrainJobResult): void {
@@ -527,6 +560,7 @@ export class LetheService implements LetheRequests {
       { kind: 'import', request, dataDir: this.catalog.dataDir },
       { onTaskProgress: (progress) => this.publish({ type: 'task-progress', task: job.jobId, progress }) },
     );
+    this.jobs.follow({ id: job.jobId, kind: 'import', label: `import ${request.name ?? path.basename(request.paths[0]!)}` }, job.result, () => this.engine.cancel(job.jobId));
     this.activeImports.add(job.jobId);
     let result;
     try {

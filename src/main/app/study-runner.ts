@@ -12,6 +12,7 @@ import type { RunSummary } from '../../shared/catalog-types.js';
 import type { StudyProgress } from '../../shared/lethe-api.js';
 import { studyRowEntries, type StudyConfig } from '../../shared/study-config.js';
 import type { Catalog } from '../catalog/catalog.js';
+import { InvalidRequestError } from '../../shared/validation.js';
 import { entryRepeats, entryRuns, evaluationRequest, hashOf, liraPlan, originalConfig, retrainConfig } from './study-plan.js';
 
 /** The parts of the service a study drives. */
@@ -36,7 +37,10 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
   const trainConfig = originalConfig(config);
   // The forget set first: the engine checks its rule against the dataset, so a rule it
   // refuses leaves no study behind and costs no training.
-  const { forgetSet } = await service.createForgetSet({ dataset: config.dataset, rule: config.forget, splitSeed: trainConfig.splitSeed });
+  const { forgetSet } = await service.createForgetSet({ dataset: config.dataset, rule: config.forget, splitSeed: trainConfig.splitSeed }).catch((error: Error) => {
+    // Named by its field, as the config's other refusals are (the window shows it there).
+    throw error instanceof InvalidRequestError ? new InvalidRequestError(`study config: forget: ${error.message}`) : error;
+  });
   const study = catalog.studies.byName(config.name) ?? catalog.studies.create(config.name, config.description);
   catalog.studies.setConfig(study.id, config.description, config, forgetSet.id);
   const outcome: StudyOutcome = { study, created: 0, skipped: 0, failed: [] };

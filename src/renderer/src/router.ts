@@ -11,6 +11,8 @@ import RunView from './views/RunView.vue';
 import StudiesView from './views/StudiesView.vue';
 import StudyView from './views/StudyView.vue';
 import TrainView from './views/TrainView.vue';
+import UnlearnView from './views/UnlearnView.vue';
+import StudyBuilderView from './views/StudyBuilderView.vue';
 
 export const router = createRouter({
   history: createWebHashHistory(),
@@ -24,6 +26,8 @@ export const router = createRouter({
     { path: '/train', name: 'train', component: TrainView, meta: { title: 'Train' } },
     { path: '/datasets', name: 'datasets', component: DatasetsView, meta: { title: 'Datasets' } },
     { path: '/forget-sets', name: 'forget-sets', component: ForgetSetsView, meta: { title: 'Forget sets' } },
+    { path: '/unlearn', name: 'unlearn', component: UnlearnView, meta: { title: 'Unlearn' } },
+    { path: '/study-builder', name: 'study-builder', component: StudyBuilderView, meta: { title: 'New study' } },
     { path: '/:unknown(.*)', redirect: '/runs' },
   ],
 });
