@@ -150,21 +150,32 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
     }
   };
   let counter = Math.min(n, 1000) + 1;
+  // The pass that updates the gradient also finds the next iteration's i (the same scan,
+  // in the same order); a shrink or a rebuilt active set in between voids it.
+  let foundNext = false;
+  let nextGmax = -Infinity;
+  let nextI = -1;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     if (--counter === 0) {
       counter = Math.min(n, 1000);
       shrink();
+      foundNext = false;
     }
     // WSS3: i maximises -y G over I_up; j minimises the second-order gain over I_low.
-    let gmax = -Infinity;
-    let i = -1;
-    for (let k = 0; k < activeSize; k++) {
-      const t = order[k]!;
-      if (inUpFlag[t] && -y[t]! * G[t]! >= gmax) {
-        gmax = -y[t]! * G[t]!;
-        i = t;
+    let gmax = nextGmax;
+    let i = nextI;
+    if (!foundNext) {
+      gmax = -Infinity;
+      i = -1;
+      for (let k = 0; k < activeSize; k++) {
+        const t = order[k]!;
+        if (inUpFlag[t] && -y[t]! * G[t]! >= gmax) {
+          gmax = -y[t]! * G[t]!;
+          i = t;
+        }
       }
     }
+    foundNext = false;
     let gmin = Infinity;
     let j = -1;
     let best = Infinity;
@@ -233,10 +244,17 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
     updateStatus(j);
     const dI = alpha[i]! - oldI;
     const dJ = alpha[j]! - oldJ;
+    nextGmax = -Infinity;
+    nextI = -1;
     for (let k = 0; k < activeSize; k++) {
       const t = order[k]!;
       G[t]! += rowI[t]! * dI + rowJ[t]! * dJ;
+      if (inUpFlag[t] && -y[t]! * G[t]! >= nextGmax) {
+        nextGmax = -y[t]! * G[t]!;
+        nextI = t;
+      }
     }
+    foundNext = true;
     for (const [v, was, Qv] of [[i, wasUpperI, rowI], [j, wasUpperJ, rowJ]] as const) {
       if (was === atUpperFlag[v]) continue;
       const change = was ? -bound[v]! : bound[v]!;
