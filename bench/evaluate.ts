@@ -2,10 +2,11 @@
  * Protocol evaluation: where the time of one evaluation of the demo's model goes. Trains
  * the demo's original (MLP on Fashion-MNIST, 5 epochs, batch 128, lr 0.05, seed 0) and a
  * GA-unlearned copy (2 epochs) on the demo's forget set (random 10 %, seed 1), runs the
- * evaluate job on each end to end as a study does (one JSON line each, with its numbers
- * at full precision so two versions of the code can be compared), then times each part
- * of one evaluation of the unlearned model separately: the forwards of each split, the
- * boundary items, PGD, relearning and each of the five SVM attacks single-threaded.
+ * evaluate job on each end to end as a study does (one JSON line each: wall and CPU
+ * seconds, and the numbers at full precision so two versions of the code can be
+ * compared), then times each part of one evaluation of the unlearned model on its own,
+ * [wall, CPU] seconds: the forwards of each split, the boundary items, PGD, relearning
+ * and each of the five SVM attacks, single-threaded.
  * Run: npm run bench, or
  *   node --import tsx bench/evaluate.ts [--data DIR] [--repeat N]
  * --data keeps the trained models in DIR for later runs (the same models before and after a change).
@@ -55,10 +56,16 @@ async function models(): Promise<{ original: string; unlearned: string; forgetSe
 }
 
 const seconds = (since: number) => Number(((performance.now() - since) / 1000).toFixed(2));
-function timed<T>(run: () => T): [T, number] {
+const cpuSince = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return Number(((used.user + used.system) / 1e6).toFixed(2));
+};
+/** The value and [wall, CPU] seconds of a part. */
+function timed<T>(run: () => T): [T, [number, number]] {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const value = run();
-  return [value, seconds(started)];
+  return [value, [seconds(started), cpuSince(cpu)]];
 }
 
 const made = await models();
@@ -67,9 +74,12 @@ console.log(JSON.stringify({ bench: 'evaluate', dataDir, cores: os.availablePara
 for (let round = 0; round < repeat; round++) {
   for (const [name, checkpoint] of [['original', made.original], ['unlearned (GA)', made.unlearned]] as const) {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const result = await runEvaluateJob({ kind: 'evaluate', checkpoint, dataDir, forget: { ...made.forgetSet, checks, batchSize: BATCH } }, context);
+    // CPU seconds of all the process's threads (the SVM workers too): steadier than wall time on a shared machine.
+    const cpuSeconds = cpuSince(cpu);
     const { seconds: _, ...numbers } = result.assessment!;
-    console.log(JSON.stringify({ case: `evaluate job: ${name}`, seconds: seconds(started), splits: result.splits, assessment: numbers }));
+    console.log(JSON.stringify({ case: `evaluate job: ${name}`, seconds: seconds(started), cpuSeconds, splits: result.splits, assessment: numbers }));
   }
 
   // The parts of one evaluation of the unlearned model, each on its own.
@@ -78,7 +88,7 @@ for (let round = 0; round < repeat; round++) {
   const model = loadCheckpoint(opened.folder);
   const original = loadCheckpoint(path.join(dataDir, 'checkpoints', made.original));
   try {
-    const parts: Record<string, number> = {};
+    const parts: Record<string, [number, number]> = {};
     const gone = new Set(wholeClassesForgotten(dataset, split.train, forget));
     const test = split.test.filter((i) => !gone.has(dataset.labels[i]!));
     for (const [part, indices] of Object.entries({ train: split.train, heldOut: split.heldOut, test: split.test })) {
@@ -94,12 +104,13 @@ for (let round = 0; round < repeat; round++) {
     const samples = forget.subarray(0, checks.pgdSamples);
     parts[`PGD (${samples.length} samples, ${checks.pgdSteps} steps)`] = timed(() => pgdAccuracy(model, dataset, samples, checks.pgdEpsilon, checks.pgdSteps, Math.min(BATCH, 500)))[1];
     const relearnStarted = performance.now();
+    const relearnCpu = process.cpuUsage();
     const relearn = await relearnAttack({ model, original, loadCopy: () => loadCheckpoint(opened.folder), dataset, split, forget, retain, checks, batchSize: BATCH });
-    parts[`relearning (${relearn.steps} steps)`] = seconds(relearnStarted);
+    parts[`relearning (${relearn.steps} steps)`] = [seconds(relearnStarted), cpuSince(relearnCpu)];
     for (const feature of MIA_FEATURE_NAMES) {
       parts[`SVM attack ${feature}`] = timed(() => miaEfficacy(feature, scored.retain!, scored.test!, scored.forget!))[1];
     }
-    console.log(JSON.stringify({ case: 'parts of one evaluation (unlearned), seconds', ...parts }));
+    console.log(JSON.stringify({ case: 'parts of one evaluation (unlearned), [wall, CPU] seconds', ...parts }));
   } finally {
     model.dispose();
     original.dispose();
