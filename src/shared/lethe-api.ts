@@ -19,6 +19,7 @@ import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type T
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
 import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
 import { formatIssues, InvalidRequestError } from './validation.js';
+import { ReportRequestSchema, type ReportFile, type ReportRequest } from './report.js';
 
 export { InvalidRequestError };
 
@@ -74,6 +75,8 @@ export interface LetheRequests {
   getStudyPareto(request: ParetoRequest): Promise<ParetoAnalysis>;
   /** Per-bin counts of a per-sample score (forget vs test ...) for the study's models, with MIA-efficacy and KS distance to Retrain. */
   getScoreHistograms(request: HistogramRequestInput): Promise<ScoreHistograms>;
+  /** A study's report as a file: the PDF, its HTML, one CSV row per run, or the LaTeX table. */
+  exportStudyReport(request: ReportRequest): Promise<ReportFile>;
 }
 
 /** Where a study's runs go: the local engine (default), or workers behind a Redis queue. */
@@ -175,6 +178,7 @@ export const LETHE_ARGUMENTS = {
   getStudyTable: z.tuple([z.string({ error: 'study name must be a string' }).min(1, 'name the study')]),
   getStudyPareto: z.tuple([ParetoRequestSchema]),
   getScoreHistograms: z.tuple([HistogramRequestSchema]),
+  exportStudyReport: z.tuple([ReportRequestSchema]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];
