@@ -88,13 +88,15 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
         '\\begin{table}[t]',
         '\\centering',
         `\\caption{${escapeLatex(caption(table))}. ${escapeLatex(NOTE)}}`,
+        // Eleven numeric columns are wider than a page: scaled to the text width (needs graphicx).
+        '\\resizebox{\\textwidth}{!}{%',
         `\\begin{tabular}{l${'r'.repeat(COLUMNS.length)}}`,
         '\\toprule',
         `Method & ${COLUMNS.map((c) => escapeLatex(c)).join(' & ')} \\\\`,
         '\\midrule',
         ...lines,
         '\\bottomrule',
-        '\\end{tabular}',
+        '\\end{tabular}}',
         '\\end{table}',
       ].join('\n');
     }
