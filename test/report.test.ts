@@ -16,6 +16,7 @@ import { ChromiumNotFoundError, findChromium } from '../src/main/reports/chromiu
 import { electronPdfOptions, electronPrinter, type ElectronPdfOptions } from '../src/main/reports/electron-printer.js';
 import type { ReportFile } from '../src/shared/report.js';
 import type { StudyConfigInput, StudyTable } from '../src/shared/study-config.js';
+import { escapeLatex } from '../src/shared/study-format.js';
 import { makeTempDir, serviceForTests } from './helpers.js';
 import { requirement } from './requirements.js';
 
@@ -59,6 +60,26 @@ function tableNumbers(table: StudyTable): string[] {
   });
 }
 
+/** One CSV line's fields (RFC 4180: quoted fields may hold commas and doubled quotes). */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') field += line[++i];
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  return [...fields, field];
+}
+
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
@@ -92,6 +113,12 @@ describe('electron printToPDF options (the app path; Electron itself cannot run 
       ['<svg></svg>', { width: 1, height: 0.5 }],
     ]);
     expect(destroyed).toBe(true);
+  });
+});
+
+describe('LaTeX escaping', () => {
+  it('escapes every special character once, backslashes included', () => {
+    expect(escapeLatex('a\\b~c^d_e&f%g$h#i{j}')).toBe('a\\textbackslash{}b\\textasciitilde{}c\\textasciicircum{}d\\_e\\&f\\%g\\$h\\#i\\{j\\}');
   });
 });
 
@@ -181,8 +208,9 @@ describe.skipIf(chromiumBrowser.skip)('study reports', () => {
     expect(html).toContain('1 failed');
     expect(html).not.toMatch(/<script/i);
     const csv = (await exported('csv', 'report-mnist.csv')).file.content.trim().split('\n');
-    const header = csv[0]!.split(',');
-    const rows = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v])));
+    const header = csvFields(csv[0]!);
+    const rows = csv.slice(1).map((line) => Object.fromEntries(csvFields(line).map((v, i) => [header[i], v])));
+    expect(rows.every((r) => Object.keys(r).length === header.length)).toBe(true);
     const failed = rows.filter((r) => r.status === 'failed');
     expect(failed.map((r) => [r.run_id, r.kind, r.method, r.seed])).toEqual([[failedRunId, 'unlearn', 'ft', '1']]);
     expect(failed[0]!.error).toMatch(/engine process exited/);
@@ -223,6 +251,8 @@ describe.skipIf(chromiumBrowser.skip)('study reports', () => {
       const text = pdfText(path.join(dir, 'main.pdf'));
       // Computer Modern (OT1) has no underscore glyph for pdftotext to read back: the label's other characters are checked.
       expect(text).toMatch(/GA.lr & co/);
+      // The last columns are on the page, not cut off at its edge.
+      expect(text).toMatch(/Boundary\s+PGD\s+Relearn\s+n/);
       expect(text).toContain(`${ga.metrics!.TA.mean.toFixed(2)} ± ${ga.metrics!.TA.std.toFixed(2)} (${ga.metrics!.TA.gap!.toFixed(2)})`);
     }
   }, 120_000);

@@ -73,7 +73,7 @@ describe.skipIf(chromiumBrowser.skip)('Export report on the study page, in Chrom
     });
     await page.goto(url);
     await page.goto(`${base}/#/studies/e2e-report`);
-    await expect.poll(async () => (await page.getByTestId('study-title').textContent())?.trim(), { timeout: 30_000 }).toBe('Study e2e-report');
+    await page.getByTestId('study-title').filter({ hasText: 'Study e2e-report' }).waitFor({ timeout: 30_000 });
   }, 600_000);
 
   afterAll(async () => {
