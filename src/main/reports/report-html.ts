@@ -37,7 +37,7 @@ const STYLE = `
 /* The margins are the printer's (pdf-printer.ts), which leave room for the page numbers. */
 @page { size: A4; }
 * { box-sizing: border-box; }
-body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; font-size: 9.5pt; color: #1b1b1b; margin: 0; line-height: 1.35; }
+body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; font-size: 9pt; color: #1b1b1b; margin: 0; line-height: 1.35; }
 h1 { font-size: 18pt; margin: 0 0 2mm; }
 h2 { font-size: 13pt; margin: 7mm 0 2mm; border-bottom: 0.4pt solid #999; padding-bottom: 1mm; break-after: avoid; }
 h3 { font-size: 10.5pt; margin: 4mm 0 1.5mm; break-after: avoid; }
@@ -51,10 +51,13 @@ thead th { border-top: 1pt solid #000; border-bottom: 0.5pt solid #000; }
 tbody tr:last-child td { border-bottom: 1pt solid #000; }
 tr { break-inside: avoid; }
 tr.reference-end td { border-bottom: 0.5pt solid #000; }
-table.results { font-size: 7.4pt; }
+table.results { font-size: 6.3pt; }
+/* Whole cells on one line: a table wider than the page makes Chromium scale the page down, never split a number from its gap. */
+table.results th, table.results td { padding: 0.8mm 0.9mm; white-space: nowrap; }
 table.runs { font-size: 6.6pt; }
 table.runs td, table.runs th { text-align: left; }
 table.facts td, table.facts th { text-align: left; }
+table.facts td { overflow-wrap: anywhere; }
 table.facts th { width: 34mm; white-space: nowrap; font-weight: 600; border: 0; }
 .best { font-weight: 700; }
 .mono { font-family: 'DejaVu Sans Mono', 'Liberation Mono', monospace; }
@@ -179,7 +182,7 @@ ${forgottenSection(report)}
 ${resultsTable(report)}
 <h2 class="new-page">Pareto fronts</h2>
 ${paretoParts.join('\n')}
-<h2 class="new-page">Membership inference</h2>
+<h2>Membership inference</h2>
 ${mia}
 <h2>Traces of the multi-objective runs</h2>
 ${traces.length ? traces.map(figureHtml).join('\n') : '<p class="muted">The study has no evaluated multi-objective run.</p>'}
