@@ -142,6 +142,21 @@ describe('finding a browser to print with', () => {
   });
 });
 
+describe('lethe report refusals', () => {
+  it('refuses (exit 2) a missing study name, no output asked for, and a file in a folder that does not exist, before opening anything', async () => {
+    const dataDir = makeTempDir('report-refusals');
+    const refused = async (args: string[], message: string) => {
+      const { io, err } = capture();
+      expect(await runCli(['report', ...args, '--data-dir', dataDir], io)).toBe(2);
+      expect(err.join('\n')).toContain(message);
+    };
+    await refused([], 'name the study (see lethe study list)');
+    await refused(['some-study'], 'say what to write: --pdf FILE, --html FILE, --csv FILE and/or --latex DIR');
+    await refused(['some-study', '--html', '/no/such/folder/report.html'], '--html: the folder /no/such/folder does not exist');
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+  });
+});
+
 describe.skipIf(chromiumBrowser.skip)('study reports', () => {
   const { dataDir, engine, service } = serviceForTests('report');
   let table: StudyTable;
