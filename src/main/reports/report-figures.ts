@@ -22,11 +22,15 @@ export interface ReportFigure {
   svg: string;
 }
 
-/** One chart as an SVG document, without animation (a printed page shows the first frame). */
+/**
+ * One chart as an SVG document, for paper: without animation (a printed page shows the
+ * first frame) and with every legend entry shown (a scrolling legend hides some behind arrows).
+ */
 export function renderSvg(option: Record<string, unknown>, width: number, height: number): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption({ ...option, animation: false });
+    const legend = option.legend as Record<string, unknown> | undefined;
+    chart.setOption({ ...option, animation: false, ...(legend ? { legend: { ...legend, type: 'plain' } } : {}) });
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
@@ -42,7 +46,7 @@ export function reportFigures(report: StudyReport): ReportFigure[] {
   for (const analysis of report.paretos.filter(isAvailable)) {
     const [x, y] = analysis.objectives as [keyof typeof STUDY_AXES, keyof typeof STUDY_AXES];
     add(
-      { id: `pareto-${x}-${y}`, section: 'pareto', caption: `Pareto front of the method runs: ${STUDY_AXES[x].name} against ${STUDY_AXES[y].name}, hypervolume ${analysis.hypervolume.toPrecision(4)}.`, width: 680, height: 430 },
+      { id: `pareto-${x}-${y}`, section: 'pareto', caption: `Pareto front of the method runs: ${STUDY_AXES[x].name} against ${STUDY_AXES[y].name}, hypervolume ${analysis.hypervolume.toPrecision(4)}.`, width: 760, height: 440 },
       paretoScatterOption(analysis, report.table, colorOf),
     );
   }
