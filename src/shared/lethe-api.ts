@@ -22,6 +22,7 @@ import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from '
 import { formatIssues, InvalidRequestError } from './validation.js';
 import type { JobList } from './jobs.js';
 import type { OriginalCheckpoint, UnlearningCatalogue } from './unlearning-catalogue.js';
+import { ReportRequestSchema, type ReportFile, type ReportRequest } from './report.js';
 
 export { InvalidRequestError };
 
@@ -99,6 +100,8 @@ export interface LetheRequests {
   cancelJob(id: string): Promise<void>;
   /** Checks a study config as `lethe study run` does and writes it as YAML: to `file` (absolute), else the data directory's studies/. */
   saveStudyFile(config: StudyConfigInput, file?: string): Promise<{ path: string; yaml: string }>;
+  /** A study's report as a file: the PDF, its HTML, one CSV row per run, or the LaTeX table. */
+  exportStudyReport(request: ReportRequest): Promise<ReportFile>;
 }
 
 /** Where a study's runs go: the local engine (default), or workers behind a Redis queue. */
@@ -214,6 +217,7 @@ export const LETHE_ARGUMENTS = {
   cancelJob: z.tuple([z.string({ error: 'job id must be a string' }).min(1, 'job id must not be empty').max(300, 'job id is too long')]),
   // The service checks the config with StudyConfigSchema itself and saves it as given, not with every default filled in.
   saveStudyFile: z.tuple([z.record(z.string(), z.unknown(), { error: 'the study config must be an object' }), z.string({ error: 'file must be a path' }).min(1, 'file must not be empty').optional()]),
+  exportStudyReport: z.tuple([ReportRequestSchema]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];

@@ -9,16 +9,17 @@ import { SELECTION_NOTE } from './study-selection.js';
 export const TABLE_FORMATS = ['text', 'markdown', 'csv', 'json', 'latex'] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
 
-const COLUMNS = [...STUDY_METRICS, 'Avg. Gap', 'RTE (s)', 'Boundary', 'PGD', 'Relearn', 'n'] as const;
+export const COLUMNS = [...STUDY_METRICS, 'Avg. Gap', 'RTE (s)', 'Boundary', 'PGD', 'Relearn', 'n'] as const;
 
-interface Cell {
+export interface Cell {
   text: string;
   best: boolean;
 }
 
 const fixed = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 
-function cells(row: StudyRow, pm: string): Cell[] {
+/** A row's cells in COLUMNS order; `pm` is how the format writes ±. */
+export function cells(row: StudyRow, pm: string): Cell[] {
   const metric = (m: (typeof STUDY_METRICS)[number]): Cell => {
     const cell = row.metrics?.[m];
     if (!cell) return { text: '-', best: false };
@@ -36,14 +37,21 @@ function cells(row: StudyRow, pm: string): Cell[] {
   ];
 }
 
-const rowName = (row: StudyRow) => (row.aggregator && !row.label.toLowerCase().includes(row.aggregator) ? `${row.label} [${row.aggregator}]` : row.label);
+export const rowName = (row: StudyRow) => (row.aggregator && !row.label.toLowerCase().includes(row.aggregator) ? `${row.label} [${row.aggregator}]` : row.label);
 
-function caption(table: StudyTable): string {
+export function caption(table: StudyTable): string {
   const forget = table.forgetSet ? `${table.forgetSet.name}, ${table.forgetSet.size} samples` : 'forget set not made yet';
   return `Study ${table.study}: ${table.model} on ${table.dataset}, ${forget}${table.backend ? `; backend ${table.backend}` : ''}`;
 }
 
-const NOTE = 'UA, RA, TA, MIA in % as mean (gap to Retrain); Avg. Gap = mean of the four gaps; RTE = unlearning run time (training time for Original and Retrain); Boundary = accuracy on the retain samples nearest the forget set; PGD = forget accuracy under PGD toward the forgotten label; Relearn = attack steps until forget accuracy recovers.';
+export const NOTE = 'UA, RA, TA, MIA in % as mean (gap to Retrain); Avg. Gap = mean of the four gaps; RTE = unlearning run time (training time for Original and Retrain); Boundary = accuracy on the retain samples nearest the forget set; PGD = forget accuracy under PGD toward the forgotten label; Relearn = attack steps until forget accuracy recovers.';
+
+const LATEX_SPECIALS: Record<string, string> = { '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}' };
+
+/** Text as LaTeX typesets it literally: every special character escaped in one pass. */
+export function escapeLatex(text: string): string {
+  return text.replace(/[\\~^&%$#_{}]/g, (c) => LATEX_SPECIALS[c] ?? `\\${c}`);
+}
 
 /** The notes under a table: what the columns mean, and how its rows were chosen. */
 function notes(table: StudyTable): string {
@@ -128,23 +136,24 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
       return markdown.join('\n');
     }
     case 'latex': {
-      const escape = (s: string) => s.replace(/([&%$#_{}])/g, '\\$1');
       const lines = table.rows.map((r, i) => {
         const body = cells(r, ' $\\pm$ ').map((c) => (c.best ? `\\textbf{${c.text}}` : c.text));
         const separator = r.role === 'retrain' && table.rows[i + 1]?.role === 'method' ? '\n\\midrule' : '';
-        return `${escape(rowName(r))} & ${body.join(' & ')} \\\\${separator}`;
+        return `${escapeLatex(rowName(r))} & ${body.join(' & ')} \\\\${separator}`;
       });
       return [
         '\\begin{table}[t]',
         '\\centering',
-        `\\caption{${escape(caption(table))}. ${escape(notes(table))}}`,
+        `\\caption{${escapeLatex(caption(table))}. ${escapeLatex(notes(table))}}`,
+        // Eleven numeric columns are wider than a page: scaled to the text width (needs graphicx).
+        '\\resizebox{\\textwidth}{!}{%',
         `\\begin{tabular}{l${'r'.repeat(COLUMNS.length)}}`,
         '\\toprule',
-        `Method & ${COLUMNS.map((c) => escape(c)).join(' & ')} \\\\`,
+        `Method & ${COLUMNS.map((c) => escapeLatex(c)).join(' & ')} \\\\`,
         '\\midrule',
         ...lines,
         '\\bottomrule',
-        '\\end{tabular}',
+        '\\end{tabular}}',
         '\\end{table}',
       ].join('\n');
     }

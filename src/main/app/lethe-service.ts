@@ -42,6 +42,12 @@ import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
 import { evaluationRunConfig, unlearnRunConfig } from './study-plan.js';
 import { resolveCheckpoint } from './checkpoint-resolver.js';
+import { ReportRequestSchema, type ReportFile, type ReportRequest } from '../../shared/report.js';
+import { buildStudyReport, type StudyReport } from '../reports/report-model.js';
+import { reportEnvironment } from '../reports/report-environment.js';
+import { reportFile } from '../reports/report-exports.js';
+import { chromiumPrinter } from '../reports/chromium-printer.js';
+import type { PdfPrinter } from '../reports/pdf-printer.js';
 import { JobCancelledError, type JobEngine, type JobHandlers } from './engine-client.js';
 import { QueueEngineClient } from './queue-engine-client.js';
 import { JobBoard } from './jobs.js';
@@ -57,6 +63,8 @@ export interface ServiceOptions {
   catalog: Catalog;
   engine: JobEngine;
   appVersion: string;
+  /** Prints reports to PDF: Electron's printToPDF in the app; by default a Chromium found on the machine. */
+  printPdf?: PdfPrinter;
 }
 
 export class LetheService implements LetheRequests {
@@ -77,6 +85,7 @@ export class LetheService implements LetheRequests {
   private readonly engine: JobEngine;
   private readonly appVersion: string;
   private readonly jobs: JobBoard;
+  private readonly printPdf: PdfPrinter;
 
   constructor(options: ServiceOptions) {
     this.catalog = options.catalog;
@@ -84,6 +93,7 @@ export class LetheService implements LetheRequests {
     this.appVersion = options.appVersion;
     this.jobs = new JobBoard((jobs) => this.publish({ type: 'jobs-changed', jobs }), (id) => this.cancelRun(id));
     this.subscribe((event) => this.jobs.onEvent(event));
+    this.printPdf = options.printPdf ?? chromiumPrinter();
     // Runs left active by a process that died can never end: mark them failed.
     this.catalog.runs.failOrphaned(processAlive);
   }
@@ -516,6 +526,20 @@ export class LetheService implements LetheRequests {
 
   async saveStudyFile(config: StudyConfigInput, file?: string): Promise<{ path: string; yaml: string }> {
     return writeStudyFile(this.catalog.dataDir, config, file);
+  }
+
+  async exportStudyReport(input: ReportRequest): Promise<ReportFile> {
+    const request = parseOrExplain(ReportRequestSchema, input, 'report request');
+    return reportFile(await this.studyReport(request.study), request.format, this.printPdf);
+  }
+
+  /** A study's report model: this service's own answers, with the digests of the data its runs used. */
+  async studyReport(name: string): Promise<StudyReport> {
+    const study = this.findStudy(name);
+    const config = study.config && parseStudyConfig(study.config);
+    const dataset = config ? this.catalog.datasets.byName(config.dataset) : undefined;
+    const splits = dataset ? this.catalog.datasets.splits(dataset.id).filter((s) => s.seed === config!.original.splitSeed) : [];
+    return buildStudyReport(this, name, reportEnvironment(this.appVersion, dataset ? { name: dataset.name, digest: dataset.digest, splits } : null));
   }
 
   private recordFinished(id: string, result: TrainJobResult): void {

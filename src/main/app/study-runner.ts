@@ -64,6 +64,8 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
     const ended = await service.waitForRun(started.id);
     outcome.created += 1;
     if (ended.status !== 'finished') {
+      // A failed run stays in the study, so its reports list it; a cancelled one never ran to an outcome.
+      if (ended.status === 'failed') catalog.studies.addRun(study.id, ended.id);
       outcome.failed.push({ label, runId: ended.id, error: ended.error ?? ended.status });
       report({ study: config.name, label, kind, runId: ended.id, status: ended.status === 'cancelled' ? 'cancelled' : 'failed', error: ended.error ?? undefined, done: ++done, total });
       if (ended.status === 'cancelled') throw new StudyFailedStep(`${label}: cancelled; the study stops (run it again to resume)`);
