@@ -22,7 +22,7 @@ import { reportCsv } from '../src/main/reports/report-csv.js';
 import { renderReport, writeLatexFolder } from '../src/main/reports/report-exports.js';
 import { reportFigures } from '../src/main/reports/report-figures.js';
 import { reportHtml } from '../src/main/reports/report-html.js';
-import { parseStudyConfig } from '../src/shared/study-config.js';
+import { parseStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-report-'));
 const catalog = Catalog.open(dataDir);
@@ -78,7 +78,7 @@ catalog.db.transaction(() => {
   const original = modelRun('train', originalConfig(config), config.original.seed, false);
   const retrain = retrainConfig(config, original, forgetSet.id);
   modelRun('retrain', unlearnRunConfig(retrain), retrain.seed, false);
-  for (const entry of config.methods) {
+  for (const entry of studyRowEntries(config)) {
     for (const planned of entryRuns(config, entry, original, forgetSet.id)) modelRun('unlearn', unlearnRunConfig(planned.config), planned.seed, entry.method === 'raul');
   }
   catalog.runs.create({ ...base, id: 'failed-1', kind: 'unlearn', config: { failed: true }, seed: 11 });
