@@ -22,6 +22,8 @@ import * as tf from '@tensorflow/tfjs';
 import { util } from '@tensorflow/tfjs';
 import { initBackend, parseBackendRequest } from '../src/main/engine/backend.js';
 import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
+import type { WasmHeapBackend } from '../src/main/engine/kernels/replace-wasm-kernel.js';
+import { estimateJobBytes, measureModelMemory } from '../src/main/engine/memory-estimate.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
@@ -201,6 +203,7 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
     const random = new Random(0);
     const model = Classifier.create({ architecture: c.architecture, inputShape: c.input, numClasses: 10, normalization: { mean: c.input[2] === 1 ? [0.5] : [0.5, 0.5, 0.5], std: c.input[2] === 1 ? [0.25] : [0.25, 0.25, 0.25] }, seed: 0 });
     const optimizer = new SgdOptimizer(0.9, 5e-4);
+    const modelMemory = measureModelMemory(model);
     const x = tf.tensor4d(Float32Array.from({ length: batch * c.input[0] * c.input[1] * c.input[2] }, () => random.next()), [batch, ...c.input]);
     const y = tf.tensor1d(Int32Array.from({ length: batch }, () => random.int(10)), 'int32');
     const step = () => trainingStep(model, optimizer, x, y, 0.01);
@@ -244,6 +247,11 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
       gflops: Math.round((flops * best.samplesPerSecond) / 1e8) / 10,
       tensors: { before: tensorsBefore, after: tf.memory().numTensors },
       rssMiB: { before: mib(rssBefore), after: mib(process.memoryUsage().rss), peak: mib(process.resourceUsage().maxRSS * 1024) },
+      // The wasm heap only grows: its size is the step's high-water mark, what must stay under 4 GiB.
+      ...(backend.name === 'wasm' ? { heapMiB: mib((tf.backend() as unknown as WasmHeapBackend).wasm.HEAPU8.buffer.byteLength) } : {}),
+      // What src/main/engine/memory-estimate.ts estimates for these steps (SGD with momentum: gradients and velocity).
+      estimateMiB: mib(estimateJobBytes(modelMemory, { batchSize: batch, evalBatchSize: 0, parameterCopies: 2, samples: batch })),
+      modelMemory,
       ...(quarters.length ? { memoryAtStep } : {}),
     };
     if (values.kernels) {
