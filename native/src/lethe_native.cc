@@ -751,13 +751,21 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
     const float* a = call.tensor(8, static_cast<size_t>(batchA * M * K));
     const float* b = call.tensor(9, static_cast<size_t>(batchB * K * N));
     float* c = call.tensor(10, static_cast<size_t>(batch * M * N));
+    // A small product is done before the other threads would be awake (see kParallelElements).
+    const int threads = omp_get_max_threads();
+    const bool alone = M * N * K < kParallelElements * 64;
+    if (alone) omp_set_num_threads(1);
     for (int64_t i = 0; i < batch; ++i) {
       const float* ai = a + (batchA == 1 ? 0 : i * M * K);
       const float* bi = b + (batchB == 1 ? 0 : i * K * N);
       const dnnl_status_t status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, ai, transposeA ? M : K, bi,
                                               transposeB ? K : N, 0.f, c + i * M * N, N);
-      if (status != dnnl_success) throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
+      if (status != dnnl_success) {
+        if (alone) omp_set_num_threads(threads);
+        throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
+      }
     }
+    if (alone) omp_set_num_threads(threads);
   });
 }
 
