@@ -177,7 +177,7 @@ function compareWithPytorch(python: string, name: string, batch: number, lethe: 
 async function flopsPerSample(model: Classifier, input: [number, number, number]): Promise<number> {
   const profile = await tf.profile(() => {
     tf.tidy(() => {
-      model.forward(tf.zeros([1, ...input]) as tf.Tensor4D, true);
+      tf.dispose(model.forward(tf.zeros([1, ...input]) as tf.Tensor4D, true).bufferUpdates.map((u) => u.value));
     });
   });
   const forward: number[] = [];

@@ -7,8 +7,10 @@
  * The refusal through the command line is in test/cli-refusals.test.ts.
  */
 import { spawnSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { checkJobFitsInHeap, estimateJobBytes, type JobShape, type ModelMemory } from '../src/main/engine/memory-estimate.js';
+import { initBackend } from '../src/main/engine/backend.js';
+import { checkJobFitsInHeap, estimateJobBytes, measureSpecMemory, type JobShape, type ModelMemory } from '../src/main/engine/memory-estimate.js';
 
 /** The estimate is at least the measured heap (it must not let a job through that aborts) and at most this much more. */
 const TOLERANCE = 1.3;
@@ -60,6 +62,16 @@ describe('the memory estimate', () => {
     const estimate = estimateJobBytes(memory, shape);
     expect(estimate).toBeGreaterThanOrEqual(heapBytes);
     expect(estimate).toBeLessThanOrEqual(TOLERANCE * heapBytes);
+  });
+
+  it('measures a model, batch norm included, without leaving a tensor behind', async () => {
+    await initBackend('wasm');
+    const before = tf.memory().numTensors;
+    const memory = measureSpecMemory({ architecture: 'resnet18', inputShape: [8, 8, 3], numClasses: 10, seed: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    // Its 11,173,962 parameters and the running mean and variance of 4,800 channels, 4 bytes each.
+    expect(memory.parameterBytes).toBe(4 * (11_173_962 + 9_600));
+    expect(memory.activationBytesPerSample).toBeGreaterThan(0);
   });
 
   const resnetLike: ModelMemory = { parameterBytes: 44_734_248, activationBytesPerSample: 5_114_712, evaluationBytesPerSample: 8_153_176 };

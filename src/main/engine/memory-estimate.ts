@@ -41,8 +41,10 @@ export function measureModelMemory(model: Classifier): ModelMemory {
     const before = tf.memory().numBytes;
     let bytes = 0;
     tf.tidy(() => {
-      model.forward(tf.zeros([1, ...model.spec.inputShape]) as tf.Tensor4D, training);
+      const { bufferUpdates } = model.forward(tf.zeros([1, ...model.spec.inputShape]) as tf.Tensor4D, training);
       bytes = tf.memory().numBytes - before;
+      // Batch norm's running-statistics updates outlive a tidy (kept for the step to apply); none is applied here.
+      tf.dispose(bufferUpdates.map((u) => u.value));
     });
     return bytes;
   };
