@@ -1,12 +1,22 @@
 """PyTorch reference for bench/train-step.ts: the same models, batches and step
 (forward, backward, SGD momentum 0.9 + weight decay 5e-4), on the CPU with a fixed
-number of threads. One JSON line per case.
+number of threads, best of --repeats timed windows. One JSON line per case.
+
+OpenBLAS (Debian's torch runs its dense layers through it) starts its own threads on top
+of PyTorch's OpenMP threads unless OPENBLAS_NUM_THREADS says otherwise, and OpenMP's
+threads spin while they wait unless OMP_WAIT_POLICY=passive; on a small or busy machine
+either can oversubscribe the cores. bench/train-step.ts runs this script with each
+combination (1 and default, passive and default) and compares Lethe with the fastest.
+With Debian's reference libblas3 instead of OpenBLAS, the dense layers are several times
+slower: `apt-get install libopenblas0-pthread` for PyTorch's best (each line names the
+BLAS it loaded).
 
     apt-get install python3-torch
-    python3 bench/pytorch-train-step.py [--threads 2] [--cases mlp,cnn] [--batches 64,256]
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch-train-step.py [--threads 2] [--cases mlp,cnn] [--batches 64,256]
 """
 import argparse
 import json
+import os
 import resource
 import time
 
@@ -78,15 +88,25 @@ def resnet18():
 CASES = {"mlp": (mlp, (1, 28, 28)), "cnn": (cnn, (1, 28, 28)), "cnn3": (cnn3, (3, 32, 32)), "resnet18": (resnet18, (3, 32, 32))}
 
 
+def blas_library():
+    """The BLAS library this process loaded (Debian's torch takes whichever libblas.so.3 the system provides)."""
+    torch.rand(8, 8) @ torch.rand(8, 8)
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]}
+    return sorted(paths)[0] if paths else "unknown"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--batches", default="64,256")
-    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--seconds", type=float, default=3, help="length of each timed window")
+    parser.add_argument("--repeats", type=int, default=3, help="timed windows; the fastest is reported")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    blas = blas_library()
     for name in args.cases.split(","):
         make, shape = CASES[name]
         for batch in map(int, args.batches.split(",")):
@@ -103,14 +123,20 @@ def main():
                 return loss.item()
 
             step()  # warm-up, as bench/train-step.ts
-            steps, start = 0, time.perf_counter()
-            while steps < 2 or time.perf_counter() - start < args.seconds:
-                step()
-                steps += 1
-            seconds = time.perf_counter() - start
+            windows = []
+            for _ in range(args.repeats):
+                steps, start = 0, time.perf_counter()
+                while steps < 2 or time.perf_counter() - start < args.seconds:
+                    step()
+                    steps += 1
+                windows.append((steps * batch / (time.perf_counter() - start), steps))
+            best, steps = max(windows)
+            environment = ", ".join(f"{k}={os.environ.get(k, 'default')}" for k in ("OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY"))
             print(json.dumps({
-                "bench": "train-step", "case": name, "batch": batch, "backend": f"pytorch {torch.__version__} cpu, {args.threads} threads",
-                "samplesPerSecond": round(steps * batch / seconds), "msPerStep": round(seconds / steps * 1000, 1), "steps": steps,
+                "bench": "train-step", "case": name, "batch": batch,
+                "backend": f"pytorch {torch.__version__} cpu, {args.threads} threads, {environment}", "blas": blas,
+                "samplesPerSecond": round(best), "windows": [round(w) for w, _ in windows],
+                "msPerStep": round(batch / best * 1000, 1), "steps": steps,
                 "peakRssMiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             }), flush=True)
 

@@ -1,10 +1,14 @@
 /**
  * Training-step throughput: a full step (forward, backward, SGD momentum + weight decay
  * update) of each benchmark model at batch 64 and 256, one JSON line per case with
- * samples/s, the tensor count and resident memory before and after, and (with
- * --kernels) where the time goes by kernel. Compare with bench/pytorch-train-step.py,
- * which runs the same models in PyTorch; with --pytorch PYTHON each case is followed by
- * the PyTorch reference on the same machine in the same run, and a line comparing them.
+ * samples/s (the best of three timed windows of --seconds each), GFLOP/s (the matrix
+ * products and convolutions of forward and backward, counted from the model's layers)
+ * and its fraction of the machine's sgemm peak (bench/peak.ts), the tensor count and
+ * resident memory, and (with --kernels) where the time goes by kernel.
+ * With --pytorch PYTHON each case is followed by bench/pytorch-train-step.py, the same
+ * models in PyTorch (2 threads, best of three windows), once per configuration of
+ * PYTORCH_CONFIGURATIONS, and a line comparing Lethe with PyTorch's fastest; a table of
+ * every case ends the run.
  * Each backend of --backends (default tensorflow-gpu, tensorflow, wasm; cpu on request)
  * is measured where it can start and reported unavailable, with why, where it cannot.
  * Run: npm run bench, or
@@ -15,13 +19,32 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { util } from '@tensorflow/tfjs';
 import { initBackend, parseBackendRequest } from '../src/main/engine/backend.js';
 import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
+import type { WasmHeapBackend } from '../src/main/engine/kernels/replace-wasm-kernel.js';
+import { estimateJobBytes, measureModelMemory } from '../src/main/engine/memory-estimate.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
 import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';
 import { trainingStep } from '../src/main/engine/train/trainer.js';
+import { measurePeak } from './peak.js';
+
+/**
+ * The PyTorch configurations tried for each case; Lethe is compared with the fastest.
+ * OpenBLAS starts its own threads on top of PyTorch's two OpenMP threads unless told
+ * not to, and OpenMP's waiting threads spin unless passive: on 2 busy cores either can
+ * make PyTorch's step many times slower than it can be.
+ */
+const PYTORCH_CONFIGURATIONS: Record<string, string | undefined>[] = [
+  { OPENBLAS_NUM_THREADS: '1', OMP_WAIT_POLICY: undefined },
+  { OPENBLAS_NUM_THREADS: undefined, OMP_WAIT_POLICY: undefined },
+  { OPENBLAS_NUM_THREADS: '1', OMP_WAIT_POLICY: 'passive' },
+  { OPENBLAS_NUM_THREADS: undefined, OMP_WAIT_POLICY: 'passive' },
+];
+/** Timed windows per case, for Lethe and for each PyTorch configuration alike; the fastest counts. */
+const WINDOWS = 3;
 
 const CASES: { name: string; architecture: ModelArchitecture; input: [number, number, number] }[] = [
   { name: 'mlp', architecture: 'mlp', input: [28, 28, 1] },
@@ -37,7 +60,7 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     seconds: { type: 'string' },
     kernels: { type: 'boolean' },
-    /** A Python with torch: run bench/pytorch-train-step.py (2 threads) after each case. */
+    /** A Python with torch: run bench/pytorch-train-step.py (2 threads, each configuration) after each case. */
     pytorch: { type: 'string' },
     /** Backends to measure, each where it can start (default: the native ones and wasm; cpu on request). */
     backends: { type: 'string' },
@@ -49,8 +72,8 @@ const { values } = parseArgs({
 });
 const chosen = values.cases ? values.cases.split(',') : CASES.map((c) => c.name);
 const batches = (values.batches ?? '64,256').split(',').map(Number);
-/** Timed steps: at least this many seconds' worth, and at least `steps` when given. */
-const minSeconds = Number(values.seconds ?? 5);
+/** Each timed window: at least this many seconds' worth of steps, and at least `steps` when given. */
+const minSeconds = Number(values.seconds ?? 3);
 const minSteps = Number(values.steps ?? 2);
 
 if (!values.only) {
@@ -61,6 +84,10 @@ if (!values.only) {
     ...(values.seconds ? ['--seconds', values.seconds] : []),
     ...(values.kernels ? ['--kernels'] : []),
   ];
+  const peak = measurePeak();
+  console.log(JSON.stringify({ bench: 'sgemm-peak', size: 2048, ...peak }));
+  const peakGflops = 'gflops' in peak ? peak.gflops : undefined;
+  const rows: string[] = [];
   for (const backendName of (values.backends ?? 'tensorflow-gpu,tensorflow,wasm').split(',')) {
     let unavailable = false;
     for (const c of CASES.filter((c) => chosen.includes(c.name))) {
@@ -70,36 +97,102 @@ if (!values.only) {
           encoding: 'utf8',
           maxBuffer: 64 * 2 ** 20,
         });
-        const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
-        if (child.status === 0 && line) console.log(line);
+        let line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+        if (child.status === 0 && line) {
+          const result = JSON.parse(line) as Record<string, unknown> & { gflops: number };
+          if (peakGflops) result.fractionOfPeak = Math.round((result.gflops / peakGflops) * 1000) / 1000;
+          line = JSON.stringify(result);
+          console.log(line);
+        }
         else {
           const reason = child.stderr.split('\n').filter((l) => /Error|Aborted/.test(l)).slice(-1)[0]?.trim().slice(0, 300) ?? `exit ${child.status}`;
           // A backend that cannot start here is reported once, not once per case.
           unavailable = /no compute backend could start/.test(reason);
           console.log(JSON.stringify(unavailable ? { bench: 'train-step', backend: backendName, unavailable: reason } : { bench: 'train-step', backend: backendName, case: c.name, batch, failed: reason }));
         }
-        if (values.pytorch && !unavailable) compareWithPytorch(values.pytorch, c.name, batch, line && child.status === 0 ? (JSON.parse(line) as { samplesPerSecond: number }) : undefined);
+        if (values.pytorch && !unavailable) {
+          const lethe = line && child.status === 0 ? (JSON.parse(line) as CaseResult) : undefined;
+          rows.push(compareWithPytorch(values.pytorch, c.name, batch, lethe, peakGflops));
+        }
       }
     }
+  }
+  if (rows.length) {
+    console.log(`\nTraining step, samples/s (best of ${WINDOWS} windows of ${minSeconds} s each; PyTorch: the fastest of ${PYTORCH_CONFIGURATIONS.length} configurations; GFLOP/s against the ${peakGflops ?? '?'} GFLOP/s sgemm peak):`);
+    console.log('| model | batch | Lethe | PyTorch at its best | ratio | Lethe GFLOP/s (of peak) | PyTorch GFLOP/s (of peak) | PyTorch configuration |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+    for (const row of rows) console.log(row);
   }
   process.exit(0);
 }
 
-/** Runs the PyTorch reference for one case and prints it and how Lethe compares. */
-function compareWithPytorch(python: string, name: string, batch: number, lethe: { samplesPerSecond: number } | undefined): void {
+interface CaseResult {
+  samplesPerSecond: number;
+  flopsPerSample: number;
+}
+
+/** GFLOP/s at `samplesPerSecond`, with its fraction of the peak when there is one. */
+function gflopsText(flopsPerSample: number, samplesPerSecond: number, peakGflops: number | undefined): string {
+  const gflops = (flopsPerSample * samplesPerSecond) / 1e9;
+  return `${gflops.toFixed(1)}${peakGflops ? ` (${Math.round((100 * gflops) / peakGflops)} %)` : ''}`;
+}
+
+/**
+ * Runs the PyTorch reference for one case in each configuration, prints each and how
+ * Lethe compares with the fastest, and returns the case's table row.
+ */
+function compareWithPytorch(python: string, name: string, batch: number, lethe: CaseResult | undefined, peakGflops: number | undefined): string {
   const script = fileURLToPath(new URL('./pytorch-train-step.py', import.meta.url));
-  const child = spawnSync(python, [script, '--threads', '2', '--cases', name, '--batches', String(batch), '--seconds', String(minSeconds)], { encoding: 'utf8' });
-  const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
-  if (child.status !== 0 || !line) {
-    console.log(JSON.stringify({ bench: 'train-step-pytorch', case: name, batch, failed: child.stderr.trim().split('\n').slice(-1)[0] ?? `exit ${child.status}` }));
-    return;
+  let best: { samplesPerSecond: number; backend: string; blas: string } | undefined;
+  for (const configuration of PYTORCH_CONFIGURATIONS) {
+    const env = { ...process.env, ...configuration };
+    for (const [key, value] of Object.entries(configuration)) if (value === undefined) delete env[key];
+    const child = spawnSync(python, [script, '--threads', '2', '--cases', name, '--batches', String(batch), '--seconds', String(minSeconds), '--repeats', String(WINDOWS)], { encoding: 'utf8', env });
+    const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+    if (child.status !== 0 || !line) {
+      console.log(JSON.stringify({ bench: 'train-step-pytorch', case: name, batch, configuration, failed: child.stderr.trim().split('\n').slice(-1)[0] ?? `exit ${child.status}` }));
+      continue;
+    }
+    console.log(line);
+    const result = JSON.parse(line) as { samplesPerSecond: number; backend: string; blas: string };
+    if (!best || result.samplesPerSecond > best.samplesPerSecond) best = result;
   }
-  console.log(line);
-  const pytorch = JSON.parse(line) as { samplesPerSecond: number };
-  if (lethe) {
-    const ratio = Math.round((lethe.samplesPerSecond / pytorch.samplesPerSecond) * 100) / 100;
-    console.log(JSON.stringify({ bench: 'train-step-vs-pytorch', case: name, batch, lethe: lethe.samplesPerSecond, pytorch: pytorch.samplesPerSecond, ratio }));
+  const label = `| ${name} | ${batch} |`;
+  if (!best || !lethe) return `${label} ${lethe?.samplesPerSecond ?? 'failed'} | ${best?.samplesPerSecond ?? 'failed'} | | | | |`;
+  const ratio = Math.round((lethe.samplesPerSecond / best.samplesPerSecond) * 100) / 100;
+  // Debian's reference libblas3 is not PyTorch at its best: say so wherever it shows.
+  const referenceBlas = !/openblas|mkl|blis/i.test(best.blas);
+  console.log(JSON.stringify({ bench: 'train-step-vs-pytorch', case: name, batch, lethe: lethe.samplesPerSecond, pytorch: best.samplesPerSecond, pytorchConfiguration: best.backend, ratio, ...(referenceBlas ? { warning: `PyTorch runs on ${best.blas}, not an optimised BLAS: apt-get install libopenblas0-pthread for its best` } : {}) }));
+  const configuration = best.backend.replace(/^.*threads, /, '') + (referenceBlas ? `, reference BLAS ${best.blas}` : '');
+  return `${label} ${lethe.samplesPerSecond} | ${best.samplesPerSecond} | ${ratio.toFixed(2)} | ${gflopsText(lethe.flopsPerSample, lethe.samplesPerSecond, peakGflops)} | ${gflopsText(lethe.flopsPerSample, best.samplesPerSecond, peakGflops)} | ${configuration} |`;
+}
+
+/**
+ * FLOPs of one sample's forward and backward pass through the model's matrix products
+ * and convolutions (2 per multiply-add; elementwise work not counted): each layer's
+ * forward product, its weight gradient (as many again) and its input gradient (as many
+ * again) except for the first layer, whose input needs none. Read from the kernels one
+ * forward pass of a single sample runs.
+ */
+async function flopsPerSample(model: Classifier, input: [number, number, number]): Promise<number> {
+  const profile = await tf.profile(() => {
+    tf.tidy(() => {
+      tf.dispose(model.forward(tf.zeros([1, ...input]) as tf.Tensor4D, true).bufferUpdates.map((u) => u.value));
+    });
+  });
+  const forward: number[] = [];
+  for (const k of profile.kernels) {
+    const [a, b] = k.inputShapes as number[][];
+    if (/^(LetheConv2D|FusedConv2D|Conv2D)$/.test(k.name) && a && b) {
+      const [kh, kw, inChannels] = b as [number, number, number, number];
+      forward.push(2 * util.sizeFromShape(k.outputShapes[0]!) * kh * kw * inChannels);
+    } else if (/^(_FusedMatMul|BatchMatMul|MatMul)$/.test(k.name) && k.outputShapes[0] && a) {
+      // output m x n, times the inner dimension k (the last of a, not transposed in these models)
+      forward.push(2 * util.sizeFromShape(k.outputShapes[0]) * a[a.length - 1]!);
+    }
   }
+  const total = forward.reduce((sum, f) => sum + f, 0);
+  return 3 * total - (forward[0] ?? 0);
 }
 
 const backend = await initBackend(values.backend ? parseBackendRequest(values.backend) : undefined);
@@ -110,39 +203,55 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
     const random = new Random(0);
     const model = Classifier.create({ architecture: c.architecture, inputShape: c.input, numClasses: 10, normalization: { mean: c.input[2] === 1 ? [0.5] : [0.5, 0.5, 0.5], std: c.input[2] === 1 ? [0.25] : [0.25, 0.25, 0.25] }, seed: 0 });
     const optimizer = new SgdOptimizer(0.9, 5e-4);
+    const modelMemory = measureModelMemory(model);
     const x = tf.tensor4d(Float32Array.from({ length: batch * c.input[0] * c.input[1] * c.input[2] }, () => random.next()), [batch, ...c.input]);
     const y = tf.tensor1d(Int32Array.from({ length: batch }, () => random.int(10)), 'int32');
     const step = () => trainingStep(model, optimizer, x, y, 0.01);
     step(); // warm-up: kernels compiled, optimizer state made
     const tensorsBefore = tf.memory().numTensors;
     const rssBefore = process.memoryUsage().rss;
-    let steps = 0;
     // With --steps, resident memory and tensors at each quarter of the run, after a full
     // garbage collection (what is retained, not garbage V8 has yet to collect): flat means
-    // no growth after the first quarter.
+    // no growth after the first quarter. That run is one window; otherwise the fastest of WINDOWS.
     const quarters = values.steps ? [1, 2, 3, 4].map((q) => Math.max(1, Math.round((minSteps * q) / 4))) : [];
     const memoryAtStep: Record<number, { rssMiB: number; tensors: number }> = {};
-    const start = performance.now();
-    while (steps < minSteps || performance.now() - start < minSeconds * 1000) {
-      step();
-      steps += 1;
-      if (quarters.includes(steps)) {
-        (globalThis as { gc?: () => void }).gc?.();
-        memoryAtStep[steps] = { rssMiB: mib(process.memoryUsage().rss), tensors: tf.memory().numTensors };
+    let best = { samplesPerSecond: 0, seconds: 0, steps: 0 };
+    const windows: number[] = [];
+    for (let w = 0; w < (quarters.length ? 1 : WINDOWS); w += 1) {
+      let steps = 0;
+      const start = performance.now();
+      while (steps < minSteps || performance.now() - start < minSeconds * 1000) {
+        step();
+        steps += 1;
+        if (quarters.includes(steps)) {
+          (globalThis as { gc?: () => void }).gc?.();
+          memoryAtStep[steps] = { rssMiB: mib(process.memoryUsage().rss), tensors: tf.memory().numTensors };
+        }
       }
+      const seconds = (performance.now() - start) / 1000;
+      windows.push(Math.round((steps * batch) / seconds));
+      if ((steps * batch) / seconds > best.samplesPerSecond) best = { samplesPerSecond: (steps * batch) / seconds, seconds, steps };
     }
-    const seconds = (performance.now() - start) / 1000;
+    const flops = await flopsPerSample(model, c.input);
     const line: Record<string, unknown> = {
       bench: 'train-step',
       case: c.name,
       batch,
       backend: backend.name,
       ...(backend.kernels ? { backendKernels: backend.kernels } : {}),
-      samplesPerSecond: Math.round((steps * batch) / seconds),
-      msPerStep: Math.round((seconds / steps) * 1000 * 10) / 10,
-      steps,
+      samplesPerSecond: Math.round(best.samplesPerSecond),
+      windows,
+      msPerStep: Math.round((best.seconds / best.steps) * 1000 * 10) / 10,
+      steps: best.steps,
+      flopsPerSample: flops,
+      gflops: Math.round((flops * best.samplesPerSecond) / 1e8) / 10,
       tensors: { before: tensorsBefore, after: tf.memory().numTensors },
       rssMiB: { before: mib(rssBefore), after: mib(process.memoryUsage().rss), peak: mib(process.resourceUsage().maxRSS * 1024) },
+      // The wasm heap only grows: its size is the step's high-water mark, what must stay under 4 GiB.
+      ...(backend.name === 'wasm' ? { heapMiB: mib((tf.backend() as unknown as WasmHeapBackend).wasm.HEAPU8.buffer.byteLength) } : {}),
+      // What src/main/engine/memory-estimate.ts estimates for these steps (SGD with momentum: gradients and velocity).
+      estimateMiB: mib(estimateJobBytes(modelMemory, { batchSize: batch, evalBatchSize: 0, parameterCopies: 2, samples: batch })),
+      modelMemory,
       ...(quarters.length ? { memoryAtStep } : {}),
     };
     if (values.kernels) {

@@ -97,6 +97,7 @@ describe('every refusal exits 2 and changes nothing', () => {
     [['evaluate', 'abcdef123', '--forget', '1'], /no checkpoint 'abcdef123': give a checkpoint hash/],
     [['unlearn', '--from', 'abcdef123', '--forget', '1', '--method', 'ft'], /no checkpoint 'abcdef123': give a checkpoint hash/],
     [['import', '/nonexistent/data.csv', '--format', 'csv'], /\/nonexistent\/data\.csv/],
+    [[...train, '--model', 'resnet18', '--batch-size', '2048'], /needs an estimated [\d.]+ GiB of memory \(batch size 2048, eval batch size 1000\), more than the wasm backend's 4\.0 GiB heap: batch size up to \d+ and eval batch size up to \d+ fit/],
     [['forget', '--dataset', 'nope', '--random', '10%'], /unknown dataset 'nope'/],
     [['forget', '--dataset', 'mnist', '--classes', '42'], /class 42 does not exist/],
     [['study', 'run', `YAML:${studyYaml('').replace('{ kind: random, percent: 10 }', '{ kind: classes, classes: [42] }')}`], /class 42 does not exist/],

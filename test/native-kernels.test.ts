@@ -5,6 +5,7 @@
  * built these tests are skipped, except in CI or under LETHE_REQUIRE_NATIVE=1, where its
  * absence fails (test/requirements.ts).
  */
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/main/engine/backend.js';
@@ -193,5 +194,20 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     const geometry = Int32Array.from([1, 4, 4, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(() => native.addon!.conv2d(heap, geometry, 0, 64, -1, 4096, 0)).toThrow(/argument 6 lies outside the heap/);
     expect(() => native.addon!.conv2d(heap, geometry.subarray(0, 5), 0, 64, -1, 128, 0)).toThrow(/geometry must be an Int32Array of 17/);
+  });
+
+  it('load with passive OpenMP threads unless OMP_WAIT_POLICY says otherwise', () => {
+    // libgomp reads the policy when the addon loads it, so each case is a fresh process.
+    const policyAfterLoad = (policy: string | undefined): string => {
+      const env = { ...process.env };
+      if (policy === undefined) delete env.OMP_WAIT_POLICY;
+      else env.OMP_WAIT_POLICY = policy;
+      const script = "import { loadNativeAddon } from './src/main/engine/kernels/native-addon.ts'; loadNativeAddon(); console.log(process.env.OMP_WAIT_POLICY);";
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env });
+      expect(child.status, child.stderr).toBe(0);
+      return child.stdout.trim();
+    };
+    expect(policyAfterLoad(undefined)).toBe('passive');
+    expect(policyAfterLoad('active')).toBe('active');
   });
 });

@@ -369,10 +369,18 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
 // lets GCC vectorise the loops with several outputs.
 #define LETHE_VECTORIZED __attribute__((target_clones("avx512f", "avx2", "default")))
 
-/** Calls body(begin, end) with each thread's share of [0, count). */
+/**
+ * Below this many elements of work a loop runs on the calling thread alone: waking the
+ * other threads (passive OpenMP waits by default, see src/main/engine/kernels/native-addon.ts)
+ * costs tens of microseconds, more than they save on a bias or a small layer's update
+ * (the MLP's SGD step was 20 % of its training step, four of its six parameters tiny).
+ */
+constexpr int64_t kParallelElements = 1 << 15;
+
+/** Calls body(begin, end) with each thread's share of [0, count); units of `elementsPerUnit` elements each. */
 template <typename Body>
-void inParallel(int64_t count, Body body) {
-#pragma omp parallel
+void inParallel(int64_t count, int64_t elementsPerUnit, Body body) {
+#pragma omp parallel if (count * elementsPerUnit >= kParallelElements)
   {
     const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
     body(count * id / threads, count * (id + 1) / threads);
@@ -387,7 +395,7 @@ void inParallel(int64_t count, Body body) {
  */
 template <typename Add>
 std::vector<double> channelSums(int64_t rows, int64_t channels, int sets, Add add) {
-  const int threads = omp_get_max_threads();
+  const int threads = rows * channels >= kParallelElements ? omp_get_max_threads() : 1;
   const size_t width = static_cast<size_t>(sets) * channels;
   std::vector<double> partial(threads * width, 0.0);
 #pragma omp parallel num_threads(threads)
@@ -569,7 +577,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
     const float* dy = call.tensor(3, g.outputSize());
     float* dx = call.tensor(4, g.inputSize());
     const int64_t image = g.ih * g.iw * g.ic, pooled = g.oh * g.ow * g.ic;
-    inParallel(g.n, [&](int64_t begin, int64_t end) {
+    inParallel(g.n, image, [&](int64_t begin, int64_t end) {
       std::vector<float> best(g.ic), open(g.ic);
       for (int64_t b = begin; b < end; ++b) maxPoolGradImage(g, x + b * image, dy + b * pooled, dx + b * image, best.data(), open.data());
     });
@@ -580,7 +588,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
 float* maskedGradient(float* dy, const float* y, size_t elements) {
   if (!y) return dy;
   float* dz = scratch(kMaskSlot, elements * sizeof(float));
-  inParallel(static_cast<int64_t>(elements), [&](int64_t begin, int64_t end) { reluMask(dy, y, dz, begin, end); });
+  inParallel(static_cast<int64_t>(elements), 1, [&](int64_t begin, int64_t end) { reluMask(dy, y, dz, begin, end); });
   return dz;
 }
 
@@ -668,7 +676,7 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
       scale[c] = static_cast<float>(s);
       shift[c] = static_cast<float>(beta[c] - mu * s);
     }
-    inParallel(R, [&](int64_t begin, int64_t end) { scaleRows(x, scale.data(), shift.data(), residual, relu, y, C, begin, end); });
+    inParallel(R, C, [&](int64_t begin, int64_t end) { scaleRows(x, scale.data(), shift.data(), residual, relu, y, C, begin, end); });
   });
 }
 
@@ -704,7 +712,7 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
       meanDzXhat[c] = static_cast<float>(dzXhat / R);
       inv[c] = static_cast<float>(invstd);
     }
-    inParallel(R, [&](int64_t begin, int64_t end) {
+    inParallel(R, C, [&](int64_t begin, int64_t end) {
       normGradientRows(dy, y, x, k.data(), mean, inv.data(), meanDz.data(), meanDzXhat.data(), dx, dresidual, C, begin, end);
     });
   });
@@ -725,7 +733,7 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
     const float weightDecay = static_cast<float>(call.number(7));
     float* thetaOut = call.tensor(8, n);
     float* velocityOut = call.optionalTensor(9, n);
-    inParallel(n, [&](int64_t begin, int64_t end) {
+    inParallel(n, 1, [&](int64_t begin, int64_t end) {
       sgdRange(theta, grad, velocity, lr, momentum, weightDecay, thetaOut, velocityOut, begin, end);
     });
   });
@@ -743,13 +751,21 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
     const float* a = call.tensor(8, static_cast<size_t>(batchA * M * K));
     const float* b = call.tensor(9, static_cast<size_t>(batchB * K * N));
     float* c = call.tensor(10, static_cast<size_t>(batch * M * N));
+    // A small product is done before the other threads would be awake (see kParallelElements).
+    const int threads = omp_get_max_threads();
+    const bool alone = M * N * K < kParallelElements * 64;
+    if (alone) omp_set_num_threads(1);
     for (int64_t i = 0; i < batch; ++i) {
       const float* ai = a + (batchA == 1 ? 0 : i * M * K);
       const float* bi = b + (batchB == 1 ? 0 : i * K * N);
       const dnnl_status_t status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, ai, transposeA ? M : K, bi,
                                               transposeB ? K : N, 0.f, c + i * M * N, N);
-      if (status != dnnl_success) throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
+      if (status != dnnl_success) {
+        if (alone) omp_set_num_threads(threads);
+        throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
+      }
     }
+    if (alone) omp_set_num_threads(threads);
   });
 }
 

@@ -12,6 +12,7 @@ import { loadDataset } from '../data/dataset-store.js';
 import { ensureWritableDir } from '../data/data-dir.js';
 import { channelStatistics, describeDataset } from '../data/dataset.js';
 import { DEFAULT_SPLIT_RULE, describeSplit, loadOrCreateSplit } from '../data/split.js';
+import { checkJobFitsInHeap, measureSpecMemory, optimizerSlots } from '../memory-estimate.js';
 import { Classifier } from '../models/classifier.js';
 import { MODEL_ARCHITECTURES, type ModelArchitecture } from '../models/model-spec.js';
 import { trainClassifier } from '../train/trainer.js';
@@ -39,13 +40,23 @@ export async function runTrainJob(config: TrainConfig, context: JobContext): Pro
   if (dataset.height * dataset.width === 1 && config.model !== 'mlp') {
     throw new Error(`model ${config.model} needs images; ${dataset.name} is tabular (${dataset.channels} features): use the mlp model`);
   }
+  const architecture = {
+    architecture: config.model as ModelArchitecture,
+    inputShape: [dataset.height, dataset.width, dataset.channels] as [number, number, number],
+    numClasses: dataset.classNames.length,
+    seed: config.seed,
+  };
+  // Before the split is written: a job that cannot fit is refused, not aborted mid-run.
+  checkJobFitsInHeap(context.backend.name, measureSpecMemory(architecture), {
+    batchSize: config.batchSize,
+    evalBatchSize: config.evalBatchSize,
+    parameterCopies: 1 + optimizerSlots(config.optimizer, config.momentum),
+    samples: dataset.count,
+  });
   const split = loadOrCreateSplit(context.dataDir, dataset, { ...DEFAULT_SPLIT_RULE, seed: config.splitSeed }, context.notice);
   const model = Classifier.create({
-    architecture: config.model as ModelArchitecture,
-    inputShape: [dataset.height, dataset.width, dataset.channels],
-    numClasses: dataset.classNames.length,
+    ...architecture,
     normalization: channelStatistics(dataset, split.train),
-    seed: config.seed,
   });
   try {
     const history = await trainClassifier(model, dataset, split, config, {

@@ -10,6 +10,7 @@ import type { UnlearnJob, UnlearnJobResult } from '../../../shared/engine-protoc
 import type { UnlearnStep } from '../../../shared/unlearn-config.js';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { describeDataset } from '../data/dataset.js';
+import { checkJobFitsInHeap, measureModelMemory, optimizerSlots } from '../memory-estimate.js';
 import type { Classifier } from '../models/classifier.js';
 import { mean } from '../moo/mean.js';
 import { createAggregator } from '../moo/registry.js';
@@ -35,6 +36,18 @@ export async function runUnlearnJob(job: UnlearnJob, context: JobContext, onStep
   const epochs = config.epochs ?? info.defaults.epochs;
 
   const model = loadCheckpoint(folder);
+  try {
+    // The original stays loaded, and each objective's gradient is kept for the aggregator.
+    checkJobFitsInHeap(context.backend.name, measureModelMemory(model), {
+      batchSize: config.batchSize,
+      evalBatchSize: config.evalBatchSize,
+      parameterCopies: 2 + info.objectives.length + optimizerSlots(config.optimizer, config.momentum),
+      samples: dataset.count,
+    });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   const original = loadCheckpoint(folder);
   let result: Classifier | undefined;
   const optimizer = makeOptimizer(config);

@@ -3,6 +3,7 @@
  * oneDNN when libdnnl-dev is present; see scripts/build-native.mjs). They are optional:
  * without them the wasm backend keeps its own kernels, and why is reported.
  * LETHE_NATIVE=off leaves them unused (to compare, or to rule them out).
+ * Their OpenMP threads wait passively unless OMP_WAIT_POLICY says otherwise (see below).
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -59,6 +60,11 @@ export function loadNativeAddon(setting: string | undefined = process.env.LETHE_
   if (!file) {
     loaded = { addon: undefined, reason: `${ADDON_PATH} was not built (it needs libdnnl-dev and a C++ compiler; run npm run build:native)` };
   } else {
+    // libgomp reads its settings once, when the addon loads it. By default its idle
+    // threads spin; when other processes hold the cores (tests, a second study), a
+    // spinning thread keeps the one the step waits on off its core, and steps take tens
+    // of times longer (MLP b256 at load 14: 902 samples/s spinning, 22,003 passive).
+    process.env.OMP_WAIT_POLICY ??= 'passive';
     try {
       loaded = { addon: requireFromHere(file) as NativeAddon, path: file };
     } catch (error) {
