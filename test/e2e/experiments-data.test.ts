@@ -177,6 +177,8 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     );
     await expect.poll(() => page.getByTestId('import-panel').count()).toBe(1);
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('blocks');
+    await expectNamedControls();
+    await shoot('datasets-import-form');
     await page.getByTestId('start-import').click();
     await expect.poll(() => text('import-result'), { timeout: 30_000 }).toMatch(/^Imported blocks \(idx, 200 samples/);
     expect(stagingLeft()).toBe(false);
@@ -186,6 +188,10 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect(detail.classCounts.reduce((a, b) => a + b, 0)).toBe(200);
     expect(counts.map(Number)).toEqual(detail.classCounts);
     await expect.poll(() => loadedImages('thumbnail-grid')).toBe(Math.min(32, detail.classCounts[0]!));
+    // Choosing the shown dataset again keeps it shown.
+    await page.getByTestId('dataset-blocks').click();
+    expect(await page.getByTestId('dataset-detail').count()).toBe(1);
+    expect(await page.getByRole('option', { name: 'blocks', exact: true }).getAttribute('aria-selected')).toBe('true');
     await expectNamedControls();
     await shoot('datasets-imported');
   });
