@@ -317,6 +317,13 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect(await page.getByTestId('rule-preview').count()).toBe(0);
     await expectNamedControls();
     await shoot('bad-form');
+    // Whole classes with none ticked: one named checkbox per class, and the field says what it needs.
+    await page.getByRole('button', { name: 'whole classes', exact: true }).click();
+    await expect.poll(() => page.getByTestId('rule-form').getByRole('checkbox').count()).toBe(4);
+    expect(await text('error-classes')).toBe('name at least one class');
+    expect(await page.getByTestId('save-rule').isDisabled()).toBe(true);
+    await expectNamedControls();
+    await shoot('bad-no-classes');
 
     expect(snapshot()).toEqual(before);
     // The refused requests' HTTP 400s are the only console errors.
