@@ -194,6 +194,11 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect(await page.getByRole('option', { name: 'blocks', exact: true }).getAttribute('aria-selected')).toBe('true');
     await expectNamedControls();
     await shoot('datasets-imported');
+    // The next page of class 0's thumbnails holds the rest of its samples.
+    expect(await text('thumbnail-page')).toBe(`page 1 of ${Math.ceil(detail.classCounts[0]! / 32)}`);
+    await page.getByRole('button', { name: 'Next Page', exact: true }).click();
+    await expect.poll(() => text('thumbnail-page')).toBe(`page 2 of ${Math.ceil(detail.classCounts[0]! / 32)}`);
+    await expect.poll(() => loadedImages('thumbnail-grid')).toBe(Math.min(32, detail.classCounts[0]! - 32));
   });
 
   it('drops a CSV index list, sees its report and saves it', async () => {
