@@ -147,6 +147,21 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect(unnamed.map((n) => `${n.role?.value} #${n.backendDOMNodeId}`)).toEqual([]);
   }
 
+  /** Picks an option of the PrimeVue select named `combobox` and waits for its list to close. */
+  async function choose(combobox: string, option: string): Promise<void> {
+    const select = page.getByRole('combobox', { name: combobox, exact: true });
+    await select.click();
+    await page.getByRole('option', { name: option, exact: true }).click();
+    await expect.poll(() => page.locator('.p-select-overlay').count()).toBe(0);
+  }
+
+  /** Types into a PrimeVue number field, which takes the value when it loses focus. */
+  async function enterNumber(spinbutton: string, value: string): Promise<void> {
+    const field = page.getByRole('spinbutton', { name: spinbutton, exact: true });
+    await field.fill(value);
+    await field.blur();
+  }
+
   /** Images in the page that have loaded, by test id. */
   const loadedImages = (testId: string) => page.getByTestId(testId).locator('img').evaluateAll((imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length);
   const text = async (testId: string) => (await page.getByTestId(testId).textContent())?.trim();
@@ -161,7 +176,9 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
       'drop-overlay-import',
     );
     await expect.poll(() => page.getByTestId('import-panel').count()).toBe(1);
-    await page.locator('input[name="dataset-name"]').fill('blocks');
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('blocks');
+    await expectNamedControls();
+    await shoot('datasets-import-form');
     await page.getByTestId('start-import').click();
     await expect.poll(() => text('import-result'), { timeout: 30_000 }).toMatch(/^Imported blocks \(idx, 200 samples/);
     expect(stagingLeft()).toBe(false);
@@ -171,15 +188,24 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect(detail.classCounts.reduce((a, b) => a + b, 0)).toBe(200);
     expect(counts.map(Number)).toEqual(detail.classCounts);
     await expect.poll(() => loadedImages('thumbnail-grid')).toBe(Math.min(32, detail.classCounts[0]!));
+    // Choosing the shown dataset again keeps it shown.
+    await page.getByTestId('dataset-blocks').click();
+    expect(await page.getByTestId('dataset-detail').count()).toBe(1);
+    expect(await page.getByRole('option', { name: 'blocks', exact: true }).getAttribute('aria-selected')).toBe('true');
     await expectNamedControls();
     await shoot('datasets-imported');
+    // The next page of class 0's thumbnails holds the rest of its samples.
+    expect(await text('thumbnail-page')).toBe(`page 1 of ${Math.ceil(detail.classCounts[0]! / 32)}`);
+    await page.getByRole('button', { name: 'Next Page', exact: true }).click();
+    await expect.poll(() => text('thumbnail-page')).toBe(`page 2 of ${Math.ceil(detail.classCounts[0]! / 32)}`);
+    await expect.poll(() => loadedImages('thumbnail-grid')).toBe(Math.min(32, detail.classCounts[0]! - 32));
   });
 
   it('drops a CSV index list, sees its report and saves it', async () => {
     const chosen = train.slice(10, 15);
     await open('/forget-sets');
     await drop([{ name: 'forget-list.csv', type: 'text/csv', bytes: Buffer.from(`index\n${chosen.join('\n')}\n`) }], 'drop-overlay-list');
-    await page.locator('select[name="dropped-dataset"]').selectOption('tiles');
+    await choose('Dataset to check against', 'tiles');
     await expect.poll(() => text('report-size')).toBe('5');
     await expectNamedControls();
     await shoot('forget-list-report');
@@ -219,9 +245,9 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
   });
 
   it('creates a random 5 % forget set from its preview, saved with the previewed digest', async () => {
-    await page.locator('select[name="dataset"]').selectOption('tiles');
-    await page.locator('input[name="percent"]').fill('5');
-    await page.locator('input[name="seed"]').fill('0');
+    await choose('Dataset', 'tiles');
+    await enterNumber('Percent', '5');
+    await enterNumber('Seed', '0');
     const request = { dataset: 'tiles', rule: { kind: 'random', percent: 5, seed: 0 } };
     const expected = await call<ForgetSetPreview>('previewForgetSet', request);
     expect(expected.size).toBe(Math.round(0.05 * train.length));
@@ -281,21 +307,28 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     await shoot('bad-out-of-range');
 
     // A stored forget set of tiles dropped on squares.
-    await page.locator('select[name="dropped-dataset"]').selectOption('squares');
+    await choose('Dataset to check against', 'squares');
     const stored = fs.readdirSync(path.join(dataDir, 'forget-sets')).find((f) => f.startsWith('tiles-'))!;
     await drop([{ name: stored, type: 'application/json', bytes: fs.readFileSync(path.join(dataDir, 'forget-sets', stored)) }]);
     await expect.poll(() => text('dropped-error')).toMatch(new RegExp(`^${stored} is a forget set of another dataset \\('tiles', digest '[0-9a-f]{12}'\\), not of 'squares'`));
     await shoot('bad-wrong-dataset');
 
     // Invalid form values: each field says what it expects, and nothing can be saved.
-    await page.locator('input[name="percent"]').fill('150');
-    await page.locator('input[name="seed"]').fill('1.5');
+    await enterNumber('Percent', '150');
+    await enterNumber('Seed', '1.5');
     await expect.poll(() => text('error-percent')).toBe('percentage must be in (0, 100)');
     expect(await text('error-seed')).toBe('seed must be an integer');
     expect(await page.getByTestId('save-rule').isDisabled()).toBe(true);
     expect(await page.getByTestId('rule-preview').count()).toBe(0);
     await expectNamedControls();
     await shoot('bad-form');
+    // Whole classes with none ticked: one named checkbox per class, and the field says what it needs.
+    await page.getByRole('button', { name: 'whole classes', exact: true }).click();
+    await expect.poll(() => page.getByTestId('rule-form').getByRole('checkbox').count()).toBe(4);
+    expect(await text('error-classes')).toBe('name at least one class');
+    expect(await page.getByTestId('save-rule').isDisabled()).toBe(true);
+    await expectNamedControls();
+    await shoot('bad-no-classes');
 
     expect(snapshot()).toEqual(before);
     // The refused requests' HTTP 400s are the only console errors.

@@ -119,7 +119,7 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
   }
 
   /** Picks an option of a PrimeVue select and waits for its list to close. */
-  async function choose(testId: string, option: string): Promise<void> {
+  async function choose(testId: string, option: string | RegExp): Promise<void> {
     await page.getByTestId(testId).click();
     await page.getByRole('option', { name: option }).click();
     await expect.poll(() => page.getByRole('listbox').count()).toBe(0);
@@ -279,13 +279,18 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
 
   it('trains from the Train page, shows progress, cancels one run and finishes another', async () => {
     const sessionRun = (id: string) => page.locator(`[data-testid="session-run"][data-run-id="${id}"]`);
-    async function startRun(fields: Record<string, string>): Promise<string> {
+    /** Types into a PrimeVue number field, which takes the value when it loses focus. */
+    async function enterNumber(label: string, value: string): Promise<void> {
+      const field = page.getByRole('spinbutton', { name: label, exact: true });
+      await field.fill(value);
+      await field.blur();
+    }
+    async function startRun(fields: { dataset: string; model: string; epochs: string; batchSize: string }): Promise<string> {
       await page.getByTestId('nav-train').click();
-      for (const [name, value] of Object.entries(fields)) {
-        const element = page.locator(`[name="${name}"]`);
-        if ((await element.evaluate((e) => e.tagName)) === 'SELECT') await element.selectOption(value);
-        else await element.fill(value);
-      }
+      await choose('train-dataset', new RegExp(`^${fields.dataset}$`));
+      await choose('train-model', new RegExp(`^${fields.model} — `));
+      await enterNumber('Epochs', fields.epochs);
+      await enterNumber('Batch size', fields.batchSize);
       const before = await page.getByTestId('session-run').count();
       await page.getByTestId('start-training').click();
       await expect.poll(() => page.getByTestId('session-run').count()).toBe(before + 1);
@@ -293,7 +298,7 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     }
 
     await page.getByTestId('nav-train').click();
-    await page.locator('[name="epochs"]').fill('0');
+    await enterNumber('Epochs', '0');
     await expect.poll(() => page.getByTestId('error-epochs').textContent()).toMatch(/epochs must be a positive integer/);
     expect(await page.getByTestId('start-training').isDisabled()).toBe(true);
     await expectNamedControls();
@@ -302,9 +307,9 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     // A long run: watch its progress move, check the API answers meanwhile, then cancel it.
     const cancelled = await startRun({ dataset: 'mnist', model: 'cnn', epochs: '5', batchSize: '32' });
     const bar = sessionRun(cancelled).getByTestId('run-progress');
-    await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThan(0);
-    const first = Number(await bar.getAttribute('value'));
-    await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThan(first);
+    await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThan(0);
+    const first = Number(await bar.getAttribute('aria-valuenow'));
+    await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThan(first);
     expect(await sessionRun(cancelled).getByTestId('run-eta').textContent()).toMatch(/^\d+(m\d\ds|s|h\d\dm)$/);
     const runs = await call<{ id: string; status: string }[]>('listRuns');
     expect(runs.find((r) => r.id === cancelled)?.status).toBe('running');

@@ -11,7 +11,8 @@ createApp(App)
   .use(createPinia())
   .use(router)
   // Light theme only; styles are injected as <style> elements (the CSP allows inline styles, no fonts or CDN).
-  .use(PrimeVue, { theme: { preset: Aura, options: { darkModeSelector: false } } })
+  // A Panel's content sits in a grid cell (for its collapse animation), which would otherwise grow to its widest chart or table.
+  .use(PrimeVue, { theme: { preset: Aura, options: { darkModeSelector: false } }, pt: { panel: { contentWrapper: { style: { minWidth: 0 } } } } })
   .use(ToastService)
   .directive('tooltip', Tooltip)
   .mount('#app');
