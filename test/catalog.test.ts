@@ -119,7 +119,7 @@ describe('repositories round trip', () => {
     const created = newRun(catalog, 'run-a', { b: [1, 2], a: { y: 1, x: 2 } });
     expect(created).toMatchObject({ id: 'run-a', status: 'queued', kind: 'train', config: { b: [1, 2], a: { y: 1, x: 2 } }, createdAt: 1000 });
     expect(created.configHash).toBe(configHash({ a: { x: 2, y: 1 }, b: [1, 2] }));
-    catalog.runs.markRunning('run-a', { name: 'wasm', device: 'CPU' }, 2000);
+    catalog.runs.markRunning('run-a', { name: 'wasm', device: 'CPU', kernels: 'native (oneDNN 3.0)' }, 2000);
     catalog.runs.setParams('run-a', { lr: 0.1, optimizer: 'sgd' });
     expect(() => catalog.runs.setParams('run-a', { lr: 0.2 })).toThrow(/param 'lr' of run run-a is already set \(params are write-once\)/);
     expect(() => catalog.db.prepare("UPDATE params SET value = '9' WHERE key = 'lr'").run()).toThrow(/write-once/);
@@ -131,7 +131,7 @@ describe('repositories round trip', () => {
     expect(catalog.runs.latestMetrics('run-a')).toEqual({ loss: 1, acc: 0.7 });
     catalog.runs.finish('run-a', 'finished', null, 6000);
     catalog.runs.finish('run-a', 'failed', 'too late', 7000);
-    expect(catalog.runs.get('run-a')).toMatchObject({ status: 'finished', backend: 'wasm', device: 'CPU', startedAt: 2000, finishedAt: 6000, error: null });
+    expect(catalog.runs.get('run-a')).toMatchObject({ status: 'finished', backend: 'wasm', device: 'CPU', kernels: 'native (oneDNN 3.0)', startedAt: 2000, finishedAt: 6000, error: null });
     expect(catalog.runs.find('run-')).toMatchObject({ id: 'run-a' });
     newRun(catalog, 'run-b');
     expect(() => catalog.runs.find('run-')).toThrow(/ambiguous/);

@@ -7,7 +7,7 @@ import type { JobList } from '../src/shared/jobs.js';
 function run(overrides: Partial<RunSummary>): RunSummary {
   return {
     id: 'r1', kind: 'train', status: 'queued', dataset: 'mnist', model: 'mlp', method: null, aggregator: null, config: {}, configHash: 'h', seed: 0,
-    backend: null, device: null, appVersion: 'test', ownerPid: 1, createdAt: 0, startedAt: null, finishedAt: null, error: null, deletedAt: null,
+    backend: null, device: null, kernels: null, appVersion: 'test', ownerPid: 1, createdAt: 0, startedAt: null, finishedAt: null, error: null, deletedAt: null,
     latestMetrics: {}, durationSeconds: null, ...overrides,
   };
 }

@@ -201,6 +201,10 @@ describe.skipIf(chromiumBrowser.skip)('study reports', () => {
       expect(text).toContain(run.id);
     }
     expect(text).toContain(table.backend!.split(' (')[0]!);
+    // Which kernels ran the runs (recorded per run; the wasm backend always says which).
+    const kernels = [...new Set(runs.flatMap((r) => (r.kernels ? [r.kernels] : [])))];
+    expect(kernels.length).toBeGreaterThan(0);
+    for (const k of kernels) expect(text.replace(/\s+/g, ' ')).toContain(k.slice(0, 40));
     expect(text).toMatch(/Pareto fronts[\s\S]*Membership inference[\s\S]*Traces of the multi-objective runs[\s\S]*Definitions[\s\S]*Provenance[\s\S]*Runs/);
     // Axis names of the figures are text too (SVG text stays text), and the footer numbers the pages.
     expect(text).toContain('UA gap (%)');

@@ -19,6 +19,8 @@ export interface RunRecord {
   seed: number | null;
   backend: string | null;
   device: string | null;
+  /** wasm only: whether the convolutions and matrix products ran natively (oneDNN) or in wasm, and why. */
+  kernels: string | null;
   appVersion: string;
   ownerPid: number | null;
   /** Milliseconds since the epoch. */

@@ -209,6 +209,13 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 6,
+    description: 'runs record which kernels ran them (wasm: native oneDNN or stock, and why)',
+    up: (db) => {
+      db.exec('ALTER TABLE runs ADD COLUMN kernels TEXT');
+    },
+  },
 ];
 
 /**

@@ -16,6 +16,7 @@ interface RunRow {
   seed: number | null;
   backend: string | null;
   device: string | null;
+  kernels: string | null;
   app_version: string;
   owner_pid: number | null;
   created_at: number;
@@ -39,6 +40,7 @@ function toRecord(row: RunRow): RunRecord {
     seed: row.seed,
     backend: row.backend,
     device: row.device,
+    kernels: row.kernels,
     appVersion: row.app_version,
     ownerPid: row.owner_pid,
     createdAt: row.created_at,
@@ -139,10 +141,10 @@ export class RunsRepository {
     return rows.map(toRecord);
   }
 
-  markRunning(id: string, backend: { name: string; device: string }, now = Date.now()): void {
+  markRunning(id: string, backend: { name: string; device: string; kernels?: string }, now = Date.now()): void {
     this.db
-      .prepare(`UPDATE runs SET status = 'running', started_at = ?, backend = ?, device = ? WHERE id = ? AND status = 'queued'`)
-      .run(now, backend.name, backend.device, id);
+      .prepare(`UPDATE runs SET status = 'running', started_at = ?, backend = ?, device = ?, kernels = ? WHERE id = ? AND status = 'queued'`)
+      .run(now, backend.name, backend.device, backend.kernels ?? null, id);
   }
 
   /** Ends a run; a run that already ended keeps its first outcome. */

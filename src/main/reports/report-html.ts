@@ -138,9 +138,11 @@ function runsTable(report: StudyReport): string {
 function provenanceSection(report: StudyReport): string {
   const { environment } = report;
   const backends = [...new Set(report.runs.filter((r) => r.run.backend).map((r) => `${r.run.backend} (${r.run.device ?? 'unknown device'})`))];
+  const kernels = [...new Set(report.runs.flatMap((r) => (r.run.kernels ? [`${r.run.backend}: ${r.run.kernels}`] : [])))];
   const facts: [string, string][] = [
     ['Lethe', `${escapeHtml(environment.appVersion)}${environment.commit ? `, commit <span class="hash">${environment.commit}</span>` : ''}`],
     ['Backends and devices', backends.length ? backends.map(escapeHtml).join('<br>') : 'no run started yet'],
+    ['Kernels', kernels.length ? kernels.map(escapeHtml).join('<br>') : 'not recorded (no wasm run, or runs made before Lethe recorded them)'],
     ['Node.js', escapeHtml(environment.versions.node)],
     ['Electron', escapeHtml(environment.versions.electron ?? 'not used (report made outside the app)')],
     ['TensorFlow.js', escapeHtml(environment.versions.tfjs ?? 'unknown')],
