@@ -85,4 +85,14 @@ describe('lethe train-lm', () => {
     expect(evaluation.code).toBe(2);
     expect(evaluation.err).toMatch(/no checkpoint found at 'abcdef123456'/);
   });
+
+  it('refuses a model too large for memory with the estimate (exit 2), recording no run and writing no file', async () => {
+    const empty = path.join(makeTempDir('cli-train-lm-memory'), 'data');
+    const refused = await cli(['train-lm', '--model', 'transformer-large', '--batch-size', '512', '--data-dir', empty]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/9\.0 M parameters with batch 512 x \d\d tokens need about \d+\.\d\d GiB, more than the 4\.00 GiB/);
+    expect(JSON.parse((await cli(['runs', '--json', '--data-dir', empty])).out)).toEqual([]);
+    expect(fs.existsSync(path.join(empty, 'datasets'))).toBe(false);
+    expect(fs.existsSync(path.join(empty, 'checkpoints'))).toBe(false);
+  });
 });
