@@ -86,6 +86,13 @@ describe('lethe train-lm', () => {
     expect(evaluation.err).toMatch(/no checkpoint found at 'abcdef123456'/);
   });
 
+  it('the help of unlearn-lm describes the language-model methods; unlearn names them', async () => {
+    const help = await cli(['unlearn-lm', '--help']);
+    expect(help.out).toMatch(/^ {4}npo +NPO \(Zhang et al\. 2024\)/m);
+    expect(help.out).toMatch(/^ {4}raul-helddist +RAUL-HeldDist/m);
+    expect((await cli(['unlearn', '--help'])).out).toMatch(/Language models have their own \(lethe unlearn-lm\): ga, graddiff, npo, raul-unidist, raul-helddist, bld\./);
+  });
+
   it('refuses a model too large for memory with the estimate (exit 2), recording no run and writing no file', async () => {
     const empty = path.join(makeTempDir('cli-train-lm-memory'), 'data');
     const refused = await cli(['train-lm', '--model', 'transformer-large', '--batch-size', '512', '--data-dir', empty]);
