@@ -86,6 +86,22 @@ describe('lethe train-lm', () => {
     expect(evaluation.err).toMatch(/no checkpoint found at 'abcdef123456'/);
   });
 
+  it('lethe train --dataset facts trains a language model as train-lm does; each kind refuses the other kind\'s options', async () => {
+    const own = makeTempDir('cli-train-facts');
+    const trained = await cli(['train', '--dataset', 'facts', ...tiny.slice(0, -2), '--data-dir', own]);
+    expect(trained.code).toBe(0);
+    expect(trained.out).toMatch(/^checkpoint [0-9a-f]{64}$/m);
+    const runs = JSON.parse((await cli(['runs', '--json', '--data-dir', own])).out) as { kind: string; model: string; dataset: string; status: string }[];
+    expect(runs.map((r) => [r.kind, r.model, r.dataset, r.status])).toEqual([['train', 'transformer-tiny', 'facts', 'finished']]);
+    const classifierOption = await cli(['train', '--dataset', 'facts', '--model', 'transformer-tiny', '--optimizer', 'adamw', '--data-dir', own]);
+    expect(classifierOption.code).toBe(2);
+    expect(classifierOption.err).toMatch(/--optimizer does not apply to the facts dataset's language models/);
+    const lmOption = await cli(['train', '--dataset', 'mnist', '--model', 'mlp', '--people', '3', '--data-dir', own]);
+    expect(lmOption.code).toBe(2);
+    expect(lmOption.err).toMatch(/--people does not apply to classifiers/);
+    expect(JSON.parse((await cli(['runs', '--json', '--data-dir', own])).out)).toHaveLength(1);
+  });
+
   it('the help of unlearn-lm describes the language-model methods; unlearn names them', async () => {
     const help = await cli(['unlearn-lm', '--help']);
     expect(help.out).toMatch(/^ {4}npo +NPO \(Zhang et al\. 2024\)/m);
