@@ -1,7 +1,7 @@
 /** `lethe study`: runs a study from a YAML config, and shows, lists or analyses studies. */
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { PARETO_OBJECTIVES, type ParetoObjective, type StudyConfigInput } from '../../shared/study-config.js';
+import { LM_PARETO_OBJECTIVES, PARETO_OBJECTIVES, type ParetoObjective, type StudyConfigInput } from '../../shared/study-config.js';
 import { formatStudyTable, TABLE_FORMATS, type TableFormat } from '../../shared/study-format.js';
 import { InvalidRequestError } from '../../shared/validation.js';
 import { defineCommand, numberOption, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
@@ -26,7 +26,10 @@ directory for the workers' transfers (docs/distributed.md). A job that fails
 --attempts times (default 3) is recorded failed with each attempt's error.
 
 'show' prints the table: UA, RA, TA, MIA as mean +- std over repeats with the gap
-to Retrain in brackets, Avg. Gap, RTE, best per column marked.
+to Retrain in brackets, Avg. Gap, RTE, best per column marked. A study whose dataset
+is facts is of language models (docs/lm-unlearning.md): its table is TOFU's (forget
+quality, model utility, forget/retain/paraphrase probability and ROUGE-L, privacy
+leak, perplexity, RTE) and its Pareto objectives forget_quality, model_utility, RTE.
 
 'pareto' lists the non-dominated method runs over two or three objectives, all
 minimised: UA_gap, RA_gap, TA_gap, MIA_gap, avg_gap, RA, TA (accuracies enter
@@ -102,7 +105,7 @@ async function handle(values: StudyValues, io: Output, [action, argument]: strin
       }
       case 'pareto': {
         if (!argument) throw new UsageError('name the study (see lethe study list)');
-        if (!values.objectives) throw new UsageError(`--objectives is required: two or three of ${PARETO_OBJECTIVES.join(', ')}`);
+        if (!values.objectives) throw new UsageError(`--objectives is required: two or three of ${PARETO_OBJECTIVES.join(', ')} (language-model studies: ${LM_PARETO_OBJECTIVES.join(', ')})`);
         const analysis = await service.getStudyPareto({ study: argument, objectives: values.objectives.split(',') as ParetoObjective[], reference: numberList(values, 'reference') });
         if (values.json) {
           io.out(JSON.stringify(analysis, null, 2));
