@@ -30,7 +30,7 @@ import { createBridge } from '../src/main/server.js';
 import { methodColors } from '../src/shared/charts/method-colors.js';
 import { parallelCoordinatesOption } from '../src/shared/charts/parallel-coordinates.js';
 import { paretoScatterOption } from '../src/shared/charts/pareto-scatter.js';
-import { PARETO_OBJECTIVES, parseClassifierStudyConfig, type ParetoAnalysis, type StudyTable } from '../src/shared/study-config.js';
+import { PARETO_OBJECTIVES, parseClassifierStudyConfig, studyRowEntries, type ParetoAnalysis, type StudyTable } from '../src/shared/study-config.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-window-'));
 const catalog = Catalog.open(dataDir);
@@ -80,7 +80,7 @@ catalog.db.transaction(() => {
   const original = modelRun('train', originalConfig(config), config.original.seed);
   const retrain = retrainConfig(config, original, forgetSet.id);
   modelRun('retrain', unlearnRunConfig(retrain), retrain.seed);
-  for (const entry of config.methods) for (const planned of entryRuns(config, entry, original, forgetSet.id)) modelRun('unlearn', unlearnRunConfig(planned.config), planned.seed);
+  for (const entry of studyRowEntries(config)) for (const planned of entryRuns(config, entry, original, forgetSet.id)) modelRun('unlearn', unlearnRunConfig(planned.config), planned.seed);
 })();
 const runCount = catalog.runs.list().length;
 

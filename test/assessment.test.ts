@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EvaluationChecksSchema } from '../src/shared/evaluation.js';
+import { EvaluationChecksSchema, MIA_FEATURE_NAMES } from '../src/shared/evaluation.js';
 import { parseTrainConfig } from '../src/shared/train-config.js';
 import { initBackend } from '../src/main/engine/backend.js';
 import { makeInputBatch } from '../src/main/engine/data/batches.js';
 import { channelStatistics } from '../src/main/engine/data/dataset.js';
 import { computeSplit } from '../src/main/engine/data/split.js';
 import { assess, pgdAccuracy, relearnAttack, wholeClassesForgotten, type AssessmentInput } from '../src/main/engine/evaluation/assess.js';
-import { miaEfficacy } from '../src/main/engine/evaluation/mia.js';
+import { miaEfficacy, miaFeature } from '../src/main/engine/evaluation/mia.js';
 import { readScoreFile, writeScoreFile } from '../src/main/engine/evaluation/score-file.js';
 import { retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
@@ -17,6 +17,7 @@ import { evaluate } from '../src/main/engine/train/evaluate.js';
 import { boundaryItems, confusedClassItems } from '../src/main/engine/unlearn/boundary.js';
 import { CancelledError, trainClassifier } from '../src/main/engine/train/trainer.js';
 import { makeTempDir, syntheticDataset, copyOf } from './helpers.js';
+import { referenceSvm } from './reference-svm.js';
 
 const dataset = syntheticDataset(800, 4, 8, 1, 31);
 const split = computeSplit(dataset, { seed: 0, testFraction: 0.2, heldOutFraction: 0.1 });
@@ -72,6 +73,31 @@ describe('assessment of a model against a forget set', () => {
     }
     fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 100));
     expect(() => readScoreFile(file)).toThrow(/is not a Lethe score file/);
+  });
+
+  it('gives, for an original and a model far from it, the numbers of each definition computed directly', async () => {
+    // Softmax rows from one plain forward per group, features by the spec's formulas, and the
+    // SVM solved by the direct solver: the evaluation's fast path must agree to the bit.
+    const softmaxRows = (model: Classifier, indices: Int32Array) => Array.from(tf.tidy(() => tf.softmax(model.predict(makeInputBatch(dataset, indices))).arraySync() as number[][]));
+    const labelsOf = (indices: Int32Array) => Array.from(indices, (i) => dataset.labels[i]!);
+    for (const model of [trained, untrained]) {
+      const { assessment: a } = await assess(input(model, { checks: { ...checks, relearn: false, pgd: false, boundary: false } }));
+      expect(a.UA).toBeCloseTo(100 - percent(model, forget), 10);
+      expect(a.RA).toBeCloseTo(percent(model, retain), 10);
+      expect(a.TA).toBeCloseTo(percent(model, split.test), 10);
+      const rows = { retain: softmaxRows(model, retain), test: softmaxRows(model, split.test), forget: softmaxRows(model, forget) };
+      const members = split.test.length;
+      for (const feature of MIA_FEATURE_NAMES) {
+        const features = (group: keyof typeof rows, labels: number[]) => rows[group].map((p, i) => miaFeature(feature, Float32Array.from(p), labels[i]!));
+        const memberFeatures = features('retain', labelsOf(retain)).slice(0, members);
+        const nonMemberFeatures = features('test', labelsOf(split.test));
+        const svm = referenceSvm([...memberFeatures, ...nonMemberFeatures], [...memberFeatures.map(() => 1), ...nonMemberFeatures.map(() => 0)], { C: 3 });
+        const forgetFeatures = features('forget', labelsOf(forget));
+        const efficacy = 100 * (forgetFeatures.filter((f) => svm.predict(f) === 0).length / forgetFeatures.length);
+        expect(a.mia[feature], feature).toBe(efficacy);
+      }
+      expect(a.MIA).toBe(a.mia.confidence);
+    }
   });
 
   it('leaves whole forgotten classes out of TA and measures the boundary on the most confused classes', async () => {

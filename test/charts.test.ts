@@ -28,6 +28,7 @@ function row(label: string, role: StudyRow['role'], runs: StudyRun[], ua: number
   const cell = (mean: number, retrain: number) => ({ mean, std: 0.5, gap: Math.abs(mean - retrain) });
   return {
     label,
+    entry: label,
     role,
     method: role === 'method' ? label.toLowerCase() : null,
     aggregator: null,

@@ -84,6 +84,7 @@ describe('every refusal exits 2 and changes nothing', () => {
     [['study', 'explode'], /unknown study action 'explode'/],
     [['study', 'show', 'x', '--format', 'pdf'], /--format must be one of/],
     [['study', 'show', 'nothing'], /no study named 'nothing'/],
+    [['study', 'show', 'nothing', '--compare', 'RAUL:GA,FT'], /--compare takes pairs A:B separated by commas, got 'FT'/],
     [['study', 'pareto', 'nothing'], /--objectives is required/],
     [['study', 'run', '/nonexistent/study.yaml'], /cannot read the study config/],
     [['study', 'run', 'YAML:name: [unclosed'], /is not valid YAML/],

@@ -112,6 +112,18 @@ describe('forget sets from index lists', () => {
     expect(error?.message).not.toMatch(/root:|bin\/bash|nologin/);
   });
 
+  it("refuses a stored forget set's file of another dataset, and reads one of this dataset", () => {
+    const file = path.join(dir, 'stored.json');
+    const write = (digest: string) => fs.writeFileSync(file, JSON.stringify({ dataset: { name: 'other', digest }, indices: some }));
+    write('f'.repeat(64));
+    const target = { name: dataset.name, digest: dataset.digest };
+    expect(() => readIndexList(file, { count: dataset.count, train: split.train, dataset: target })).toThrow(
+      `${file} is a forget set of another dataset ('other', digest 'ffffffffffff'), not of '${dataset.name}' (digest ${dataset.digest.slice(0, 12)})`,
+    );
+    write(dataset.digest);
+    expect([...readIndexList(file, { count: dataset.count, train: split.train, dataset: target })]).toEqual(sorted);
+  });
+
   it('names where JSON stops without quoting the text around it', () => {
     expect(() => read('p.json', '[1, 2, "secret-value" 3]')).toThrow(/p.json: not valid JSON \(at character 23\)$/);
     expect(() => read('q.json', '{"indices": ["password123456789012"]}')).toThrow(/q.json, item 0: an entry of 22 characters is not an index \(expected a plain non-negative decimal integer such as 7\)$/);

@@ -5,6 +5,9 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { runImporter, guessFormat } from '../src/main/engine/data/importers/import-format.js';
+import { runImportJob } from '../src/main/engine/jobs/import-job.js';
+import { CancelledError } from '../src/main/engine/train/trainer.js';
+import type { TaskProgress } from '../src/shared/import.js';
 import { Random } from '../src/main/engine/random.js';
 import { makeTempDir } from './helpers.js';
 
@@ -65,6 +68,27 @@ describe('IDX import', () => {
     fs.writeFileSync(imagesFile, idx('images', images, [5, 4, 3]));
     fs.writeFileSync(labelsFile, idx('labels', labels.subarray(0, 4), [4]));
     await expect(runImporter({ paths: [dir] }, noProgress)).rejects.toThrow(/4 labels for 5 images/);
+  });
+});
+
+describe('cancelling an import job', () => {
+  it('stops at the next progress report while reading and writes nothing', async () => {
+    const dir = makeTempDir('cancel-idx');
+    const count = 48_000; // 3 MB of images: several 1 MiB chunks, each reporting progress
+    fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), idx('images', bytes(count * 64), [count, 8, 8]));
+    fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idx('labels', Uint8Array.from({ length: count }, (_, i) => i % 4), [count]));
+    const dataDir = makeTempDir('cancel-data');
+    const controller = new AbortController();
+    const reports: TaskProgress[] = [];
+    const cancelAtFirstReport = (p: TaskProgress) => {
+      reports.push(p);
+      controller.abort();
+    };
+    await expect(runImportJob({ paths: [dir] }, dataDir, cancelAtFirstReport, controller.signal)).rejects.toThrow(CancelledError);
+    // Reading went no further: the images' last chunk (done = total) was never reported.
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.done).toBeLessThan(reports[0]!.total);
+    expect(fs.readdirSync(dataDir)).toEqual([]);
   });
 });
 

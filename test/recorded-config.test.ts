@@ -8,7 +8,7 @@ import { runStudy, type StudyService } from '../src/main/app/study-runner.js';
 import { entryRuns, evaluationRequest, originalConfig, retrainConfig, unlearnRunConfig } from '../src/main/app/study-plan.js';
 import { Catalog } from '../src/main/catalog/catalog.js';
 import { methodInfo } from '../src/main/engine/unlearn/method-info.js';
-import { parseClassifierStudyConfig } from '../src/shared/study-config.js';
+import { parseClassifierStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
 import { COMMON_UNLEARN_OPTIONS, parseUnlearnConfig, type UnlearnConfig } from '../src/shared/unlearn-config.js';
 import { makeTempDir } from './helpers.js';
 
@@ -64,7 +64,7 @@ describe('recorded unlearning config', () => {
     const everyOption = (config: UnlearnConfig) => ({ ...config, objectives: methodInfo(config.method).objectives });
     const original = record('train', originalConfig(study));
     record('retrain', everyOption(retrainConfig(study, original, forgetSet)));
-    for (const entry of study.methods) for (const planned of entryRuns(study, entry, original, forgetSet)) record('unlearn', everyOption(planned.config));
+    for (const entry of studyRowEntries(study)) for (const planned of entryRuns(study, entry, original, forgetSet)) record('unlearn', everyOption(planned.config));
     expect(old.runs.get('run-3')!.config).toHaveProperty('maskRatio');
     old.close();
 

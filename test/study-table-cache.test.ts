@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { entryRuns, evaluationRequest, originalConfig, retrainConfig, unlearnRunConfig } from '../src/main/app/study-plan.js';
 import { studyTable } from '../src/main/app/study-table.js';
 import { Catalog } from '../src/main/catalog/catalog.js';
-import { classifierTable, parseClassifierStudyConfig } from '../src/shared/study-config.js';
+import { classifierTable, parseClassifierStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
 import { makeTempDir } from './helpers.js';
 
 describe('study table over a changing catalog', () => {
@@ -34,7 +34,7 @@ describe('study table over a changing catalog', () => {
     };
     const original = record('train', originalConfig(config), 5);
     record('retrain', unlearnRunConfig(retrainConfig(config, original, forgetSet)), 10);
-    for (const planned of entryRuns(config, config.methods[0]!, original, forgetSet)) record('unlearn', unlearnRunConfig(planned.config), 7);
+    for (const planned of entryRuns(config, studyRowEntries(config)[0]!, original, forgetSet)) record('unlearn', unlearnRunConfig(planned.config), 7);
 
     const ftUA = () => classifierTable(studyTable(catalog, catalog.studies.byName('cached')!)).rows.find((r) => r.label === 'FT')!.metrics!.UA;
     expect(ftUA()).toMatchObject({ mean: 7, gap: 3 });

@@ -3,6 +3,8 @@ import { classifierTable, type StudyConfigInput } from '../src/shared/study-conf
 import { formatStudyTable } from '../src/shared/study-format.js';
 import type { StudyProgress } from '../src/shared/lethe-api.js';
 import type { RunDetail } from '../src/shared/catalog-types.js';
+import { likelihoodRatioTest } from '../src/main/engine/evaluation/lira.js';
+import { readScoreFile } from '../src/main/engine/evaluation/score-file.js';
 import { serviceForTests } from './helpers.js';
 
 const { catalog, engine, service } = serviceForTests('study');
@@ -276,6 +278,76 @@ describe('studies', () => {
     const table = classifierTable(await service.getStudyTable('mnist-small'));
     expect(table.rows.map((r) => r.label)).toEqual(['Original', 'Retrain', 'GA', 'RAUL-UniDist-UPGrad', 'RL']);
     expect(table.rows[4]).toMatchObject({ repeats: 2, planned: 2 });
+  });
+
+  it('runs each grid point as its own row, shares runs with the same config, and compares entries seed by seed', async () => {
+    const grid: StudyConfigInput = {
+      ...base,
+      name: 'mnist-grid',
+      methods: [{ label: 'GA', method: 'ga', grid: { lr: [1e-3, 1e-2], epochs: [1] } }, base.methods[1]!],
+      comparisons: [['RAUL-UniDist-UPGrad', 'GA']],
+    };
+    const outcome = await service.runStudy(grid);
+    // GA at lr 1e-3 for one epoch is mnist-small's GA: only the lr 1e-2 point is new (2 seeds, each evaluated).
+    expect(outcome).toMatchObject({ created: 4, skipped: 12, failed: [] });
+    const table = await service.getStudyTable('mnist-grid');
+    expect(table.rows.map((r) => [r.label, r.entry, r.repeats, r.planned])).toEqual([
+      ['Original', 'Original', 1, 1],
+      ['Retrain', 'Retrain', 1, 1],
+      ['GA (lr 0.001, 1 ep)', 'GA', 2, 2],
+      ['GA (lr 0.01, 1 ep)', 'GA', 2, 2],
+      ['RAUL-UniDist-UPGrad', 'RAUL-UniDist-UPGrad', 2, 2],
+    ]);
+    const small = await service.getStudyTable('mnist-small');
+    expect(table.rows[2]!.runs.map((r) => r.runId)).toEqual(small.rows.find((r) => r.label === 'GA')!.runs.map((r) => r.runId));
+    const [low, high] = [table.rows[2]!, table.rows[3]!];
+    expect(low.runs.map((r) => r.lr)).toEqual([1e-3, 1e-3]);
+    expect(high.runs.map((r) => r.lr)).toEqual([1e-2, 1e-2]);
+    // Every grid point's run is on the Pareto front's list, under its own label.
+    const pareto = await service.getStudyPareto({ study: 'mnist-grid', objectives: ['UA_gap', 'TA'] });
+    expect(pareto.points.map((p) => p.label).sort()).toEqual(['GA (lr 0.001, 1 ep)', 'GA (lr 0.001, 1 ep)', 'GA (lr 0.01, 1 ep)', 'GA (lr 0.01, 1 ep)', 'RAUL-UniDist-UPGrad', 'RAUL-UniDist-UPGrad']);
+    // The comparison pairs RAUL with GA's grid point of the lower Avg. Gap, seed by seed.
+    const bestGa = low.avgGap! <= high.avgGap! ? low : high;
+    const raul = table.rows[4]!;
+    const differences = [1, 2].map((seed) => raul.runs.find((r) => r.seed === seed)!.avgGap! - bestGa.runs.find((r) => r.seed === seed)!.avgGap!);
+    const [comparison] = table.comparisons!;
+    expect(comparison).toMatchObject({ a: 'RAUL-UniDist-UPGrad', b: 'GA', rowA: 'RAUL-UniDist-UPGrad', rowB: bestGa.label, seeds: [1, 2] });
+    expect(comparison!.difference!.mean).toBeCloseTo((differences[0]! + differences[1]!) / 2, 10);
+    // Two pairs: each resample's mean is d1, d2 or their average, so the 95% interval spans [min, max].
+    expect(comparison!.difference!.low).toBeCloseTo(Math.min(...differences), 10);
+    expect(comparison!.difference!.high).toBeCloseTo(Math.max(...differences), 10);
+    expect(formatStudyTable(table, 'markdown')).toContain(`| RAUL-UniDist-UPGrad | ${bestGa.label} | 2 |`);
+  });
+
+  it('runs the likelihood-ratio test of a named row: K unlearned and K Retrain models, reusing the study\'s own, and puts its numbers in the table', async () => {
+    const outcome = await service.runStudy({ ...base, name: 'mnist-lira', lira: { k: 3, rows: ['GA'] } });
+    // GA seeds 1 and 2 are mnist-small's; GA seed 3 and Retrain seeds 1..3 are new, each evaluated.
+    expect(outcome).toMatchObject({ created: 8, failed: [] });
+    const table = await service.getStudyTable('mnist-lira');
+    const [lira] = table.lira!;
+    expect(lira).toMatchObject({ label: 'GA', k: 3, unlearned: 3, retrained: 3 });
+    // The test's own reading: each model's evaluation, its forget samples' statistic in index order.
+    const study = (await service.listStudies()).find((s) => s.name === 'mnist-lira')!;
+    const runs = await Promise.all(study.runIds.map((id) => service.getRun(id)));
+    const statisticOf = (runId: string) => {
+      const checkpoint = runs.find((r) => r.id === runId)!.checkpoints[0]!.hash;
+      const evaluation = runs.find((r) => r.kind === 'evaluate' && r.config.checkpoint === checkpoint)!;
+      const forget = readScoreFile(catalog.artifacts.forRun(evaluation.id).find((a) => a.kind === 'sample-scores')!.path).find((g) => g.name === 'forget')!;
+      const order = Array.from(forget.indices.keys()).sort((x, y) => forget.indices[x]! - forget.indices[y]!);
+      return { statistic: Float64Array.from(order, (i) => forget.columns.logitConfidence[i]!), RA: evaluation.latestMetrics.RA!, TA: evaluation.latestMetrics.TA! };
+    };
+    const bySeed = (kind: string, method: string) => [1, 2, 3].map((seed) => statisticOf(runs.find((r) => r.kind === kind && r.method === method && r.config.seed === seed)!.id));
+    const [unlearned, retrained] = [bySeed('unlearn', 'ga'), bySeed('retrain', 'retrain')];
+    const mean = (xs: { RA: number; TA: number }[], key: 'RA' | 'TA') => xs.reduce((s, x) => s + x[key], 0) / xs.length;
+    const expected = likelihoodRatioTest(
+      unlearned.map((m) => m.statistic),
+      retrained.map((m) => m.statistic),
+      { retainUnlearned: mean(unlearned, 'RA'), retainRetrained: mean(retrained, 'RA'), testUnlearned: mean(unlearned, 'TA'), testRetrained: mean(retrained, 'TA') },
+    );
+    expect(lira!.summary).toEqual(expected);
+    expect(lira!.summary!.examples).toBe(table.forgetSet!.size);
+    expect(formatStudyTable(table, 'text')).toContain(`At K = 3 the count-based epsilon is at most ${expected.resolution.toFixed(2)}`);
+    expect(formatStudyTable(table, 'markdown')).toContain(`| GA | 3+3/6 | ${expected.challengeEpsilonMean.toFixed(2)} (${expected.challengeEpsilonMedian.toFixed(2)}) |`);
   });
 
   it('refuses bad configs with the field named, before running anything', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { trainSvm } from '../src/main/engine/evaluation/svm.js';
 import { Random } from '../src/main/engine/random.js';
+import { referenceSvm } from './reference-svm.js';
 
 /**
  * Dual optimality of the original problem, duplicates included: with a distinct point's
@@ -52,7 +53,7 @@ describe('RBF SVM (the MIA attack classifier)', () => {
     // 1,000 rows so the active set is shrunk and later rebuilt.
     const X = Array.from({ length: 2400 }, (_, i) => [Math.round((random.normal() * 0.5 + (i % 2) * 0.8) * 100) / 100]);
     const y = X.map((_, i) => i % 2);
-    const svm = trainSvm(X, y, { C: 3, tolerance: 1e-5 });
+    const svm = trainSvm(X, y, { C: 3 });
     expect(svm.supportVectors.length).toBeLessThan(new Set(X.map((x, i) => `${y[i]}:${x[0]}`)).size + 1);
     expectKkt(X, y, svm, 3, 1e-4);
     // Binary features (the correctness attack) reduce to four weighted rows.
@@ -82,4 +83,32 @@ describe('RBF SVM (the MIA attack classifier)', () => {
       });
     }
   });
+
+  it('puts every iterate where the direct solver does: the same model to the bit, shrinking and merged duplicates included', () => {
+    const random = new Random(7);
+    const softmax = (logits: number[]) => {
+      const e = logits.map(Math.exp);
+      const sum = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => Math.fround(v / sum));
+    };
+    // Over 1,000 rows, so the active set is shrunk and rebuilt: 1-D with exact duplicates (the
+    // confidence attack), 10-D softmax rows (the prob attack) and binary rows (correctness).
+    const y = Array.from({ length: 2400 }, (_, i) => i % 2);
+    const problems = {
+      confidence: y.map((label) => [Math.round(Math.min(1, Math.abs(random.normal() * 0.3 + 0.5 + 0.2 * label)) * 1000) / 1000]),
+      prob: y.slice(0, 1200).map((label) => softmax(Array.from({ length: 10 }, (_, c) => random.normal() + (c === 0 ? 2 * label : 0)))),
+      correctness: y.map((label) => [random.next() < 0.6 + 0.2 * label ? 1 : 0]),
+    };
+    for (const [name, X] of Object.entries(problems)) {
+      const labels = y.slice(0, X.length);
+      const fast = trainSvm(X, labels, { C: 3 });
+      const direct = referenceSvm(X, labels, { C: 3 });
+      expect(fast.supportVectors.length, name).toBeGreaterThan(0);
+      expect(fast.supportVectors, name).toEqual(direct.supportVectors);
+      expect(fast.coefficients, name).toEqual(direct.coefficients);
+      expect(fast.bias, name).toBe(direct.bias);
+      for (const x of X.slice(0, 300)) expect(fast.decision(x), name).toBe(direct.decision(x));
+    }
+  });
 });
+

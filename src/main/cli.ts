@@ -13,6 +13,7 @@ import { generateCommand } from './cli/generate.js';
 import { importCommand } from './cli/import.js';
 import { infoCommand } from './cli/info.js';
 import { purgeCommand } from './cli/purge.js';
+import { reportCommand } from './cli/report.js';
 import { runsCommand } from './cli/runs.js';
 import { serveCommand } from './cli/serve.js';
 import { studyCommand } from './cli/study.js';
@@ -38,6 +39,7 @@ const COMMANDS: Command[] = [
   evalLmCommand,
   generateCommand,
   studyCommand,
+  reportCommand,
   datasetsCommand,
   serveCommand,
   workerCommand,

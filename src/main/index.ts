@@ -10,6 +10,7 @@ import { Catalog } from './catalog/catalog.js';
 import { ensureWritableDir, resolveDataDir } from './engine/data/data-dir.js';
 import enginePath from './engine/engine-main.ts?modulePath';
 import { bindIpc } from './ipc/bind-ipc.js';
+import { electronPrinter } from './reports/electron-printer.js';
 import icon from '../../resources/icon.png?asset';
 
 function utilityProcessTransport(): EngineTransport {
@@ -28,7 +29,9 @@ function utilityProcessTransport(): EngineTransport {
 const engine = new EngineClient(utilityProcessTransport);
 // The same data directory and catalog as the CLI, so runs started either way show up in both.
 const catalog = Catalog.open(ensureWritableDir(resolveDataDir()));
-const service = new LetheService({ catalog, engine, appVersion: app.getVersion() });
+// Reports print in a hidden window of this Electron: no browser needs to be installed.
+const printPdf = electronPrinter(() => new BrowserWindow({ show: false, webPreferences: { javascript: false, sandbox: true } }));
+const service = new LetheService({ catalog, engine, appVersion: app.getVersion(), printPdf });
 
 function createWindow(): void {
   const window = new BrowserWindow({

@@ -12,8 +12,11 @@
  *   apart, so this is what stops a page on another port from posting with the cookie.
  * - POST /api/call/<method> with a JSON array of arguments; GET /api/events is a
  *   server-sent event stream of service events; /api/artifacts/ and /api/uploads/ are
- *   the workers' file transfers (bridge-artifacts.ts, Bearer only); anything else is
- *   the built renderer.
+ *   the workers' file transfers (bridge-artifacts.ts, Bearer only); PUT
+ *   /api/staging/<batch>/<name> streams a file dropped on the window to the data
+ *   directory (upload-staging.ts) and answers its path; GET
+ *   /api/thumbnails/<dataset>/<index>.png is a sample as an image; anything else is the
+ *   built renderer.
  * - Every response carries a content security policy and refuses framing, sniffing and
  *   referrers.
  */
@@ -25,12 +28,15 @@ import { InvalidRequestError, type WindowEvent } from '../shared/lethe-api.js';
 import { dispatch } from './app/dispatch.js';
 import { receiveUpload, sendArtifact } from './bridge-artifacts.js';
 import { NotFoundError, type LetheService } from './app/lethe-service.js';
+import { MAX_STAGED_BYTES, stageUpload, UploadTooLargeError } from './app/upload-staging.js';
 
 export interface BridgeOptions {
   service: LetheService;
   token: string;
   /** Folder of the built renderer (index.html and assets). */
   staticDir: string;
+  /** Largest file dropped in a browser that the bridge stages (default MAX_STAGED_BYTES). */
+  maxStagedBytes?: number;
 }
 
 const MAX_BODY_BYTES = 1 << 20;
@@ -118,11 +124,11 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-export function createBridge({ service, token, staticDir }: BridgeOptions): http.Server {
+export function createBridge({ service, token, staticDir, maxStagedBytes = MAX_STAGED_BYTES }: BridgeOptions): http.Server {
   const server = http.createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     void handle(req, res).catch((error: unknown) => {
-      const status = error instanceof HttpError ? error.status : error instanceof InvalidRequestError ? 400 : 500;
+      const status = error instanceof HttpError ? error.status : error instanceof UploadTooLargeError ? 413 : error instanceof InvalidRequestError ? 400 : 500;
       if (!res.headersSent) sendJson(res, status, { error: (error as Error).message });
       else res.end();
     });
@@ -169,10 +175,22 @@ export function createBridge({ service, token, staticDir }: BridgeOptions): http
       if (transfer[1] === 'uploads' && req.method === 'PUT') return receiveUpload(req, res, service.dataDir, relative);
       return sendJson(res, 405, { error: `${req.method} is not allowed on /api/${transfer[1]}/` });
     }
+    if (!readOnly && origin === undefined && !byBearer) {
+      return sendJson(res, 403, { error: 'a request that changes state needs an Origin header or the token as Bearer' });
+    }
+    const staging = /^\/api\/staging\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (staging) {
+      if (req.method !== 'PUT') return sendJson(res, 405, { error: 'use PUT to upload a dropped file' });
+      const file = await stageUpload(req, service.dataDir, decodePath(staging[1]!), decodePath(staging[2]!), maxStagedBytes);
+      return sendJson(res, 201, { path: file });
+    }
+    const thumbnail = /^\/api\/thumbnails\/([^/]+)\/(\d{1,9})\.png$/.exec(url.pathname);
+    if (thumbnail && readOnly) {
+      const image = await service.getSampleImage({ dataset: decodePath(thumbnail[1]!), index: Number(thumbnail[2]) });
+      res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'private, max-age=3600' });
+      return void res.end(Buffer.from(image.pngBase64, 'base64'));
+    }
     if (!readOnly) {
-      if (origin === undefined && !byBearer) {
-        return sendJson(res, 403, { error: 'a request that changes state needs an Origin header or the token as Bearer' });
-      }
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json') return sendJson(res, 415, { error: 'send the arguments as Content-Type: application/json' });
     }

@@ -48,6 +48,8 @@ export interface ForgetSetJob {
   kind: 'forget-set';
   request: ForgetSetRequest;
   dataDir: string;
+  /** Compute and report the set, write nothing (not its file, not a new split). */
+  preview?: boolean;
 }
 
 export interface UnlearnJob {
@@ -86,7 +88,14 @@ export interface LmUnlearnJob {
   dataDir: string;
 }
 
-export type EngineJob = TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob | LmEvaluateJob | LmUnlearnJob;
+/** Brings a dataset into the data directory's cache (a built-in one is converted on first use). */
+export interface PrepareDatasetJob {
+  kind: 'prepare-dataset';
+  dataset: string;
+  dataDir: string;
+}
+
+export type EngineJob = PrepareDatasetJob | TrainJob | EvaluateJob | ImportJob | ForgetSetJob | UnlearnJob | GenerateJob | LmTrainJob | LmEvaluateJob | LmUnlearnJob;
 
 /** What the catalog records of a dataset a job used. */
 export interface DatasetDescription {
@@ -166,9 +175,15 @@ export interface ForgetSetJobResult {
   size: number;
   retainSize: number;
   digest: string;
+  /** Where the set is (or, for a preview, would be) stored. */
   path: string;
   warnings: string[];
   report?: ImageMatchReport;
+  /** Per class: samples in the train split, and in the forget set. */
+  trainClassCounts: number[];
+  forgetClassCounts: number[];
+  /** The first forget indices (sorted). */
+  sampleIndices: number[];
 }
 
 export interface UnlearnJobResult {
@@ -219,7 +234,13 @@ export interface LmUnlearnJobResult {
   seconds: number;
 }
 
+export interface PrepareDatasetJobResult {
+  kind: 'prepare-dataset';
+  digest: string;
+}
+
 export type EngineJobResult =
+  | PrepareDatasetJobResult
   | LmUnlearnJobResult
   | TrainJobResult
   | EvaluateJobResult

@@ -48,3 +48,20 @@ export function describeRule(rule: ForgetRule): string {
       return `from ${rule.paths.length === 1 ? rule.paths[0] : `${rule.paths.length} files`}`;
   }
 }
+
+/** What a forget-set request would make, computed without writing anything. */
+export interface ForgetSetPreview {
+  dataset: string;
+  size: number;
+  retainSize: number;
+  /** Digest of the sorted indices: the saved set has the same. */
+  digest: string;
+  classNames: string[];
+  /** Per class: samples in the train split, and in the forget set. */
+  trainClassCounts: number[];
+  forgetClassCounts: number[];
+  /** The first forget indices (sorted), for thumbnails. */
+  sampleIndices: number[];
+  warnings: string[];
+  report?: ImageMatchReport;
+}

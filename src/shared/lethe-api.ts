@@ -10,7 +10,8 @@ import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary, StudyRecord
 import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type AnyStudyTable } from './study-config.js';
 import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from './score-histograms.js';
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
-import { ForgetSetRequestSchema, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { ForgetSetRequestSchema, type ForgetSetPreview, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
+import { SampleImageRequestSchema, SamplePageRequestSchema, type DatasetDetail, type SampleImage, type SamplePage, type SamplePageRequestInput } from './samples.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from './generate.js';
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from './lm-evaluation.js';
 import { LmTrainConfigSchema, type LmTrainConfigInput } from './lm-train-config.js';
@@ -19,6 +20,9 @@ import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type T
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
 import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
 import { formatIssues, InvalidRequestError } from './validation.js';
+import type { JobList } from './jobs.js';
+import type { OriginalCheckpoint, UnlearningCatalogue } from './unlearning-catalogue.js';
+import { ReportRequestSchema, type ReportFile, type ReportRequest } from './report.js';
 
 export { InvalidRequestError };
 
@@ -47,9 +51,21 @@ export interface LetheRequests {
   deleteRun(id: string): Promise<void>;
   /** Imports files or a folder (absolute paths, as dropped on the window) as a dataset. */
   importDataset(request: ImportRequestInput): Promise<ImportOutcome>;
+  /** Cancels an import this service is running (the task id of its task-progress events). */
+  cancelImport(task: string): Promise<void>;
   /** Makes a forget set by rule or from dropped files (absolute paths). */
   createForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetOutcome>;
   listForgetSets(): Promise<ForgetSetRecord[]>;
+  /** Drops the bridge's staged copies among these paths (a dropped file the user discarded); other paths are left alone. */
+  discardDroppedFiles(paths: string[]): Promise<void>;
+  /** What createForgetSet would make of the same request (size, per-class counts, digest, file report); writes nothing. */
+  previewForgetSet(request: ForgetSetRequestInput): Promise<ForgetSetPreview>;
+  /** A dataset in the data directory: shape, classes with their counts, digest, recorded splits. */
+  getDatasetDetail(name: string): Promise<DatasetDetail>;
+  /** A page of a dataset's samples (of one class, or of a given index list). */
+  listSamples(request: SamplePageRequestInput): Promise<SamplePage>;
+  /** One sample as a PNG (the bridge also serves it at /api/thumbnails/<dataset>/<index>.png). */
+  getSampleImage(request: { dataset: string; index: number }): Promise<SampleImage>;
   /** Records a language-model training run on the facts dataset (an original, or a Retrain with retainOf) and starts it. */
   startLanguageModelTraining(config: LmTrainConfigInput): Promise<RunSummary>;
   /** Records an unlearning run of a forget split from a language-model checkpoint and starts it. */
@@ -74,6 +90,18 @@ export interface LetheRequests {
   getStudyPareto(request: ParetoRequest): Promise<ParetoAnalysis>;
   /** Per-bin counts of a per-sample score (forget vs test ...) for the study's models, with MIA-efficacy and KS distance to Retrain. */
   getScoreHistograms(request: HistogramRequestInput): Promise<ScoreHistograms>;
+  /** Every unlearning method and aggregator with its parameters (defaults, ranges, descriptions), from their registries. */
+  describeUnlearning(): Promise<UnlearningCatalogue>;
+  /** Checkpoints of finished training runs, newest first: what unlearning starts from. */
+  listOriginals(): Promise<OriginalCheckpoint[]>;
+  /** Queued and running jobs with progress and ETA, and the last failures. */
+  listJobs(): Promise<JobList>;
+  /** Cancels a job of listJobs (a study stops at its current run). */
+  cancelJob(id: string): Promise<void>;
+  /** Checks a study config as `lethe study run` does and writes it as YAML: to `file` (absolute), else the data directory's studies/. */
+  saveStudyFile(config: StudyConfigInput, file?: string): Promise<{ path: string; yaml: string }>;
+  /** A study's report as a file: the PDF, its HTML, one CSV row per run, or the LaTeX table. */
+  exportStudyReport(request: ReportRequest): Promise<ReportFile>;
 }
 
 /** Where a study's runs go: the local engine (default), or workers behind a Redis queue. */
@@ -128,7 +156,9 @@ export type LetheEvent =
   | { type: 'run-refused'; runId: string; error: string }
   | { type: 'task-progress'; task: string; progress: TaskProgress }
   | { type: 'unlearn-step'; runId: string; step: UnlearnStep }
-  | { type: 'study-progress'; progress: StudyProgress };
+  | { type: 'study-progress'; progress: StudyProgress }
+  /** The jobs panel's whole list, after any change. */
+  | { type: 'jobs-changed'; jobs: JobList };
 
 /** What the window hears: the service's events, and that another process (a `lethe` command) wrote to the catalog. */
 export type WindowEvent = LetheEvent | { type: 'catalog-changed' };
@@ -162,8 +192,14 @@ export const LETHE_ARGUMENTS = {
   cancelRun: z.tuple([runId]),
   deleteRun: z.tuple([runId]),
   importDataset: z.tuple([ImportRequestSchema]),
+  cancelImport: z.tuple([z.string({ error: 'task id must be a string' }).min(1, 'name the task')]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),
+  discardDroppedFiles: z.tuple([z.array(z.string({ error: 'paths are strings' })).max(10_000, 'at most 10000 paths')]),
+  previewForgetSet: z.tuple([ForgetSetRequestSchema]),
+  getDatasetDetail: z.tuple([z.string({ error: 'dataset name must be a string' }).min(1, 'name the dataset')]),
+  listSamples: z.tuple([SamplePageRequestSchema]),
+  getSampleImage: z.tuple([SampleImageRequestSchema]),
   startLanguageModelTraining: z.tuple([LmTrainConfigSchema]),
   startLanguageModelUnlearning: z.tuple([LmUnlearnConfigSchema]),
   evaluateLanguageModel: z.tuple([LmEvaluationRequestSchema]),
@@ -175,6 +211,13 @@ export const LETHE_ARGUMENTS = {
   getStudyTable: z.tuple([z.string({ error: 'study name must be a string' }).min(1, 'name the study')]),
   getStudyPareto: z.tuple([ParetoRequestSchema]),
   getScoreHistograms: z.tuple([HistogramRequestSchema]),
+  describeUnlearning: z.tuple([]),
+  listOriginals: z.tuple([]),
+  listJobs: z.tuple([]),
+  cancelJob: z.tuple([z.string({ error: 'job id must be a string' }).min(1, 'job id must not be empty').max(300, 'job id is too long')]),
+  // The service checks the config with StudyConfigSchema itself and saves it as given, not with every default filled in.
+  saveStudyFile: z.tuple([z.record(z.string(), z.unknown(), { error: 'the study config must be an object' }), z.string({ error: 'file must be a path' }).min(1, 'file must not be empty').optional()]),
+  exportStudyReport: z.tuple([ReportRequestSchema]),
 } as const satisfies Record<LetheMethod, z.ZodType>;
 
 export const LETHE_METHODS = Object.keys(LETHE_ARGUMENTS) as LetheMethod[];

@@ -12,6 +12,7 @@ import { FORGET_SPLIT_NAMES, LmTrainConfigSchema, TRANSFORMER_MODELS } from './l
 import { LmUnlearnConfigSchema } from './lm-unlearn-config.js';
 import { TrainConfigSchema } from './train-config.js';
 import { UnlearnConfigSchema } from './unlearn-config.js';
+import type { BootstrapInterval } from './bootstrap.js';
 import { explainUnknownKeys, InvalidRequestError, parseOrExplain, positiveInt } from './validation.js';
 
 export type StudyKind = 'classifier' | 'language-model';
@@ -20,6 +21,13 @@ export type StudyKind = 'classifier' | 'language-model';
 export const LANGUAGE_MODEL_DATASET = 'facts';
 
 const learningRate = z.number({ error: 'learning rate must be a finite number' }).positive('learning rate must be finite and positive');
+const epochCount = z.number({ error: 'epochs must be a number' }).int('epochs are whole numbers').positive('epochs must be positive');
+
+/** Hyper-parameter axes of an entry: every (learning rate, epochs) combination is a row of its own. */
+const GridSchema = z.strictObject({
+  lr: z.array(learningRate).min(1, 'a grid axis needs at least one value').optional(),
+  epochs: z.array(epochCount).min(1, 'a grid axis needs at least one value').optional(),
+});
 
 /** One row of the study's table: a method with its settings, repeated over seeds and learning rates. */
 export const StudyEntrySchema = UnlearnConfigSchema.omit({ checkpoint: true, forgetSet: true }).extend({
@@ -29,17 +37,25 @@ export const StudyEntrySchema = UnlearnConfigSchema.omit({ checkpoint: true, for
   lr: z.union([learningRate, z.array(learningRate).min(1, 'a learning-rate sweep needs at least one rate')]).optional(),
   /** Overrides the study's seeds for this row. */
   seeds: z.array(z.number().int('seeds are integers')).min(1).optional(),
+  /** A grid: one row per point, labelled `label (lr X, N ep)`, each repeated over the seeds. */
+  grid: GridSchema.optional(),
 });
 
-/** Labels name rows: unique, not a reference row's, and no entry is a Retrain of its own. */
-function checkEntries(methods: readonly { label: string; method: string }[], ctx: z.RefinementCtx): void {
+/**
+ * Labels name rows: unique (a grid's points included), not a reference row's, and no entry
+ * is a Retrain of its own. Returns every row label.
+ */
+function checkEntries<E extends { label: string; method: string }>(methods: readonly E[], ctx: z.RefinementCtx, rowLabels: (entry: E) => string[] = (entry) => [entry.label]): Set<string> {
   const seen = new Set<string>();
   methods.forEach((entry, i) => {
     if (entry.label === 'Original' || entry.label === 'Retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `'${entry.label}' is the name of a reference row` });
-    if (seen.has(entry.label)) ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `label '${entry.label}' is used twice` });
-    seen.add(entry.label);
+    for (const label of new Set(rowLabels(entry))) {
+      if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `label '${label}' is used twice` });
+      seen.add(label);
+    }
     if (entry.method === 'retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'method'], message: 'the study makes its own Retrain; list only unlearning methods' });
   });
+  return seen;
 }
 
 const retrainOverrides = z
@@ -52,6 +68,9 @@ const retrainOverrides = z
   .default({});
 
 const seedList = z.array(z.number().int('seeds are integers')).min(1, 'give at least one seed').default([1]);
+
+/** Two rows (entry labels, or a grid point's label) whose Avg. Gaps are compared seed by seed. */
+const ComparisonSchema = z.tuple([z.string().min(1), z.string().min(1)], { error: 'a comparison is a pair of labels, [A, B]' });
 
 export const ClassifierStudyConfigSchema = z
   .strictObject({
@@ -67,14 +86,49 @@ export const ClassifierStudyConfigSchema = z
     seeds: seedList,
     evaluation: EvaluationChecksSchema.default(EvaluationChecksSchema.parse({})),
     methods: z.array(StudyEntrySchema).min(1, 'list at least one method'),
+    /** Paired comparisons of Avg. Gap across seeds, with a bootstrap interval (study show prints them). */
+    comparisons: z.array(ComparisonSchema).default([]),
+    /**
+     * The likelihood-ratio membership test on these rows: K unlearned models of each row
+     * and K Retrain models (seeds 1..K, the study's own runs where seeds agree), each evaluated.
+     */
+    lira: z
+      .strictObject({
+        k: z.number().int('K is a whole number').min(2, 'K needs at least 2 models a side').max(512).default(8),
+        rows: z.array(z.string().min(1)).min(1, 'name at least one row'),
+      })
+      .optional(),
   })
-  .superRefine((study, ctx) => checkEntries(study.methods, ctx));
+  .superRefine((study, ctx) => {
+    study.methods.forEach((entry, i) => {
+      if (entry.grid?.lr && entry.lr !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i, 'grid', 'lr'], message: 'give the learning rate either as lr or as a grid axis, not both' });
+      if (entry.grid?.epochs && entry.epochs !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i, 'grid', 'epochs'], message: 'give epochs either as epochs or as a grid axis, not both' });
+    });
+    const seen = checkEntries(study.methods, ctx, (entry) => [entry.label, ...gridPoints(entry).map((point) => point.label)]);
+    const rows = new Map(study.methods.flatMap(gridPoints).map((row) => [row.label, row]));
+    study.lira?.rows.forEach((label, i) => {
+      const row = rows.get(label);
+      if (!row) ctx.addIssue({ code: 'custom', path: ['lira', 'rows', i], message: `'${label}' is not a row of this study (a grid's rows are its points, e.g. '${[...rows.keys()].find((l) => l.includes('(')) ?? 'GA (lr 0.001, 2 ep)'}')` });
+      else if (Array.isArray(row.lr) && row.lr.length > 1) ctx.addIssue({ code: 'custom', path: ['lira', 'rows', i], message: `'${label}' sweeps ${row.lr.length} learning rates; the test compares models of one setting` });
+    });
+    study.comparisons.forEach((pair, i) =>
+      pair.forEach((label, k) => {
+        if (!seen.has(label)) ctx.addIssue({ code: 'custom', path: ['comparisons', i, k], message: `'${label}' is not a method label of this study` });
+      }),
+    );
+  });
+
+/** A classifier study's field given in a language-model study: refused with the reason rather than dropped. */
+function notForLanguageModels(reason: string) {
+  return z.undefined({ error: `not in a language-model study: ${reason}` }).optional();
+}
 
 /** One row of a language-model study: a sequence method with its settings, repeated over seeds and learning rates. */
 export const LmStudyEntrySchema = LmUnlearnConfigSchema.omit({ checkpoint: true, split: true }).extend({
   label: z.string().min(1, 'every method entry needs a label').max(100),
   lr: z.union([learningRate, z.array(learningRate).min(1, 'a learning-rate sweep needs at least one rate')]).optional(),
   seeds: z.array(z.number().int('seeds are integers')).min(1).optional(),
+  grid: notForLanguageModels('grid axes are of classifier studies; give a language-model entry one lr (or an lr sweep) and epochs, and list another entry for another setting'),
 });
 
 const lmOriginalRecipe = LmTrainConfigSchema.omit({ model: true, retainOf: true });
@@ -94,8 +148,12 @@ export const LmStudyConfigSchema = z
     /** Retain people measured (the first ones); default as many as the split forgets. */
     evaluation: z.strictObject({ retainPeople: positiveInt('retain people').optional() }).default({}),
     methods: z.array(LmStudyEntrySchema).min(1, 'list at least one method'),
+    comparisons: notForLanguageModels('comparisons are of Avg. Gap, which language-model studies do not have; compare forget quality and model utility in the table or on the Pareto front'),
+    lira: notForLanguageModels("the likelihood-ratio membership test is of classifier studies; a language-model study's privacy leak column is its membership measure"),
   })
-  .superRefine((study, ctx) => checkEntries(study.methods, ctx));
+  .superRefine((study, ctx) => {
+    checkEntries(study.methods, ctx);
+  });
 
 /** A study of either kind, checked against its kind's schema (the dataset decides), so errors name that kind's fields. */
 export const StudyConfigSchema = z.unknown().transform((input, ctx): StudyConfig | LmStudyConfig => {
@@ -133,6 +191,31 @@ export function parseStudyConfig(input: unknown): AnyStudyConfig {
 /** A classifier study's config (for code that only makes those). */
 export function parseClassifierStudyConfig(input: unknown): StudyConfig {
   return parseOrExplain(ClassifierStudyConfigSchema, input, 'study config');
+}
+
+/** One row of the table as the study file implies it: an entry without a grid, or one point of an entry's grid. */
+export type StudyRowEntry = Omit<StudyEntry, 'grid'> & {
+  /** The label of the study file's entry the row comes from (its own label when it has no grid). */
+  entry: string;
+};
+
+/** The rows of an entry: itself, or one per (learning rate, epochs) point of its grid, lr varying slowest. */
+export function gridPoints(entry: StudyEntry): StudyRowEntry[] {
+  const { grid, ...settings } = entry;
+  if (!grid) return [{ ...settings, entry: entry.label }];
+  const rates: (number | undefined)[] = grid.lr ?? [undefined];
+  const epochs: (number | undefined)[] = grid.epochs ?? [undefined];
+  return rates.flatMap((lr) =>
+    epochs.map((epochCount) => {
+      const axes = [lr === undefined ? '' : `lr ${lr}`, epochCount === undefined ? '' : `${epochCount} ep`].filter(Boolean).join(', ');
+      return { ...settings, ...(lr === undefined ? {} : { lr }), ...(epochCount === undefined ? {} : { epochs: epochCount }), label: `${entry.label} (${axes})`, entry: entry.label };
+    }),
+  );
+}
+
+/** Every method row of a classifier study, grids expanded, in the file's order. */
+export function studyRowEntries(study: StudyConfig): StudyRowEntry[] {
+  return study.methods.flatMap(gridPoints);
 }
 
 /** One metric cell: mean +- sample std over the row's repeats, and |mean - Retrain's mean|. */
@@ -187,6 +270,8 @@ export interface StudyRun<M extends string = StudyMetric> {
 
 export interface StudyRow<M extends string = StudyMetric> {
   label: string;
+  /** The study file's entry the row comes from: its grid's label for a grid point, else the row's own label. */
+  entry: string;
   role: 'original' | 'retrain' | 'method';
   method: string | null;
   aggregator: string | null;
@@ -219,6 +304,51 @@ export interface StudyTableOf<K extends StudyKind> {
   forgetSet: { id: number; name: string; size: number } | null;
   backend: string | null;
   rows: StudyRow<MetricOf<K>>[];
+  /** Set when the rows were chosen: 'best-avg-gap' keeps each entry's grid point with the lowest Avg. Gap. */
+  selection?: 'best-avg-gap';
+  /** The study's paired comparisons of Avg. Gap across seeds. */
+  comparisons?: StudyComparison[];
+  /** The likelihood-ratio membership test of the rows the config names. */
+  lira?: StudyLira[];
+}
+
+/** A paired comparison of two rows' Avg. Gap over the seeds both have. */
+export interface StudyComparison {
+  /** The labels asked for, and the rows they resolved to (an entry with a grid: its best point). */
+  a: string;
+  b: string;
+  rowA: string | null;
+  rowB: string | null;
+  seeds: number[];
+  /** mean over seeds of AvgGap(A) - AvgGap(B) (negative: A is closer to Retrain), with its interval; null without a shared seed. */
+  difference: BootstrapInterval | null;
+}
+
+/** The likelihood-ratio test of one row against Retrain over the forget set. */
+export interface LiraSummary {
+  k: number;
+  examples: number;
+  /** Mean and median over the forget examples of the challenge's count-based epsilon, and the largest finite value it can take at K. */
+  challengeEpsilonMean: number;
+  challengeEpsilonMedian: number;
+  resolution: number;
+  /** The same of the Gaussian-fit epsilon, and what identical distributions give on average at K. */
+  gaussianEpsilonMean: number;
+  gaussianEpsilonMedian: number;
+  gaussianNoiseFloor: number;
+  /** The challenge's forgetting quality: the mean points of the examples' epsilons (1 = indistinguishable from Retrain). */
+  forgettingQuality: number;
+  /** forgettingQuality x (RA_U / RA_R) x (TA_U / TA_R), the challenge's final score; null without accuracies. */
+  score: number | null;
+}
+
+export interface StudyLira {
+  label: string;
+  k: number;
+  /** Evaluated models found so far on each side (the test needs K each). */
+  unlearned: number;
+  retrained: number;
+  summary: LiraSummary | null;
 }
 
 /** A classifier study's table. */

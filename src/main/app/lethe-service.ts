@@ -11,19 +11,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../../shared/backend.js';
 import type { DatasetRecord, ForgetSetRecord, RunDetail, RunRecord, RunSummary, StudyRecord } from '../../shared/catalog-types.js';
-import { ParetoRequestSchema, parseStudyConfig, studyKind, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type AnyStudyTable } from '../../shared/study-config.js';
+import { ParetoRequestSchema, isLanguageModelStudy, parseStudyConfig, studyKind, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type AnyStudyTable } from '../../shared/study-config.js';
 import { runStudy } from './study-runner.js';
 import { studyPareto, studyTable } from './study-table.js';
 import { studyHistograms } from './score-histograms.js';
 import { runLinks } from './run-links.js';
 import { watchCatalog } from './catalog-watch.js';
 import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from '../../shared/score-histograms.js';
-import { ForgetSetRequestSchema, type ForgetSetRequestInput } from '../../shared/forget-set.js';
+import { ForgetSetRequestSchema, type ForgetSetPreview, type ForgetSetRequest, type ForgetSetRequestInput } from '../../shared/forget-set.js';
+import { SampleImageRequestSchema, SamplePageRequestSchema, type DatasetDetail, type SampleImage, type SamplePage, type SamplePageRequestInput } from '../../shared/samples.js';
+import { cachedDataset, classCounts, sampleImage, samplePage } from './sample-thumbnails.js';
+import type { ImageDataset } from '../engine/data/dataset.js';
+import { releaseStaged } from './upload-staging.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
 import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
 import { parseLmUnlearnConfig, type LmUnlearnConfigInput } from '../../shared/lm-unlearn-config.js';
-import { ImportRequestSchema, type ImportRequestInput } from '../../shared/import.js';
+import { ImportRequestSchema, type ImportRequest, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
 import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlearn-config.js';
@@ -38,8 +42,20 @@ import { isBuiltinDataset } from '../engine/data/dataset-store.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
 import { evaluationRunConfig, unlearnRunConfig } from './study-plan.js';
 import { resolveCheckpoint } from './checkpoint-resolver.js';
+import { ReportRequestSchema, type ReportFile, type ReportRequest } from '../../shared/report.js';
+import { buildStudyReport, type StudyReport } from '../reports/report-model.js';
+import { reportEnvironment } from '../reports/report-environment.js';
+import { reportFile } from '../reports/report-exports.js';
+import { chromiumPrinter } from '../reports/chromium-printer.js';
+import type { PdfPrinter } from '../reports/pdf-printer.js';
 import { JobCancelledError, type JobEngine, type JobHandlers } from './engine-client.js';
 import { QueueEngineClient } from './queue-engine-client.js';
+import { JobBoard } from './jobs.js';
+import { unlearningCatalogue } from './method-catalogue.js';
+import { originalCheckpoints } from './original-checkpoints.js';
+import { writeStudyFile } from './study-file.js';
+import type { JobList } from '../../shared/jobs.js';
+import type { OriginalCheckpoint, UnlearningCatalogue } from '../../shared/unlearning-catalogue.js';
 
 export class NotFoundError extends Error {}
 
@@ -47,6 +63,8 @@ export interface ServiceOptions {
   catalog: Catalog;
   engine: JobEngine;
   appVersion: string;
+  /** Prints reports to PDF: Electron's printToPDF in the app; by default a Chromium found on the machine. */
+  printPdf?: PdfPrinter;
 }
 
 export class LetheService implements LetheRequests {
@@ -61,14 +79,21 @@ export class LetheService implements LetheRequests {
    * instead of the run: its input was refused, or its outcome could not be recorded.
    */
   private readonly runEnds = new Map<string, Promise<Error | undefined>>();
+  /** Engine job ids of the imports under way, which cancelImport may cancel. */
+  private readonly activeImports = new Set<string>();
   private readonly catalog: Catalog;
   private readonly engine: JobEngine;
   private readonly appVersion: string;
+  private readonly jobs: JobBoard;
+  private readonly printPdf: PdfPrinter;
 
   constructor(options: ServiceOptions) {
     this.catalog = options.catalog;
     this.engine = options.engine;
     this.appVersion = options.appVersion;
+    this.jobs = new JobBoard((jobs) => this.publish({ type: 'jobs-changed', jobs }), (id) => this.cancelRun(id));
+    this.subscribe((event) => this.jobs.onEvent(event));
+    this.printPdf = options.printPdf ?? chromiumPrinter();
     // Runs left active by a process that died can never end: mark them failed.
     this.catalog.runs.failOrphaned(processAlive);
   }
@@ -440,9 +465,13 @@ export class LetheService implements LetheRequests {
         throw new InvalidRequestError(`study config: methods.${i} (${entry.label}): ${(error as Error).message}`);
       }
     }
+    const jobId = `study:${config.name}`;
+    if (this.jobs.has(jobId)) throw new InvalidRequestError(`study '${config.name}' is already running`);
     const report = (progress: StudyProgress) => this.publish({ type: 'study-progress', progress });
     if (!options.queue) {
-      const outcome = await runStudy(this, this.catalog, config, report);
+      const running = runStudy(this, this.catalog, config, report);
+      this.jobs.follow({ id: jobId, kind: 'study', label: `study ${config.name}` }, running);
+      const outcome = await running;
       return { study: outcome.study.name, created: outcome.created, skipped: outcome.skipped, failed: outcome.failed };
     }
     // This service (catalog, subscribers, active runs) with its runs' jobs sent to the
@@ -482,6 +511,41 @@ export class LetheService implements LetheRequests {
     return studyHistograms(this.catalog, this.findStudy(request.study), request);
   }
 
+  async describeUnlearning(): Promise<UnlearningCatalogue> {
+    return unlearningCatalogue();
+  }
+
+  async listOriginals(): Promise<OriginalCheckpoint[]> {
+    return originalCheckpoints(this.catalog);
+  }
+
+  async listJobs(): Promise<JobList> {
+    return this.jobs.list();
+  }
+
+  async cancelJob(id: string): Promise<void> {
+    if (!this.jobs.cancel(id)) throw new NotFoundError(`no queued or running job '${id}'`);
+  }
+
+  async saveStudyFile(config: StudyConfigInput, file?: string): Promise<{ path: string; yaml: string }> {
+    return writeStudyFile(this.catalog.dataDir, config, file);
+  }
+
+  async exportStudyReport(input: ReportRequest): Promise<ReportFile> {
+    const request = parseOrExplain(ReportRequestSchema, input, 'report request');
+    return reportFile(await this.studyReport(request.study), request.format, this.printPdf);
+  }
+
+  /** A study's report model: this service's own answers, with the digests of the data its runs used. */
+  async studyReport(name: string): Promise<StudyReport> {
+    const study = this.findStudy(name);
+    const config = study.config && parseStudyConfig(study.config);
+    const dataset = config ? this.catalog.datasets.byName(config.dataset) : undefined;
+    // A language-model study's facts are generated from its recipe, not split from a catalogued dataset.
+    const splits = dataset && config && !isLanguageModelStudy(config) ? this.catalog.datasets.splits(dataset.id).filter((s) => s.seed === config.original.splitSeed) : [];
+    return buildStudyReport(this, name, reportEnvironment(this.appVersion, dataset ? { name: dataset.name, digest: dataset.digest, splits } : null));
+  }
+
   private recordFinished(id: string, result: TrainJobResult): void {
     const { catalog } = this;
     catalog.db.transaction(() => {
@@ -511,12 +575,29 @@ export class LetheService implements LetheRequests {
     const request = parseOrExplain(ImportRequestSchema, input, 'import request');
     const relative = request.paths.find((p) => !path.isAbsolute(p));
     if (relative) throw new InvalidRequestError(`import paths must be absolute, got '${relative}'`);
+    try {
+      return await this.importFiles(request);
+    } finally {
+      releaseStaged(this.catalog.dataDir, request.paths);
+    }
+  }
+
+  private async importFiles(request: ImportRequest): Promise<ImportOutcome> {
     if (request.name && isBuiltinDataset(request.name)) throw new InvalidRequestError(`'${request.name}' is a built-in dataset; choose another name`);
     const job = this.engine.submit(
       { kind: 'import', request, dataDir: this.catalog.dataDir },
       { onTaskProgress: (progress) => this.publish({ type: 'task-progress', task: job.jobId, progress }) },
     );
-    const result = await job.result;
+    this.jobs.follow({ id: job.jobId, kind: 'import', label: `import ${request.name ?? path.basename(request.paths[0]!)}` }, job.result, () => this.engine.cancel(job.jobId));
+    this.activeImports.add(job.jobId);
+    let result;
+    try {
+      result = await job.result;
+    } catch (error) {
+      throw error instanceof JobCancelledError ? new Error('the import was cancelled; nothing was imported') : error;
+    } finally {
+      this.activeImports.delete(job.jobId);
+    }
     const { dataset } = result;
     const outcome = (record: DatasetRecord, alreadyImported: boolean): ImportOutcome => ({
       dataset: record,
@@ -553,12 +634,51 @@ export class LetheService implements LetheRequests {
     }
   }
 
-  async createForgetSet(input: ForgetSetRequestInput): Promise<ForgetSetOutcome> {
+  async cancelImport(task: string): Promise<void> {
+    if (!this.activeImports.has(task)) throw new NotFoundError(`no import under way with task id ${task}`);
+    this.engine.cancel(task);
+  }
+
+  private forgetSetRequest(input: ForgetSetRequestInput): ForgetSetRequest {
     const request = parseOrExplain(ForgetSetRequestSchema, input, 'forget set request');
     if (request.rule.kind === 'file') {
       const relative = request.rule.paths.find((p) => !path.isAbsolute(p));
       if (relative) throw new InvalidRequestError(`forget-set file paths must be absolute, got '${relative}'`);
     }
+    return request;
+  }
+
+  /** Files dropped in a browser and staged by the bridge are removed once used (kept after a preview, for the save). */
+  private releaseStagedFiles(request: ForgetSetRequest): void {
+    if (request.rule.kind === 'file') releaseStaged(this.catalog.dataDir, request.rule.paths);
+  }
+
+  async discardDroppedFiles(paths: string[]): Promise<void> {
+    releaseStaged(this.catalog.dataDir, paths);
+  }
+
+  async previewForgetSet(input: ForgetSetRequestInput): Promise<ForgetSetPreview> {
+    const request = this.forgetSetRequest(input);
+    try {
+      const result = await this.engine.submit({ kind: 'forget-set', request, dataDir: this.catalog.dataDir, preview: true }).result;
+      const { size, retainSize, digest, warnings, report, trainClassCounts, forgetClassCounts, sampleIndices } = result;
+      return { dataset: result.dataset.name, classNames: result.dataset.classNames, size, retainSize, digest, warnings, report, trainClassCounts, forgetClassCounts, sampleIndices };
+    } catch (error) {
+      this.releaseStagedFiles(request);
+      throw error;
+    }
+  }
+
+  async createForgetSet(input: ForgetSetRequestInput): Promise<ForgetSetOutcome> {
+    const request = this.forgetSetRequest(input);
+    try {
+      return await this.saveForgetSet(request);
+    } finally {
+      this.releaseStagedFiles(request);
+    }
+  }
+
+  private async saveForgetSet(request: ForgetSetRequest): Promise<ForgetSetOutcome> {
     const result = await this.engine.submit({ kind: 'forget-set', request, dataDir: this.catalog.dataDir }).result;
     const forgetSet = this.catalog.db.transaction(() => {
       const dataset = this.catalog.datasets.upsert({
@@ -580,6 +700,42 @@ export class LetheService implements LetheRequests {
 
   async listForgetSets(): Promise<ForgetSetRecord[]> {
     return this.catalog.forgetSets.list();
+  }
+
+  /** The dataset from its cache; a built-in one not converted yet is converted by the engine first, off this thread. */
+  private async datasetSamples(name: string): Promise<ImageDataset> {
+    await this.checkDataset(name);
+    if (isBuiltinDataset(name) && !fs.existsSync(datasetCachePath(this.catalog.dataDir, name))) {
+      await this.engine.submit({ kind: 'prepare-dataset', dataset: name, dataDir: this.catalog.dataDir }).result;
+    }
+    return cachedDataset(this.catalog.dataDir, name);
+  }
+
+  async getDatasetDetail(name: string): Promise<DatasetDetail> {
+    const dataset = await this.datasetSamples(name);
+    const record = this.catalog.datasets.byDigest(dataset.digest);
+    return {
+      name,
+      digest: dataset.digest,
+      source: record?.source ?? (isBuiltinDataset(name) ? 'builtin' : 'import'),
+      shape: [dataset.height, dataset.width, dataset.channels],
+      dtype: dataset.dtype,
+      classNames: dataset.classNames,
+      classCounts: classCounts(dataset),
+      sampleCount: dataset.count,
+      testCount: dataset.testCount,
+      splits: record ? this.catalog.datasets.splits(record.id) : [],
+    };
+  }
+
+  async listSamples(input: SamplePageRequestInput): Promise<SamplePage> {
+    const request = parseOrExplain(SamplePageRequestSchema, input, 'sample request');
+    return samplePage(await this.datasetSamples(request.dataset), request);
+  }
+
+  async getSampleImage(input: { dataset: string; index: number }): Promise<SampleImage> {
+    const request = parseOrExplain(SampleImageRequestSchema, input, 'sample image request');
+    return sampleImage(await this.datasetSamples(request.dataset), request);
   }
 
   async startLanguageModelTraining(input: LmTrainConfigInput): Promise<RunSummary> {

@@ -9,7 +9,7 @@ import { parseEvaluationRequest, type EvaluationRequest } from '../../shared/eva
 import type { LmEvaluationRequest } from '../../shared/lm-evaluation.js';
 import { parseLmTrainConfig, type LmTrainConfig } from '../../shared/lm-train-config.js';
 import { parseLmUnlearnConfig, type LmUnlearnConfig } from '../../shared/lm-unlearn-config.js';
-import { isLanguageModelStudy, type AnyStudyConfig, type LmStudyConfig, type LmStudyEntry, type StudyConfig, type StudyEntry } from '../../shared/study-config.js';
+import { isLanguageModelStudy, studyRowEntries, type AnyStudyConfig, type LmStudyConfig, type LmStudyEntry, type StudyConfig, type StudyRowEntry } from '../../shared/study-config.js';
 import { parseTrainConfig, type TrainConfig } from '../../shared/train-config.js';
 import { parseUnlearnConfig, type UnlearnConfig } from '../../shared/unlearn-config.js';
 import { configHash } from '../catalog/runs-repository.js';
@@ -51,21 +51,37 @@ export interface PlannedRun {
   config: UnlearnConfig;
 }
 
-/** The (learning rate, seed) pairs an entry is repeated over; lr null = the method's default. */
-export function entryRepeats(study: AnyStudyConfig, entry: Pick<StudyEntry | LmStudyEntry, 'lr' | 'seeds'>): { lr: number | null; seed: number }[] {
+/** The (learning rate, seed) pairs a row is repeated over; lr null = the method's default. */
+export function entryRepeats(study: AnyStudyConfig, entry: Pick<StudyRowEntry | LmStudyEntry, 'lr' | 'seeds'>): { lr: number | null; seed: number }[] {
   const rates = entry.lr === undefined ? [null] : Array.isArray(entry.lr) ? entry.lr : [entry.lr];
   return rates.flatMap((lr) => (entry.seeds ?? study.seeds).map((seed) => ({ lr, seed })));
 }
 
-/** One run per (learning rate, seed) of an entry. */
-export function entryRuns(study: StudyConfig, entry: StudyEntry, original: string, forgetSet: number): PlannedRun[] {
-  const { label, seeds: _seeds, lr: _lr, ...settings } = entry;
+/** One run per (learning rate, seed) of a row. */
+export function entryRuns(study: StudyConfig, entry: StudyRowEntry, original: string, forgetSet: number): PlannedRun[] {
+  const { label, entry: _entry, seeds: _seeds, lr: _lr, ...settings } = entry;
   return entryRepeats(study, entry).map(({ lr, seed }) => ({
     label,
     seed,
     lr,
     config: parseUnlearnConfig({ ...settings, lr: lr ?? undefined, seed, checkpoint: original, forgetSet }),
   }));
+}
+
+/**
+ * The models of the likelihood-ratio test, as the NeurIPS 2023 challenge makes them: K
+ * Retrain models and K unlearned models of each named row, all from the study's original
+ * and forget set, differing in their seeds 1..K (a run the study already has is reused).
+ */
+export function liraPlan(study: StudyConfig, original: string, forgetSet: number): { retrains: UnlearnConfig[]; rows: { label: string; runs: PlannedRun[] }[] } {
+  if (!study.lira) return { retrains: [], rows: [] };
+  const seeds = Array.from({ length: study.lira.k }, (_, i) => i + 1);
+  const retrain = retrainConfig(study, original, forgetSet);
+  const rowEntries = new Map(studyRowEntries(study).map((row) => [row.label, row]));
+  return {
+    retrains: seeds.map((seed) => ({ ...retrain, seed })),
+    rows: study.lira.rows.map((label) => ({ label, runs: entryRuns(study, { ...rowEntries.get(label)!, seeds }, original, forgetSet) })),
+  };
 }
 
 export function evaluationRequest(study: StudyConfig, checkpoint: string, forgetSet: number): EvaluationRequest {
@@ -91,7 +107,7 @@ export function lmRetrainConfig(study: LmStudyConfig): LmTrainConfig {
 
 /** One run per (learning rate, seed) of a language-model entry, unlearning the study's split from the original. */
 export function lmEntryRuns(study: LmStudyConfig, entry: LmStudyEntry, original: string): { label: string; seed: number; lr: number | null; config: LmUnlearnConfig }[] {
-  const { label, seeds: _seeds, lr: _lr, ...settings } = entry;
+  const { label, seeds: _seeds, lr: _lr, grid: _grid, ...settings } = entry;
   return entryRepeats(study, entry).map(({ lr, seed }) => ({ label, seed, lr, config: parseLmUnlearnConfig({ ...settings, lr: lr ?? undefined, seed, checkpoint: original, split: study.forget.split }) }));
 }
 
@@ -123,11 +139,18 @@ export interface StudyPlan {
   original: PlannedStep;
   originalSeed: number;
   retrain(original: string): PlannedStep & { seed: number };
-  /** Per method entry (in the config's order) its repeats. */
-  entries(original: string): { label: string; method: string; aggregator: string; runs: (PlannedStep & { seed: number; lr: number | null })[] }[];
+  /** Per method row (in the config's order, a grid's points each a row) its repeats; entry names the study file's entry it comes from. */
+  entries(original: string): { label: string; entry: string; method: string; aggregator: string; runs: (PlannedStep & { seed: number; lr: number | null })[] }[];
   /** Whether an evaluation compares with Retrain's checkpoint, so it waits for Retrain (language models: forget quality, privacy leak). */
   evaluationNeedsRetrain: boolean;
   evaluation(checkpoint: string, retrain: string | undefined): PlannedStep | undefined;
+  /** The likelihood-ratio test's own models (classifier studies that name rows in lira), each evaluated like the rest. */
+  lira(original: string): { label: string; step: PlannedStep }[];
+}
+
+/** A classifier unlearning run (or Retrain) as a step. */
+function unlearnStep(kind: 'retrain' | 'unlearn', config: UnlearnConfig): PlannedStep {
+  return { kind, hash: hashOf.unlearn(config), start: (service) => service.startUnlearning(config) };
 }
 
 /** The runs of a study of either kind; classifier studies evaluate against their forget set. */
@@ -142,6 +165,7 @@ export function studyPlan(study: AnyStudyConfig, forgetSet: number | null): Stud
       entries: (checkpoint) =>
         study.methods.map((entry) => ({
           label: entry.label,
+          entry: entry.label,
           method: entry.method,
           aggregator: entry.aggregator,
           runs: lmEntryRuns(study, entry, checkpoint).map((run) => ({ kind: 'unlearn', hash: configHash(run.config), seed: run.seed, lr: run.lr, start: (service) => service.startLanguageModelUnlearning(run.config) })),
@@ -152,6 +176,7 @@ export function studyPlan(study: AnyStudyConfig, forgetSet: number | null): Stud
         const request = lmEvaluationRequest(study, checkpoint, retrainCheckpoint);
         return { kind: 'evaluate', hash: configHash(request), start: (service) => service.startLanguageModelEvaluation(request) };
       },
+      lira: () => [],
     };
   }
   if (forgetSet === null) throw new Error(`classifier study '${study.name}' has no forget set yet`);
@@ -161,19 +186,27 @@ export function studyPlan(study: AnyStudyConfig, forgetSet: number | null): Stud
     originalSeed: original.seed,
     retrain: (checkpoint) => {
       const config = retrainConfig(study, checkpoint, forgetSet);
-      return { kind: 'retrain', hash: hashOf.unlearn(config), seed: config.seed, start: (service) => service.startUnlearning(config) };
+      return { ...unlearnStep('retrain', config), seed: config.seed };
     },
     entries: (checkpoint) =>
-      study.methods.map((entry) => ({
+      studyRowEntries(study).map((entry) => ({
         label: entry.label,
+        entry: entry.entry,
         method: entry.method,
         aggregator: entry.aggregator,
-        runs: entryRuns(study, entry, checkpoint, forgetSet).map((run) => ({ kind: 'unlearn', hash: hashOf.unlearn(run.config), seed: run.seed, lr: run.lr, start: (service) => service.startUnlearning(run.config) })),
+        runs: entryRuns(study, entry, checkpoint, forgetSet).map((run) => ({ ...unlearnStep('unlearn', run.config), seed: run.seed, lr: run.lr })),
       })),
     evaluationNeedsRetrain: false,
     evaluation: (checkpoint) => {
       const request = evaluationRequest(study, checkpoint, forgetSet);
       return { kind: 'evaluate', hash: hashOf.evaluate(request), start: (service) => service.startEvaluation(request) };
+    },
+    lira: (checkpoint) => {
+      const lira = liraPlan(study, checkpoint, forgetSet);
+      return [
+        ...lira.retrains.map((config) => ({ label: `Retrain (likelihood-ratio test, seed ${config.seed})`, step: unlearnStep('retrain', config) })),
+        ...lira.rows.flatMap((row) => row.runs.map((run) => ({ label: `${row.label} (likelihood-ratio test, seed ${run.seed})`, step: unlearnStep('unlearn', run.config) }))),
+      ];
     },
   };
 }

@@ -11,7 +11,8 @@
 import type { RunRecord, StudyRecord } from '../../shared/catalog-types.js';
 import type { RunSummary } from '../../shared/catalog-types.js';
 import type { StudyProgress } from '../../shared/lethe-api.js';
-import { isLanguageModelStudy, type AnyStudyConfig } from '../../shared/study-config.js';
+import { isLanguageModelStudy, studyRowEntries, type AnyStudyConfig } from '../../shared/study-config.js';
+import { InvalidRequestError } from '../../shared/validation.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { entryRepeats, originalConfig, studyPlan, type PlannedStep, type StudyService } from './study-plan.js';
 
@@ -32,13 +33,21 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
   // language-model study forgets one of the facts dataset's splits.
   const forgetSetId = isLanguageModelStudy(config)
     ? null
-    : (await service.createForgetSet({ dataset: config.dataset, rule: config.forget, splitSeed: originalConfig(config).splitSeed })).forgetSet.id;
+    : (
+        await service.createForgetSet({ dataset: config.dataset, rule: config.forget, splitSeed: originalConfig(config).splitSeed }).catch((error: Error) => {
+          // Named by its field, as the config's other refusals are (the window shows it there).
+          throw error instanceof InvalidRequestError ? new InvalidRequestError(`study config: forget: ${error.message}`) : error;
+        })
+      ).forgetSet.id;
   const plan = studyPlan(config, forgetSetId);
   const study = catalog.studies.byName(config.name) ?? catalog.studies.create(config.name, config.description);
   catalog.studies.setConfig(study.id, config.description, config, forgetSetId);
   const outcome: StudyOutcome = { study, created: 0, skipped: 0, failed: [] };
-  const planned = 2 + config.methods.reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
-  const total = 2 * planned;
+  const rows = isLanguageModelStudy(config) ? config.methods : studyRowEntries(config);
+  const planned = 2 + rows.reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
+  // The likelihood-ratio test's models: each a run and its evaluation (skipped where the study already has them).
+  const liraModels = !isLanguageModelStudy(config) && config.lira ? config.lira.k * (1 + config.lira.rows.length) : 0;
+  const total = 2 * (planned + liraModels);
   let done = 0;
 
   /** The finished run for this step: the catalog's, or a new one run to its end. */
@@ -55,6 +64,8 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
     const ended = await service.waitForRun(started.id);
     outcome.created += 1;
     if (ended.status !== 'finished') {
+      // A failed run stays in the study, so its reports list it; a cancelled one never ran to an outcome.
+      if (ended.status === 'failed') catalog.studies.addRun(study.id, ended.id);
       outcome.failed.push({ label, runId: ended.id, error: ended.error ?? ended.status });
       report({ study: config.name, label, kind: step.kind, runId: ended.id, status: ended.status === 'cancelled' ? 'cancelled' : 'failed', error: ended.error ?? undefined, done: ++done, total });
       if (ended.status === 'cancelled') throw new StudyFailedStep(`${label}: cancelled; the study stops (run it again to resume)`);
@@ -95,7 +106,8 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
     }),
   );
   // Retrain goes first where evaluations wait for it, so a single lane never waits on a chain it has not started.
-  const chains = plan.evaluationNeedsRetrain ? [retrainChain, originalChain, ...methodChains] : [originalChain, retrainChain, ...methodChains];
+  const liraChains = plan.lira(originalCheckpoint).map(({ label, step }) => async () => evaluate(label, await ensure(label, step)));
+  const chains = plan.evaluationNeedsRetrain ? [retrainChain, originalChain, ...methodChains, ...liraChains] : [originalChain, retrainChain, ...methodChains, ...liraChains];
   await inTurn(chains, concurrency);
   outcome.study = catalog.studies.byName(config.name)!;
   return outcome;

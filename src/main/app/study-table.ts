@@ -11,6 +11,7 @@ import {
   STUDY_COLUMNS,
   STUDY_METRICS,
   studyKind,
+  studyRowEntries,
   type AnyStudyConfig,
   type AnyStudyTable,
   type ParetoAnalysis,
@@ -18,15 +19,19 @@ import {
   type ParetoRequest,
   type StudyCell,
   type StudyKind,
+  type StudyLira,
   type StudyMetric,
   type StudyRow,
   type StudyRun,
+  type StudyTable,
 } from '../../shared/study-config.js';
 import type { StudyRecord } from '../../shared/catalog-types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { hypervolume, paretoFront } from '../engine/evaluation/pareto.js';
-import { averageGap, bestOf, gapsToRetrain, gapToRetrain, meanStd } from '../../shared/study-statistics.js';
+import { averageGap, gapsToRetrain, gapToRetrain, markBestColumns, meanStd } from '../../shared/study-statistics.js';
+import { compareRows } from '../../shared/study-selection.js';
 import { methodInfoFor } from '../engine/unlearn/method-info.js';
+import { studyLira } from './study-lira.js';
 import { studyPlan } from './study-plan.js';
 import { InvalidRequestError } from '../../shared/validation.js';
 
@@ -42,6 +47,7 @@ export interface Repeat {
 
 interface RowRuns {
   label: string;
+  entry: string;
   role: StudyRow['role'];
   method: string | null;
   aggregator: string | null;
@@ -59,6 +65,7 @@ interface CollectedRows {
   config: AnyStudyConfig;
   rows: RowRuns[];
   backend: string | null;
+  lira?: StudyLira[];
 }
 
 /** Each catalog's collected rows per study, with the catalog version they were read at. */
@@ -103,12 +110,14 @@ function readRows(catalog: Catalog, study: StudyRecord): CollectedRows {
   const retrainCheckpoint = retrainRun && checkpointOf(retrainRun.id);
   const reference = (label: string, role: StudyRow['role'], runId: string | undefined, seed: number): RowRuns => {
     const repeat = runId === undefined ? undefined : evaluated(runId, seed, null, retrainCheckpoint);
-    return { label, role, method: null, aggregator: null, planned: 1, repeats: repeat ? [repeat] : [] };
+    return { label, entry: label, role, method: null, aggregator: null, planned: 1, repeats: repeat ? [repeat] : [] };
   };
   const rows: RowRuns[] = [reference('Original', 'original', originalRun?.id, plan.originalSeed)];
   if (originalCheckpoint === undefined || !retrainStep) {
-    rows.push({ label: 'Retrain', role: 'retrain', method: 'retrain', aggregator: null, planned: 1, repeats: [] });
-    for (const entry of config.methods) rows.push({ label: entry.label, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
+    rows.push({ label: 'Retrain', entry: 'Retrain', role: 'retrain', method: 'retrain', aggregator: null, planned: 1, repeats: [] });
+    for (const entry of isLanguageModelStudy(config) ? config.methods.map((m) => ({ ...m, entry: m.label })) : studyRowEntries(config)) {
+      rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
+    }
     return { config, rows, backend };
   }
   rows.push({ ...reference('Retrain', 'retrain', retrainRun?.id, retrainStep.seed), method: 'retrain' });
@@ -119,9 +128,10 @@ function readRows(catalog: Catalog, study: StudyRecord): CollectedRows {
       return repeat ? [repeat] : [];
     });
     const multiObjective = methodInfoFor(kind === 'classifier' ? 'classifier' : 'language-model', entry.method).multiObjective;
-    rows.push({ label: entry.label, role: 'method', method: entry.method, aggregator: multiObjective ? entry.aggregator : null, planned: entry.runs.length, repeats });
+    rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: multiObjective ? entry.aggregator : null, planned: entry.runs.length, repeats });
   }
-  return { config, rows, backend };
+  if (isLanguageModelStudy(config) || !config.lira) return { config, rows, backend };
+  return { config, rows, backend, lira: studyLira(catalog, config, originalCheckpoint, study.forgetSetId!) };
 }
 
 /** Gaps to Retrain of the classifier's four metrics, averaged; other kinds have no Avg. Gap. */
@@ -152,28 +162,11 @@ const rowMean = (repeats: Repeat[], key: string): number | null => {
   return values.length ? meanStd(values).mean : null;
 };
 
-/** The value a column's best is the smallest of, per its STUDY_COLUMNS rule (null: not marked). */
-function bestScore(rule: 'gap' | 'high' | 'low' | 'zero' | 'none', cell: StudyCell): number | null {
-  switch (rule) {
-    case 'gap':
-      return cell.gap;
-    case 'high':
-      return -cell.mean;
-    case 'low':
-      return cell.mean;
-    case 'zero':
-      return Math.abs(cell.mean);
-    case 'none':
-      return null;
-  }
-}
-
-/** The study's table, its columns by the study's kind (STUDY_COLUMNS). */
+/** The study's table, its columns by the study's kind (STUDY_COLUMNS), with a classifier study's comparisons and likelihood-ratio test. */
 export function studyTable(catalog: Catalog, study: StudyRecord): AnyStudyTable {
-  const { config, rows: collected, backend } = collectRows(catalog, study);
+  const { config, rows: collected, backend, lira } = collectRows(catalog, study);
   const kind = studyKind(config);
-  const columnRules: Record<string, { best: 'gap' | 'high' | 'low' | 'zero' | 'none' }> = STUDY_COLUMNS[kind];
-  const columns = Object.keys(columnRules);
+  const columns = Object.keys(STUDY_COLUMNS[kind]);
   const retrain = collected.find((r) => r.role === 'retrain')!;
   const retrainMean = Object.fromEntries(columns.map((m) => [m, rowMean(retrain.repeats, m)]));
   const rows: StudyRow<string>[] = collected.map((row) => {
@@ -189,6 +182,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): AnyStudyTable 
     const seconds = row.repeats.map((r) => r.seconds).filter((s): s is number => s !== null);
     return {
       label: row.label,
+      entry: row.entry,
       role: row.role,
       method: row.method,
       aggregator: row.aggregator,
@@ -204,17 +198,11 @@ export function studyTable(catalog: Catalog, study: StudyRecord): AnyStudyTable 
       runs: row.repeats.map((r) => studyRun(kind, columns, r, retrainMean)),
     };
   });
-  // Best among the methods: per metric column by its rule, then Avg. Gap and run time (smallest).
-  const methods = rows.filter((r) => r.role === 'method' && r.metrics);
-  const markBest = (column: string, score: (r: StudyRow<string>) => number | null) =>
-    bestOf(methods.map(score)).forEach((isBest, i) => {
-      if (isBest) methods[i]!.best.push(column);
-    });
-  for (const m of columns) markBest(m, (r) => bestScore(columnRules[m]!.best, r.metrics![m]!));
-  if (kind === 'classifier') markBest('avgGap', (r) => r.avgGap);
-  markBest('rte', (r) => r.rte?.mean ?? null);
+  markBestColumns(kind, rows);
   const forgetSet = forgetSetOf(catalog, study, config, collected[0]!.repeats[0]);
-  return { kind, study: study.name, dataset: config.dataset, model: config.model, columns, forgetSet, backend, rows } as AnyStudyTable;
+  const table = { kind, study: study.name, dataset: config.dataset, model: config.model, columns, forgetSet, backend, rows, ...(lira ? { lira } : {}) } as AnyStudyTable;
+  if (isLanguageModelStudy(config) || config.comparisons.length === 0) return table;
+  return { ...table, comparisons: compareRows(table as StudyTable, config.comparisons) };
 }
 
 /**

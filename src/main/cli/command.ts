@@ -132,12 +132,12 @@ export async function withService<T>(values: Values, use: (service: LetheService
 export async function followRun(
   service: LetheService,
   start: () => Promise<RunSummary>,
-  onEvent: (event: Exclude<LetheEvent, { type: 'run-updated' | 'run-refused' | 'task-progress' | 'study-progress' }>) => void,
+  onEvent: (event: Exclude<LetheEvent, { type: 'run-updated' | 'run-refused' | 'task-progress' | 'study-progress' | 'jobs-changed' }>) => void,
   io: Output,
 ): Promise<RunSummary> {
   let runId = '';
   const unsubscribe = service.subscribe((event) => {
-    if (event.type === 'run-updated' || event.type === 'run-refused' || event.type === 'task-progress' || event.type === 'study-progress') return;
+    if (event.type === 'run-updated' || event.type === 'run-refused' || event.type === 'task-progress' || event.type === 'study-progress' || event.type === 'jobs-changed') return;
     if (event.runId === runId) onEvent(event);
   });
   const onSigint = () => {

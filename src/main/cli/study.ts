@@ -3,11 +3,12 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import { LM_PARETO_OBJECTIVES, PARETO_OBJECTIVES, type ParetoObjective, type StudyConfigInput } from '../../shared/study-config.js';
 import { formatStudyTable, TABLE_FORMATS, type TableFormat } from '../../shared/study-format.js';
+import { bestGridPoints, compareRows } from '../../shared/study-selection.js';
 import { InvalidRequestError } from '../../shared/validation.js';
 import { defineCommand, numberOption, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
 
 const HELP = `Usage: lethe study run CONFIG.yaml [--queue redis://HOST:PORT [--attempts N]] [--json] [--data-dir DIR]
-       lethe study show NAME [--format text|markdown|csv|json|latex]
+       lethe study show NAME [--format text|markdown|csv|json|latex] [--best] [--compare A:B,A:C]
        lethe study pareto NAME --objectives A,B[,C] [--reference X,Y[,Z]] [--json]
        lethe study list [--json]
 
@@ -26,10 +27,16 @@ directory for the workers' transfers (docs/distributed.md). A job that fails
 --attempts times (default 3) is recorded failed with each attempt's error.
 
 'show' prints the table: UA, RA, TA, MIA as mean +- std over repeats with the gap
-to Retrain in brackets, Avg. Gap, RTE, best per column marked. A study whose dataset
-is facts is of language models (docs/lm-unlearning.md): its table is TOFU's (forget
+to Retrain in brackets, Avg. Gap, RTE, best per column marked. An entry with a grid
+has one row per grid point; --best keeps each entry's grid point with the lowest
+Avg. Gap (a selection that uses Retrain, as the papers' does; the table says so).
+The config's comparisons, or --compare A:B,..., add the paired difference in
+Avg. Gap of A and B over the seeds both have, with a 95% bootstrap interval (an
+entry with a grid stands for its best grid point). A study whose dataset is facts
+is of language models (docs/lm-unlearning.md): its table is TOFU's (forget
 quality, model utility, forget/retain/paraphrase probability and ROUGE-L, privacy
-leak, perplexity, RTE) and its Pareto objectives forget_quality, model_utility, RTE.
+leak, perplexity, RTE) and its Pareto objectives forget_quality, model_utility,
+RTE; grids, comparisons, --best, --compare and lira are of classifier studies.
 
 'pareto' lists the non-dominated method runs over two or three objectives, all
 minimised: UA_gap, RA_gap, TA_gap, MIA_gap, avg_gap, RA, TA (accuracies enter
@@ -49,6 +56,11 @@ Config (YAML):
     - { label: FT, method: ft, epochs: 2 }
     - { label: RAUL-UniDist-UPGrad, method: raul, reference: uniform,
         aggregator: upgrad, lr: [0.001, 0.005] }       # a sweep: repeats too
+    - { label: GA, method: ga, grid: { lr: [1e-4, 1e-3], epochs: [2, 5] } }
+                                                       # a grid: a row per point
+  comparisons: [[RAUL-UniDist-UPGrad, GA]]             # paired, with an interval
+  lira: { k: 8, rows: [FT] }                           # likelihood-ratio test:
+                                                       # K unlearned + K Retrain models
 
 Example: lethe study run studies/fashion-mnist-demo.yaml`;
 
@@ -58,6 +70,8 @@ const OPTIONS = {
   reference: { type: 'string' },
   queue: { type: 'string' },
   attempts: { type: 'string' },
+  best: { type: 'boolean' },
+  compare: { type: 'string' },
 } satisfies OptionSpecs;
 
 type StudyValues = Values<typeof OPTIONS>;
@@ -69,6 +83,15 @@ function numberList(values: StudyValues, name: 'reference'): number[] | undefine
     const n = Number(part);
     if (part.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be comma-separated numbers, got '${raw}'`);
     return n;
+  });
+}
+
+/** --compare A:B,C:D as label pairs. */
+function comparisonPairs(raw: string): [string, string][] {
+  return raw.split(',').map((pair) => {
+    const labels = pair.split(':').map((label) => label.trim());
+    if (labels.length !== 2 || labels.some((label) => label === '')) throw new UsageError(`--compare takes pairs A:B separated by commas, got '${pair}'`);
+    return labels as [string, string];
   });
 }
 
@@ -100,7 +123,22 @@ async function handle(values: StudyValues, io: Output, [action, argument]: strin
       }
       case 'show': {
         if (!argument) throw new UsageError('name the study (see lethe study list)');
-        io.out(formatStudyTable(await service.getStudyTable(argument), values.json ? 'json' : format));
+        const pairs = values.compare === undefined ? undefined : comparisonPairs(values.compare);
+        const shown = await service.getStudyTable(argument);
+        if (pairs === undefined && !values.best) {
+          io.out(formatStudyTable(shown, values.json ? 'json' : format));
+          return 0;
+        }
+        const option = values.best ? '--best' : '--compare';
+        if (shown.kind !== 'classifier') throw new UsageError(`${option}: study '${shown.study}' is a ${shown.kind} study; grid points and comparisons go by Avg. Gap, which only classifier studies have`);
+        let table = shown;
+        if (pairs) {
+          const known = new Set(table.rows.flatMap((r) => [r.label, r.entry]));
+          const unknown = pairs.flat().find((label) => !known.has(label));
+          if (unknown !== undefined) throw new UsageError(`--compare: '${unknown}' is not a row or entry of study '${table.study}'`);
+          table = { ...table, comparisons: compareRows(table, pairs) };
+        }
+        io.out(formatStudyTable(values.best ? bestGridPoints(table) : table, values.json ? 'json' : format));
         return 0;
       }
       case 'pareto': {

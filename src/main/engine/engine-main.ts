@@ -11,6 +11,7 @@ import type { UnlearnStep } from '../../shared/unlearn-config.js';
 import type { EpochMetrics, TrainProgress } from '../../shared/train-config.js';
 import { InvalidRequestError } from '../../shared/validation.js';
 import { initBackend } from './backend.js';
+import { loadDataset } from './data/dataset-store.js';
 import { runEvaluateJob } from './jobs/evaluate-job.js';
 import { runForgetSetJob } from './jobs/forget-set-job.js';
 import { runGenerateJob } from './jobs/generate-job.js';
@@ -56,9 +57,11 @@ function runJob(
     case 'evaluate':
       return runEvaluateJob(job, context);
     case 'import':
-      return runImportJob(job.request, job.dataDir, report.onTaskProgress);
+      return runImportJob(job.request, job.dataDir, report.onTaskProgress, context.signal);
+    case 'prepare-dataset':
+      return Promise.resolve({ kind: 'prepare-dataset', digest: loadDataset(job.dataDir, job.dataset, context.notice).digest });
     case 'forget-set':
-      return runForgetSetJob(job.request, job.dataDir, context.notice);
+      return runForgetSetJob(job.request, job.dataDir, context.notice, { preview: job.preview });
     case 'unlearn':
       return runUnlearnJob(job, context, report.onUnlearnStep);
     case 'generate':

@@ -28,12 +28,6 @@ export interface SvmModel {
   predict(x: number[]): number;
 }
 
-function rbf(a: number[], b: number[], gamma: number): number {
-  let d = 0;
-  for (let k = 0; k < a.length; k++) d += (a[k]! - b[k]!) ** 2;
-  return Math.exp(-gamma * d);
-}
-
 /**
  * Identical (features, label) rows merged into one with its multiplicity: the dual with
  * duplicates is solved exactly by one variable per distinct row whose box is C times the
@@ -66,9 +60,10 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
   const C = options.C ?? 3;
   const bound = Float64Array.from(counts, (m) => C * m);
   const gamma = options.gamma ?? 1 / X[0]!.length;
+  const negGamma = -gamma;
   const tolerance = options.tolerance ?? 1e-3;
   const maxIterations = options.maxIterations ?? Math.max(10_000_000, 100 * n);
-  const y = labels.map((l) => (l === 1 ? 1 : -1));
+  const y = Float64Array.from(labels, (l) => (l === 1 ? 1 : -1));
   const dims = X[0]!.length;
   const flat = Float64Array.from(X.flat());
   // Rows of Q_it = y_i y_t K(x_i, x_t); the RBF diagonal is K(x, x) = 1.
@@ -80,12 +75,16 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
       cache.delete(i);
     } else {
       r = new Float64Array(n);
+      const yi = y[i]!;
       for (let t = 0; t < n; t++) {
         let d = 0;
         for (let k = 0; k < dims; k++) d += (flat[i * dims + k]! - flat[t * dims + k]!) ** 2;
-        r[t] = y[i]! * y[t]! * Math.exp(-gamma * d);
+        r[t] = yi * y[t]! * Math.exp(negGamma * d);
       }
-      if (cache.size >= maxRows) cache.delete(cache.keys().next().value!);
+      if (cache.size >= maxRows) {
+        const oldest = cache.keys().next().value!;
+        cache.delete(oldest);
+      }
     }
     cache.set(i, r);
     return r;
@@ -94,10 +93,20 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
   const G = new Float64Array(n).fill(-1); // gradient of 1/2 a^T Q a - e^T a
   // G_bar_t = sum over alpha_j at its bound of C_j Q_tj: rebuilds the gradient of shrunk variables.
   const Gbar = new Float64Array(n);
-  const atUpper = (t: number) => alpha[t]! >= bound[t]!;
-  const atLower = (t: number) => alpha[t]! <= 0;
-  const inUp = (t: number) => (y[t] === 1 ? !atUpper(t) : !atLower(t));
-  const inLow = (t: number) => (y[t] === 1 ? !atLower(t) : !atUpper(t));
+  // Each variable's place against its box, kept as flags (libsvm's alpha_status) and
+  // refreshed only for the two variables an iteration moves: the scans below read them
+  // for every active variable in every iteration.
+  const atUpperFlag = new Uint8Array(n);
+  const atLowerFlag = new Uint8Array(n);
+  const inUpFlag = new Uint8Array(n); // I_up: y = +1 below its bound, y = -1 above 0
+  const inLowFlag = new Uint8Array(n);
+  const updateStatus = (t: number) => {
+    atUpperFlag[t] = alpha[t]! >= bound[t]! ? 1 : 0;
+    atLowerFlag[t] = alpha[t]! <= 0 ? 1 : 0;
+    inUpFlag[t] = y[t] === 1 ? 1 - atUpperFlag[t]! : 1 - atLowerFlag[t]!;
+    inLowFlag[t] = y[t] === 1 ? 1 - atLowerFlag[t]! : 1 - atUpperFlag[t]!;
+  };
+  for (let t = 0; t < n; t++) updateStatus(t);
   // libsvm's shrinking: variables stuck at a bound leave the active set; the last activeSize
   // entries of `order` are the shrunk ones.
   const order = Int32Array.from({ length: n }, (_, t) => t);
@@ -108,14 +117,14 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
     for (let k = activeSize; k < n; k++) G[order[k]!] = Gbar[order[k]!]! - 1;
     for (let k = 0; k < activeSize; k++) {
       const j = order[k]!;
-      if (atUpper(j) || atLower(j)) continue;
+      if (atUpperFlag[j] || atLowerFlag[j]) continue;
       const Qj = row(j);
       for (let m = activeSize; m < n; m++) G[order[m]!]! += alpha[j]! * Qj[order[m]!]!;
     }
   };
   const beShrunk = (t: number, gmax1: number, gmax2: number) => {
-    if (atUpper(t)) return y[t] === 1 ? -G[t]! > gmax1 : -G[t]! > gmax2;
-    if (atLower(t)) return y[t] === 1 ? G[t]! > gmax2 : G[t]! > gmax1;
+    if (atUpperFlag[t]) return y[t] === 1 ? -G[t]! > gmax1 : -G[t]! > gmax2;
+    if (atLowerFlag[t]) return y[t] === 1 ? G[t]! > gmax2 : G[t]! > gmax1;
     return false;
   };
   const shrink = () => {
@@ -123,8 +132,8 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
     let gmax2 = -Infinity; // max over I_low of y G
     for (let k = 0; k < activeSize; k++) {
       const t = order[k]!;
-      if (inUp(t)) gmax1 = Math.max(gmax1, -y[t]! * G[t]!);
-      if (inLow(t)) gmax2 = Math.max(gmax2, y[t]! * G[t]!);
+      if (inUpFlag[t]) gmax1 = Math.max(gmax1, -y[t]! * G[t]!);
+      if (inLowFlag[t]) gmax2 = Math.max(gmax2, y[t]! * G[t]!);
     }
     if (!unshrunk && gmax1 + gmax2 <= tolerance * 10) {
       unshrunk = true;
@@ -135,41 +144,62 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
       if (!beShrunk(order[k]!, gmax1, gmax2)) continue;
       activeSize -= 1;
       while (activeSize > k && beShrunk(order[activeSize]!, gmax1, gmax2)) activeSize -= 1;
-      [order[k], order[activeSize]] = [order[activeSize]!, order[k]!];
+      const swapped = order[k]!;
+      order[k] = order[activeSize]!;
+      order[activeSize] = swapped;
     }
   };
   let counter = Math.min(n, 1000) + 1;
+  // The pass that updates the gradient also finds the next iteration's i (the same scan,
+  // in the same order); a shrink or a rebuilt active set in between voids it.
+  let foundNext = false;
+  let nextGmax = -Infinity;
+  let nextI = -1;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     if (--counter === 0) {
       counter = Math.min(n, 1000);
       shrink();
+      foundNext = false;
     }
     // WSS3: i maximises -y G over I_up; j minimises the second-order gain over I_low.
-    let gmax = -Infinity;
-    let i = -1;
-    for (let k = 0; k < activeSize; k++) {
-      const t = order[k]!;
-      if (inUp(t) && -y[t]! * G[t]! >= gmax) {
-        gmax = -y[t]! * G[t]!;
-        i = t;
+    let gmax = nextGmax;
+    let i = nextI;
+    if (!foundNext) {
+      gmax = -Infinity;
+      i = -1;
+      for (let k = 0; k < activeSize; k++) {
+        const t = order[k]!;
+        if (inUpFlag[t] && -y[t]! * G[t]! >= gmax) {
+          gmax = -y[t]! * G[t]!;
+          i = t;
+        }
       }
     }
+    foundNext = false;
     let gmin = Infinity;
     let j = -1;
     let best = Infinity;
-    const Qi = i >= 0 ? row(i) : null;
-    for (let k = 0; k < activeSize; k++) {
-      const t = order[k]!;
-      if (!inLow(t)) continue;
-      const value = -y[t]! * G[t]!;
-      gmin = Math.min(gmin, value);
-      if (i >= 0 && gmax - value > 0) {
-        const a = 2 - 2 * y[i]! * y[t]! * Qi![t]!;
-        const gain = -((gmax - value) ** 2) / (a > 0 ? a : 1e-12);
-        if (gain <= best) {
-          best = gain;
-          j = t;
+    if (i >= 0) {
+      const Qi = row(i);
+      const yi = y[i]!;
+      for (let k = 0; k < activeSize; k++) {
+        const t = order[k]!;
+        if (!inLowFlag[t]) continue;
+        const value = -y[t]! * G[t]!;
+        gmin = Math.min(gmin, value);
+        if (gmax - value > 0) {
+          const a = 2 - 2 * yi * y[t]! * Qi[t]!;
+          const gain = -((gmax - value) ** 2) / (a > 0 ? a : 1e-12);
+          if (gain <= best) {
+            best = gain;
+            j = t;
+          }
         }
+      }
+    } else {
+      for (let k = 0; k < activeSize; k++) {
+        const t = order[k]!;
+        if (inLowFlag[t]) gmin = Math.min(gmin, -y[t]! * G[t]!);
       }
     }
     if (i < 0 || j < 0 || gmax - gmin < tolerance) {
@@ -181,13 +211,16 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
       continue;
     }
     // Two-variable update as libsvm's Solver::solve, with per-variable boxes.
-    const [oldI, oldJ] = [alpha[i]!, alpha[j]!];
-    const [wasUpperI, wasUpperJ] = [atUpper(i), atUpper(j)];
+    const oldI = alpha[i]!;
+    const oldJ = alpha[j]!;
+    const wasUpperI = atUpperFlag[i]!;
+    const wasUpperJ = atUpperFlag[j]!;
     const rowI = row(i);
     const rowJ = row(j);
     let quad = 2 - 2 * y[i]! * y[j]! * rowI[j]!;
     if (quad <= 0) quad = 1e-12;
-    const [Ci, Cj] = [bound[i]!, bound[j]!];
+    const Ci = bound[i]!;
+    const Cj = bound[j]!;
     if (y[i] !== y[j]) {
       const delta = (-G[i]! - G[j]!) / quad;
       const diff = alpha[i]! - alpha[j]!;
@@ -207,14 +240,23 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
       if (sum > Cj && alpha[j]! > Cj) [alpha[j], alpha[i]] = [Cj, sum - Cj];
       else if (sum <= Cj && alpha[i]! < 0) [alpha[i], alpha[j]] = [0, sum];
     }
+    updateStatus(i);
+    updateStatus(j);
     const dI = alpha[i]! - oldI;
     const dJ = alpha[j]! - oldJ;
+    nextGmax = -Infinity;
+    nextI = -1;
     for (let k = 0; k < activeSize; k++) {
       const t = order[k]!;
       G[t]! += rowI[t]! * dI + rowJ[t]! * dJ;
+      if (inUpFlag[t] && -y[t]! * G[t]! >= nextGmax) {
+        nextGmax = -y[t]! * G[t]!;
+        nextI = t;
+      }
     }
+    foundNext = true;
     for (const [v, was, Qv] of [[i, wasUpperI, rowI], [j, wasUpperJ, rowJ]] as const) {
-      if (was === atUpper(v)) continue;
+      if (was === atUpperFlag[v]) continue;
       const change = was ? -bound[v]! : bound[v]!;
       for (let t = 0; t < n; t++) Gbar[t]! += change * Qv[t]!;
     }
@@ -237,6 +279,18 @@ export function trainSvm(features: number[][], targets: number[], options: SvmOp
   const support = [...alpha.keys()].filter((t) => alpha[t]! > 0);
   const supportVectors = support.map((t) => X[t]!);
   const coefficients = support.map((t) => alpha[t]! * y[t]!);
-  const decision = (x: number[]) => supportVectors.reduce((s, v, k) => s + coefficients[k]! * rbf(v, x, gamma), 0) - rho;
+  // The decision function over flat typed arrays: the same sum, in the same order, as
+  // sum_k coefficient_k K(v_k, x) - rho.
+  const vectors = Float64Array.from(supportVectors.flat());
+  const weights = Float64Array.from(coefficients);
+  const decision = (x: number[]) => {
+    let s = 0;
+    for (let k = 0; k < weights.length; k++) {
+      let d = 0;
+      for (let m = 0; m < dims; m++) d += (vectors[k * dims + m]! - x[m]!) ** 2;
+      s += weights[k]! * Math.exp(-gamma * d);
+    }
+    return s - rho;
+  };
   return { supportVectors, coefficients, bias: -rho, gamma, decision, predict: (x) => (decision(x) > 0 ? 1 : 0) };
 }

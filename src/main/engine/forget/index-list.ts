@@ -44,12 +44,25 @@ function parseCsv(text: string, file: string, column: string | undefined): RawId
   return rows.slice(hasHeader ? 1 : 0).map((r) => ({ text: r.cells[col] ?? '', where: `line ${r.line}` }));
 }
 
-function parseJson(text: string, file: string): RawId[] {
+/** The dataset a list is read for; a stored forget set's file names its own. */
+interface ListTarget {
+  name: string;
+  digest: string;
+}
+
+function parseJson(text: string, file: string, target: ListTarget | undefined): RawId[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     throw new ForgetSetError(`${file}: not valid JSON (${jsonErrorPlace(error)})`);
+  }
+  // A forget-set file Lethe wrote names its dataset: its indices mean nothing for another.
+  const own = (value as { dataset?: { name?: unknown; digest?: unknown } } | null)?.dataset;
+  if (target && own && typeof own.digest === 'string' && own.digest !== target.digest) {
+    throw new ForgetSetError(
+      `${file} is a forget set of another dataset (${quoteFromFile(String(own.name))}, digest ${quoteFromFile(own.digest.slice(0, 12))}), not of '${target.name}' (digest ${target.digest.slice(0, 12)})`,
+    );
   }
   const list = Array.isArray(value) ? value : (value as { indices?: unknown } | null)?.indices;
   if (!Array.isArray(list)) throw new ForgetSetError(`${file}: expected a JSON array of indices or {"indices": [...]}`);
@@ -64,10 +77,10 @@ function parseText(text: string): RawId[] {
 }
 
 /** Reads and checks an index list: integers, in range, in the train split, no duplicates. */
-export function readIndexList(file: string, options: { column?: string; count: number; train: Int32Array }): Int32Array {
+export function readIndexList(file: string, options: { column?: string; count: number; train: Int32Array; dataset?: ListTarget }): Int32Array {
   const text = readFileBounded(file, MAX_INDEX_LIST_BYTES, 'an index list').toString('utf8');
   const ext = path.extname(file).toLowerCase();
-  const raw = ext === '.json' ? parseJson(text, file) : ext === '.csv' ? parseCsv(text, file, options.column) : parseText(text);
+  const raw = ext === '.json' ? parseJson(text, file, options.dataset) : ext === '.csv' ? parseCsv(text, file, options.column) : parseText(text);
   if (raw.length === 0) throw new ForgetSetError(`${file} holds no index: the forget set would be empty`);
   const inTrain = new Set(options.train);
   const seen = new Map<number, string>();

@@ -1,7 +1,8 @@
 /**
  * Makes a forget set: selects train samples by rule, index list or matching images,
  * then writes `<data-dir>/forget-sets/<id>.json` (rule, split, sorted indices, digests)
- * atomically. Nothing is written when the request is refused, not even a new split.
+ * atomically. Nothing is written when the request is refused, not even a new split,
+ * nor for a preview, which reports the same set (same digest) as saving it would make.
  */
 import path from 'node:path';
 import type { ForgetSetJobResult } from '../../../shared/engine-protocol.js';
@@ -15,7 +16,21 @@ import { matchImages } from '../forget/image-match.js';
 import { indicesDigest, writeForgetSetFile } from '../forget/forget-set-file.js';
 import { readIndexList } from '../forget/index-list.js';
 
-export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string, notice: (m: string) => void): Promise<ForgetSetJobResult> {
+/** How many of the set's first indices a result lists (for thumbnails). */
+const SAMPLE_INDICES = 48;
+
+function classCounts(indices: Int32Array, labels: Uint8Array, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const i of indices) counts[labels[i]!]!++;
+  return counts;
+}
+
+export async function runForgetSetJob(
+  request: ForgetSetRequest,
+  dataDir: string,
+  notice: (m: string) => void,
+  { preview = false }: { preview?: boolean } = {},
+): Promise<ForgetSetJobResult> {
   const dataset = loadDataset(dataDir, request.dataset, notice);
   const { split, store: storeSplit } = findOrComputeSplit(dataDir, dataset, { ...DEFAULT_SPLIT_RULE, seed: request.splitSeed }, notice);
   const { rule } = request;
@@ -33,7 +48,7 @@ export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string
       ({ indices, report } = matchImages(rule.paths, dataset, split.train));
     } else {
       if (lists.length !== 1) throw new ForgetSetError(`give one index list, got ${lists.length}: ${lists.join(', ')}`);
-      indices = readIndexList(lists[0]!, { column: rule.column, count: dataset.count, train: split.train });
+      indices = readIndexList(lists[0]!, { column: rule.column, count: dataset.count, train: split.train, dataset });
     }
     warnings = retainWarnings(indices, dataset.labels, dataset.classNames, split.train);
   }
@@ -41,8 +56,10 @@ export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string
   const digest = indicesDigest(indices);
   const file = path.join(dataDir, 'forget-sets', `${dataset.name}-${digest.slice(0, 16)}.json`);
   // Accepted: the split it is drawn from is stored first, then the set (rewritten whole, so a damaged copy is healed).
-  storeSplit();
-  writeForgetSetFile(file, { dataset, split, rule, indices, retain });
+  if (!preview) {
+    storeSplit();
+    writeForgetSetFile(file, { dataset, split, rule, indices, retain });
+  }
   return {
     kind: 'forget-set',
     name: request.name ?? describeRule(rule),
@@ -55,5 +72,8 @@ export async function runForgetSetJob(request: ForgetSetRequest, dataDir: string
     path: file,
     warnings,
     report,
+    trainClassCounts: classCounts(split.train, dataset.labels, dataset.classNames.length),
+    forgetClassCounts: classCounts(indices, dataset.labels, dataset.classNames.length),
+    sampleIndices: [...indices.subarray(0, SAMPLE_INDICES)],
   };
 }

@@ -14,11 +14,14 @@ import { runImporter } from '../data/importers/import-format.js';
 import { ImportError } from '../data/importers/imported-data.js';
 import { DEFAULT_SPLIT_RULE, describeSplit, findOrComputeSplit } from '../data/split.js';
 import { InvalidRequestError } from '../../../shared/validation.js';
+import { CancelledError } from '../train/trainer.js';
 
-export async function runImportJob(request: ImportRequest, dataDir: string, onProgress: (p: TaskProgress) => void): Promise<ImportJobResult> {
+export async function runImportJob(request: ImportRequest, dataDir: string, onProgress: (p: TaskProgress) => void, signal?: AbortSignal): Promise<ImportJobResult> {
   const started = Date.now();
   let last = 0;
+  // Importers report progress as they read, so a cancel is noticed there.
   const progress = (done: number, total: number, phase: string) => {
+    if (signal?.aborted) throw new CancelledError();
     const now = Date.now();
     if (now - last >= 250 || done === total) {
       last = now;
@@ -26,6 +29,7 @@ export async function runImportJob(request: ImportRequest, dataDir: string, onPr
     }
   };
   const { format, data } = await runImporter(request, progress);
+  if (signal?.aborted) throw new CancelledError();
   const count = data.labels.length;
   if (data.pixels.length !== count * sampleSize(data)) throw new Error(`importer produced ${data.pixels.length} values for ${count} samples`);
   const name = request.name ?? path.basename(request.paths[0]!).replace(/\.(csv|bin|gz)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-');

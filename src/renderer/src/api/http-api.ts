@@ -20,7 +20,8 @@ export function createHttpApi(): LetheApi {
   const listeners = new Set<(event: WindowEvent) => void>();
   let source: EventSource | null = null;
   const requests = Object.fromEntries(
-    LETHE_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)]),
+    // An omitted optional argument stays omitted: JSON would turn a trailing undefined into null.
+    LETHE_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args.slice(0, args.findLastIndex((a) => a !== undefined) + 1))]),
   ) as unknown as LetheRequests;
   return Object.assign(requests, {
     onEvent(listener: (event: WindowEvent) => void) {
