@@ -96,6 +96,16 @@ describe('language-model studies', () => {
     expect(catalog.studies.byName('bad')).toBeUndefined();
   });
 
+  it("refuses a classifier study's grid, comparisons and likelihood-ratio test in a language-model study, naming the field, instead of dropping them", async () => {
+    const before = catalog.runs.list().length;
+    const refused = (extra: Record<string, unknown>) => service.runStudy({ ...tiny, name: 'bad', ...extra } as StudyConfigInput);
+    await expect(refused({ methods: [{ label: 'GA', method: 'ga', grid: { lr: [1e-3, 1e-2] } }] })).rejects.toThrow(/methods\.0\.grid: not in a language-model study: grid axes are of classifier studies/);
+    await expect(refused({ comparisons: [['GA', 'NPO']] })).rejects.toThrow(/invalid study config: not in a language-model study: comparisons are of Avg\. Gap/);
+    await expect(refused({ lira: { k: 2, rows: ['GA'] } })).rejects.toThrow(/lira: not in a language-model study: the likelihood-ratio membership test is of classifier studies/);
+    expect(catalog.runs.list()).toHaveLength(before);
+    expect(catalog.studies.byName('bad')).toBeUndefined();
+  });
+
   it('the facts demo is a valid language-model study of GA, NPO, RAUL-UPGrad and BLD on forget05 over 2 seeds', () => {
     const demo = parseStudyConfig(YAML.parse(fs.readFileSync(path.join(__dirname, '..', 'studies', 'facts-demo.yaml'), 'utf8')));
     expect(demo).toMatchObject({ dataset: 'facts', forget: { split: 'forget05' }, seeds: [1, 2] });
