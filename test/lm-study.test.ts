@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { LM_STUDY_METRICS, parseStudyConfig, type LmStudyTable, type StudyConfigInput } from '../src/shared/study-config.js';
-import { formatStudyTable } from '../src/shared/study-format.js';
+import { cells, formatStudyTable } from '../src/shared/study-format.js';
 import { meanStd } from '../src/shared/study-statistics.js';
 import { serviceForTests } from './helpers.js';
 
@@ -82,6 +82,19 @@ describe('language-model studies', () => {
     expect(pareto.points.some((p) => !p.dominated)).toBe(true);
     await expect(service.getStudyPareto({ study: 'facts-tiny', objectives: ['UA_gap', 'model_utility'] })).rejects.toThrow(/UA_gap is not an objective of a language-model study; choose from forget_quality, model_utility, RTE/);
 
+    // Its report: the LM table's own columns and numbers, TOFU's front, its split and definitions; no MIA histograms.
+    const html = (await service.exportStudyReport({ study: 'facts-tiny', format: 'html' })).content;
+    expect(html).toContain('<th>Forget quality</th><th>Model utility</th>');
+    for (const row of table.rows) expect(html).toContain(`>${cells(table, row, ' ± ')[0]!.text}</td>`);
+    expect(html).toContain('forget05: 2 question-answer pairs');
+    expect(html).toMatch(/<h3>Forget quality against Model utility<\/h3><figure id="pareto-forget_quality-model_utility">/);
+    expect(html).toContain('<dt>Privacy leak</dt>');
+    expect(html).toContain('Not available: the MIA histograms are of classifier studies');
+    const csv = (await service.exportStudyReport({ study: 'facts-tiny', format: 'csv' })).content.trim().split('\n');
+    expect(csv[0]).toContain(',forget_quality,forget_quality_gap,model_utility,');
+    const gaRun = table.rows[2]!.runs[0]!;
+    expect(csv.find((line) => line.startsWith(`${gaRun.runId},`))).toContain(`,${gaRun.metrics.forget_quality.value},${gaRun.metrics.forget_quality.gap},${gaRun.metrics.model_utility.value},`);
+
     // Run again: everything is in the catalog already.
     expect(await service.runStudy(tiny)).toMatchObject({ created: 0, skipped: 12, failed: [] });
   }, 600_000);
@@ -102,6 +115,12 @@ describe('language-model studies', () => {
     await expect(refused({ methods: [{ label: 'GA', method: 'ga', grid: { lr: [1e-3, 1e-2] } }] })).rejects.toThrow(/methods\.0\.grid: not in a language-model study: grid axes are of classifier studies/);
     await expect(refused({ comparisons: [['GA', 'NPO']] })).rejects.toThrow(/invalid study config: not in a language-model study: comparisons are of Avg\. Gap/);
     await expect(refused({ lira: { k: 2, rows: ['GA'] } })).rejects.toThrow(/lira: not in a language-model study: the likelihood-ratio membership test is of classifier studies/);
+    // The study builder's save goes through the same schema: the LM file is written as given, its grid refused.
+    const saved = await service.saveStudyFile(tiny);
+    expect(YAML.parse(fs.readFileSync(saved.path, 'utf8'))).toEqual(tiny);
+    const gridded = { ...tiny, name: 'gridded', methods: [{ label: 'GA', method: 'ga', grid: { epochs: [1, 2] } }] } as StudyConfigInput;
+    await expect(service.saveStudyFile(gridded)).rejects.toThrow(/methods\.0\.grid: not in a language-model study/);
+    expect(fs.existsSync(path.join(path.dirname(saved.path), 'gridded.yaml'))).toBe(false);
     expect(catalog.runs.list()).toHaveLength(before);
     expect(catalog.studies.byName('bad')).toBeUndefined();
   });
