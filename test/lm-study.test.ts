@@ -2,12 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { runCli } from '../src/main/cli.js';
 import { LM_STUDY_METRICS, parseStudyConfig, type LmStudyTable, type StudyConfigInput } from '../src/shared/study-config.js';
 import { cells, formatStudyTable } from '../src/shared/study-format.js';
 import { meanStd } from '../src/shared/study-statistics.js';
 import { serviceForTests } from './helpers.js';
 
-const { catalog, service } = serviceForTests('lm-study');
+const { catalog, dataDir, service } = serviceForTests('lm-study');
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { out: (t) => (out += t + '\n'), err: (t) => (err += t + '\n'), isTTY: false });
+  return { code, out, err };
+}
 
 // A tiny language-model study: 20 people x 2 facts, forget05 = 1 person (2 pairs), two seeds.
 const tiny: StudyConfigInput = {
@@ -94,6 +102,15 @@ describe('language-model studies', () => {
     expect(csv[0]).toContain(',forget_quality,forget_quality_gap,model_utility,');
     const gaRun = table.rows[2]!.runs[0]!;
     expect(csv.find((line) => line.startsWith(`${gaRun.runId},`))).toContain(`,${gaRun.metrics.forget_quality.value},${gaRun.metrics.forget_quality.gap},${gaRun.metrics.model_utility.value},`);
+
+    // study show --best and --compare go by Avg. Gap: refused for this study (exit 2), naming it; the plain table is shown.
+    for (const option of [['--best'], ['--compare', 'GA:NPO']]) {
+      const shown = await cli(['study', 'show', 'facts-tiny', ...option, '--data-dir', dataDir]);
+      expect(shown.code).toBe(2);
+      expect(shown.err).toContain(`${option[0]}: study 'facts-tiny' is a language-model study; grid points and comparisons go by Avg. Gap`);
+      expect(shown.out).toBe('');
+    }
+    expect((await cli(['study', 'show', 'facts-tiny', '--data-dir', dataDir])).out.trim()).toBe(formatStudyTable(table, 'text'));
 
     // Run again: everything is in the catalog already.
     expect(await service.runStudy(tiny)).toMatchObject({ created: 0, skipped: 12, failed: [] });
