@@ -22,13 +22,13 @@ import { reportCsv } from '../src/main/reports/report-csv.js';
 import { renderReport, writeLatexFolder } from '../src/main/reports/report-exports.js';
 import { reportFigures } from '../src/main/reports/report-figures.js';
 import { reportHtml } from '../src/main/reports/report-html.js';
-import { parseStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
+import { parseClassifierStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-report-'));
 const catalog = Catalog.open(dataDir);
 const random = new Random(15);
 
-const config = parseStudyConfig({
+const config = parseClassifierStudyConfig({
   name: 'bench-200',
   dataset: 'mnist',
   model: 'mlp',

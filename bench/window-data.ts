@@ -30,7 +30,7 @@ import { createBridge } from '../src/main/server.js';
 import { methodColors } from '../src/shared/charts/method-colors.js';
 import { parallelCoordinatesOption } from '../src/shared/charts/parallel-coordinates.js';
 import { paretoScatterOption } from '../src/shared/charts/pareto-scatter.js';
-import { PARETO_OBJECTIVES, parseStudyConfig, studyRowEntries, type ParetoAnalysis, type StudyTable } from '../src/shared/study-config.js';
+import { PARETO_OBJECTIVES, parseClassifierStudyConfig, studyRowEntries, type ParetoAnalysis, type StudyTable } from '../src/shared/study-config.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-window-'));
 const catalog = Catalog.open(dataDir);
@@ -38,7 +38,7 @@ const random = new Random(13);
 
 // --- A study of 504 runs, written straight into the catalog with the configs a real study records.
 const SEEDS = Array.from({ length: 25 }, (_, i) => i + 1);
-const config = parseStudyConfig({
+const config = parseClassifierStudyConfig({
   name: 'bench-500',
   dataset: 'mnist',
   model: 'mlp',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pairedBootstrap } from '../src/shared/bootstrap.js';
-import type { StudyRow, StudyRun, StudyTable } from '../src/shared/study-config.js';
+import { STUDY_METRICS, type StudyRow, type StudyRun, type StudyTable } from '../src/shared/study-config.js';
 import { formatStudyTable } from '../src/shared/study-format.js';
 import { bestGridPoints, compareRows, SELECTION_NOTE } from '../src/shared/study-selection.js';
 
@@ -67,7 +67,9 @@ function table(): StudyTable {
     };
   };
   return {
+    kind: 'classifier',
     study: 's',
+    columns: STUDY_METRICS,
     dataset: 'mnist',
     model: 'cnn',
     forgetSet: null,

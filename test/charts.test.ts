@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RunDetail } from '../src/shared/catalog-types.js';
-import type { ParetoAnalysis, StudyRow, StudyRun, StudyTable } from '../src/shared/study-config.js';
+import { STUDY_METRICS, type ParetoAnalysis, type StudyRow, type StudyRun, type StudyTable } from '../src/shared/study-config.js';
 import type { ScoreHistograms } from '../src/shared/score-histograms.js';
 import { gapShade } from '../src/shared/charts/gap-shading.js';
 import { methodColors, RETRAIN_COLOR } from '../src/shared/charts/method-colors.js';
@@ -46,6 +46,8 @@ function row(label: string, role: StudyRow['role'], runs: StudyRun[], ua: number
 }
 
 const table: StudyTable = {
+  kind: 'classifier',
+  columns: STUDY_METRICS,
   study: 's',
   dataset: 'mnist',
   model: 'mlp',

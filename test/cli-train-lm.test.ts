@@ -85,4 +85,37 @@ describe('lethe train-lm', () => {
     expect(evaluation.code).toBe(2);
     expect(evaluation.err).toMatch(/no checkpoint found at 'abcdef123456'/);
   });
+
+  it('lethe train --dataset facts trains a language model as train-lm does; each kind refuses the other kind\'s options', async () => {
+    const own = makeTempDir('cli-train-facts');
+    const trained = await cli(['train', '--dataset', 'facts', ...tiny.slice(0, -2), '--data-dir', own]);
+    expect(trained.code).toBe(0);
+    expect(trained.out).toMatch(/^checkpoint [0-9a-f]{64}$/m);
+    const runs = JSON.parse((await cli(['runs', '--json', '--data-dir', own])).out) as { kind: string; model: string; dataset: string; status: string }[];
+    expect(runs.map((r) => [r.kind, r.model, r.dataset, r.status])).toEqual([['train', 'transformer-tiny', 'facts', 'finished']]);
+    const classifierOption = await cli(['train', '--dataset', 'facts', '--model', 'transformer-tiny', '--optimizer', 'adamw', '--data-dir', own]);
+    expect(classifierOption.code).toBe(2);
+    expect(classifierOption.err).toMatch(/--optimizer does not apply to the facts dataset's language models/);
+    const lmOption = await cli(['train', '--dataset', 'mnist', '--model', 'mlp', '--people', '3', '--data-dir', own]);
+    expect(lmOption.code).toBe(2);
+    expect(lmOption.err).toMatch(/--people does not apply to classifiers/);
+    expect(JSON.parse((await cli(['runs', '--json', '--data-dir', own])).out)).toHaveLength(1);
+  });
+
+  it('the help of unlearn-lm describes the language-model methods; unlearn names them', async () => {
+    const help = await cli(['unlearn-lm', '--help']);
+    expect(help.out).toMatch(/^ {4}npo +NPO \(Zhang et al\. 2024\)/m);
+    expect(help.out).toMatch(/^ {4}raul-helddist +RAUL-HeldDist/m);
+    expect((await cli(['unlearn', '--help'])).out).toMatch(/Language models have their own \(lethe unlearn-lm\): ga, graddiff, npo, raul-unidist, raul-helddist, bld\./);
+  });
+
+  it('refuses a model too large for memory with the estimate (exit 2), recording no run and writing no file', async () => {
+    const empty = path.join(makeTempDir('cli-train-lm-memory'), 'data');
+    const refused = await cli(['train-lm', '--model', 'transformer-large', '--batch-size', '512', '--data-dir', empty]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/9\.0 M parameters with batch 512 x \d\d tokens need about \d+\.\d\d GiB, more than the 4\.00 GiB/);
+    expect(JSON.parse((await cli(['runs', '--json', '--data-dir', empty])).out)).toEqual([]);
+    expect(fs.existsSync(path.join(empty, 'datasets'))).toBe(false);
+    expect(fs.existsSync(path.join(empty, 'checkpoints'))).toBe(false);
+  });
 });

@@ -20,7 +20,7 @@ import type { Catalog } from '../src/main/catalog/catalog.js';
 import { runCli } from '../src/main/cli.js';
 import { createBridge } from '../src/main/server.js';
 import type { TrainJob } from '../src/shared/engine-protocol.js';
-import type { StudyConfigInput, StudyTable } from '../src/shared/study-config.js';
+import { classifierTable, type StudyConfigInput, type StudyTable } from '../src/shared/study-config.js';
 import { parseTrainConfig } from '../src/shared/train-config.js';
 import { makeTempDir, serviceForTests, writeIdxPair } from './helpers.js';
 
@@ -185,7 +185,7 @@ describe('a study on workers (BullMQ on Redis)', () => {
     expect(recorded.size).toBe(8);
     expect([...recorded.values()].every((runs) => runs.length === 1 && runs[0]!.kind.endsWith('finished'))).toBe(true);
     expect(recorded).toEqual(expected);
-    expect(tableNumbers(await coordinator.service.getStudyTable(study.name))).toEqual(tableNumbers(await local.service.getStudyTable(study.name)));
+    expect(tableNumbers(classifierTable(await coordinator.service.getStudyTable(study.name)))).toEqual(tableNumbers(classifierTable(await local.service.getStudyTable(study.name))));
     expect((await coordinator.service.getStudyTable(study.name)).rows.every((row) => row.repeats === 1)).toBe(true);
 
     // The queue's record: the killed worker's job went to another, the tampered file was refused and its job tried again.

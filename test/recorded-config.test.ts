@@ -8,7 +8,7 @@ import { runStudy, type StudyService } from '../src/main/app/study-runner.js';
 import { entryRuns, evaluationRequest, originalConfig, retrainConfig, unlearnRunConfig } from '../src/main/app/study-plan.js';
 import { Catalog } from '../src/main/catalog/catalog.js';
 import { methodInfo } from '../src/main/engine/unlearn/method-info.js';
-import { parseStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
+import { parseClassifierStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
 import { COMMON_UNLEARN_OPTIONS, parseUnlearnConfig, type UnlearnConfig } from '../src/shared/unlearn-config.js';
 import { makeTempDir } from './helpers.js';
 
@@ -31,7 +31,7 @@ describe('recorded unlearning config', () => {
   });
 
   it('is applied to the runs of an older catalog, so a study run again over it skips every finished run', async () => {
-    const study = parseStudyConfig({
+    const study = parseClassifierStudyConfig({
       name: 'before-the-upgrade',
       dataset: 'mnist',
       model: 'mlp',
@@ -72,7 +72,7 @@ describe('recorded unlearning config', () => {
     const refuse = async () => {
       throw new Error('the study started a run the catalog already has');
     };
-    const service: StudyService = { startTraining: refuse, startUnlearning: refuse, startEvaluation: refuse, waitForRun: refuse, createForgetSet: async () => ({ forgetSet: { id: forgetSet } }) };
+    const service: StudyService = { startTraining: refuse, startUnlearning: refuse, startEvaluation: refuse, startLanguageModelTraining: refuse, startLanguageModelUnlearning: refuse, startLanguageModelEvaluation: refuse, waitForRun: refuse, createForgetSet: async () => ({ forgetSet: { id: forgetSet } }) };
     const outcome = await runStudy(service, catalog, study, () => {});
     const planned = 2 + 2 + 4 + 2;
     expect(outcome).toMatchObject({ created: 0, skipped: 2 * planned, failed: [] });

@@ -15,7 +15,7 @@ import { runCli } from '../src/main/cli.js';
 import { ChromiumNotFoundError, findChromium } from '../src/main/reports/chromium-printer.js';
 import { electronPdfOptions, electronPrinter, type ElectronPdfOptions } from '../src/main/reports/electron-printer.js';
 import type { ReportFile } from '../src/shared/report.js';
-import type { StudyConfigInput, StudyTable } from '../src/shared/study-config.js';
+import { classifierTable, type StudyConfigInput, type StudyTable } from '../src/shared/study-config.js';
 import { escapeLatex } from '../src/shared/study-format.js';
 import { makeTempDir, serviceForTests } from './helpers.js';
 import { requirement } from './requirements.js';
@@ -174,7 +174,7 @@ describe.skipIf(chromiumBrowser.skip)('study reports', () => {
     stop();
     expect(extended.failed).toHaveLength(1);
     failedRunId = extended.failed[0]!.runId;
-    table = await service.getStudyTable('report-mnist');
+    table = classifierTable(await service.getStudyTable('report-mnist'));
   }, 600_000);
 
   const exported = async (format: 'pdf' | 'html' | 'csv' | 'latex', name: string): Promise<{ file: ReportFile; saved: string }> => {
@@ -297,7 +297,7 @@ describe.skipIf(chromiumBrowser.skip)('study reports', () => {
   it('exports a study without its Retrain: no gaps and no Pareto front, said so, the rest of the report intact', async () => {
     const retrain = table.rows.find((r) => r.role === 'retrain')!.runs[0]!.runId;
     await service.deleteRun(retrain);
-    const without = await service.getStudyTable('report-mnist');
+    const without = classifierTable(await service.getStudyTable('report-mnist'));
     expect(without.rows.find((r) => r.role === 'retrain')!.metrics).toBeNull();
     const { saved } = await exported('pdf', 'report-mnist-without-retrain.pdf');
     const text = pdfText(saved);

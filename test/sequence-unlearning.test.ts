@@ -8,7 +8,11 @@ import { encodeQa, makeSequenceBatch, disposeBatch, type Sequence } from '../src
 import { trainLanguageModel } from '../src/main/engine/train/lm-trainer.js';
 import { sequenceNll, weightedTokenLogProbs } from '../src/main/engine/train/sequence-loss.js';
 import { answerLogLikelihoods, bldForgetLoss, distillationKl, heldOutReferences, npoLoss, referenceKl, uniformKl } from '../src/main/engine/unlearn/sequence-objectives.js';
-import { unlearnSequences, type SequenceMethod } from '../src/main/engine/unlearn/sequence-unlearning.js';
+import { unlearnSequences } from '../src/main/engine/unlearn/sequence-unlearning.js';
+import { SEQUENCE_METHOD_NAMES, type SequenceMethodName } from '../src/shared/lm-unlearn-config.js';
+import { methodInfoFor, methodsFor, SEQUENCE_METHOD_INFO } from '../src/main/engine/unlearn/method-info.js';
+import { sequenceMethod } from '../src/main/engine/unlearn/method-registry.js';
+import type { ObjectiveValue } from '../src/main/engine/moo/multi-objective-step.js';
 import { relearningAttack, splitForRelearning } from '../src/main/engine/evaluation/lm/relearning.js';
 
 beforeAll(async () => {
@@ -53,6 +57,16 @@ describe('sequence objectives (hand-computed)', () => {
     expect(forgetLoss).toBeCloseTo(kl([0, 0.5, 0.5], p) - Math.log(1 - 1 / 7), 4);
     expect(distillationKl(logits, teacher, weights).dataSync()[0]).toBeCloseTo(kl([4 / 6, 1 / 6, 1 / 6], p), 5);
     tf.dispose([logits, weights, teacher]);
+  });
+});
+
+describe('the method registry by kind of model', () => {
+  it('lists the sequence methods for language models, each with a registered implementation, and refuses classifier-only ones', () => {
+    expect(Object.keys(methodsFor('language-model'))).toEqual([...SEQUENCE_METHOD_NAMES]);
+    for (const name of SEQUENCE_METHOD_NAMES) expect(sequenceMethod(name).name).toBe(name);
+    expect(Object.keys(methodsFor('classifier'))).toContain('scrub');
+    expect(() => methodInfoFor('language-model', 'scrub')).toThrow(/unknown language-model method 'scrub'; available: ga, graddiff, npo, raul-unidist, raul-helddist, bld/);
+    expect(() => sequenceMethod('rl')).toThrow(/unknown language-model method 'rl'/);
   });
 });
 
@@ -111,6 +125,20 @@ describe('unlearning a language model', () => {
     return { rows, kl };
   }
 
+  it("NPO's objective uses the config's β: (2/β) ln 2 on a copy of the original", () => {
+    const model = copyOf(original);
+    const [forgetBatch, retainBatch] = [makeSequenceBatch(forget), makeSequenceBatch(retain)];
+    for (const beta of [0.1, 0.5]) {
+      const objectives = sequenceMethod('npo').objectives({ model, original, forget: forgetBatch, retain: retainBatch, beta });
+      const npoObjective = objectives[1] as () => ObjectiveValue;
+      const loss = tf.tidy(() => npoObjective().loss.dataSync()[0]!);
+      expect(loss).toBeCloseTo((2 / beta) * Math.log(2), 3);
+    }
+    disposeBatch(forgetBatch);
+    disposeBatch(retainBatch);
+    model.dispose();
+  });
+
   it("HeldDist references are distributions: the original's mean over held-out answer positions", () => {
     const { rows } = forgetReferences();
     for (const row of rows) {
@@ -126,13 +154,15 @@ describe('unlearning a language model', () => {
     ['raul-unidist', 'upgrad', 2],
     ['raul-helddist', 'upgrad', 2],
     ['bld', 'upgrad', 2],
-  ] as [SequenceMethod, string, number][])('%s with %s moves the forget answers away and records each step', async (method, aggregator, objectives) => {
+  ] as [SequenceMethodName, string, number][])('%s with %s moves the forget answers away and records each step', async (method, aggregator, objectives) => {
     const model = copyOf(original);
     const before = measure(model, forget);
     const held = method === 'raul-helddist' ? forgetReferences() : undefined;
     const heldBefore = held?.kl(model);
     const records = await unlearnSequences(model, original, forget, retain, { method, aggregator, steps: 4, batchSize: 2, lr: 3e-3, beta: 0.1, seed: 0 }, {}, held?.rows);
     const after = measure(model, forget);
+    expect(SEQUENCE_METHOD_INFO[method].objectives).toHaveLength(objectives);
+    expect(SEQUENCE_METHOD_INFO[method].multiObjective).toBe(objectives > 1);
     if (held) expect(held.kl(model)).toBeLessThan(heldBefore!);
     expect(records).toHaveLength(4);
     for (const record of records) {

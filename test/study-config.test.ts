@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { editDistance, nearestName } from '../src/shared/nearest-name.js';
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { parseStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
+import { parseClassifierStudyConfig, parseStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
 import { parseTrainConfig } from '../src/shared/train-config.js';
 
 const base = { name: 's', dataset: 'mnist', model: 'mlp', forget: { kind: 'random', percent: 10 }, methods: [{ label: 'FT', method: 'ft' }] };
@@ -52,7 +52,7 @@ describe('nearest names', () => {
 
 describe('grid axes', () => {
   it('makes one row per (learning rate, epochs) point, lr varying slowest, each keeping the entry it came from', () => {
-    const study = parseStudyConfig({ ...base, methods: [{ label: 'GA', method: 'ga', grid: { lr: [1e-4, 1e-3], epochs: [2, 5] } }, { label: 'FT', method: 'ft', grid: { epochs: [3] }, lr: 0.01 }] });
+    const study = parseClassifierStudyConfig({ ...base, methods: [{ label: 'GA', method: 'ga', grid: { lr: [1e-4, 1e-3], epochs: [2, 5] } }, { label: 'FT', method: 'ft', grid: { epochs: [3] }, lr: 0.01 }] });
     expect(studyRowEntries(study).map((row) => [row.label, row.entry, row.lr, row.epochs])).toEqual([
       ['GA (lr 0.0001, 2 ep)', 'GA', 1e-4, 2],
       ['GA (lr 0.0001, 5 ep)', 'GA', 1e-4, 5],
@@ -64,9 +64,9 @@ describe('grid axes', () => {
   });
 
   it('keeps files without a grid as they were: one row per entry, an lr list still a sweep of repeats', () => {
-    const demo = parseStudyConfig(YAML.parse(fs.readFileSync('studies/fashion-mnist-demo.yaml', 'utf8')));
+    const demo = parseClassifierStudyConfig(YAML.parse(fs.readFileSync('studies/fashion-mnist-demo.yaml', 'utf8')));
     expect(studyRowEntries(demo).map((row) => row.label)).toEqual(demo.methods.map((entry) => entry.label));
-    const sweep = parseStudyConfig({ ...base, methods: [{ label: 'GA', method: 'ga', lr: [1e-4, 1e-3] }] });
+    const sweep = parseClassifierStudyConfig({ ...base, methods: [{ label: 'GA', method: 'ga', lr: [1e-4, 1e-3] }] });
     expect(studyRowEntries(sweep)).toEqual([expect.objectContaining({ label: 'GA', entry: 'GA', lr: [1e-4, 1e-3] })]);
     expect(sweep.comparisons).toEqual([]);
   });
@@ -79,24 +79,24 @@ describe('grid axes', () => {
     [[{ label: 'GA', method: 'ga', grid: { rate: [0.1] } }], /methods\.0\.grid\.rate: unknown key/],
     [[{ label: 'GA', method: 'ga', grid: { epochs: [1] } }, { label: 'GA (1 ep)', method: 'ft' }], /label 'GA \(1 ep\)' is used twice/],
   ])('refuses %j, naming the field', (methods, message) => {
-    expect(() => parseStudyConfig({ ...base, methods })).toThrow(message);
+    expect(() => parseClassifierStudyConfig({ ...base, methods })).toThrow(message);
   });
 
   it('refuses a comparison of a label the study does not have', () => {
-    expect(() => parseStudyConfig({ ...base, comparisons: [['FT', 'GA']] })).toThrow(/comparisons\.0\.1: 'GA' is not a method label of this study/);
-    expect(() => parseStudyConfig({ ...base, comparisons: [['FT']] })).toThrow(/comparisons\.0/);
-    expect(parseStudyConfig({ ...base, methods: [{ label: 'FT', method: 'ft', grid: { epochs: [1, 2] } }, { label: 'GA', method: 'ga' }], comparisons: [['FT', 'GA'], ['FT (2 ep)', 'GA']] }).comparisons).toHaveLength(2);
+    expect(() => parseClassifierStudyConfig({ ...base, comparisons: [['FT', 'GA']] })).toThrow(/comparisons\.0\.1: 'GA' is not a method label of this study/);
+    expect(() => parseClassifierStudyConfig({ ...base, comparisons: [['FT']] })).toThrow(/comparisons\.0/);
+    expect(parseClassifierStudyConfig({ ...base, methods: [{ label: 'FT', method: 'ft', grid: { epochs: [1, 2] } }, { label: 'GA', method: 'ga' }], comparisons: [['FT', 'GA'], ['FT (2 ep)', 'GA']] }).comparisons).toHaveLength(2);
   });
 });
 
 describe('the likelihood-ratio test in a study file', () => {
   it('takes K (8 by default) and rows of the study, and refuses what it cannot test, naming the field', () => {
-    expect(parseStudyConfig({ ...base, lira: { rows: ['FT'] } }).lira).toEqual({ k: 8, rows: ['FT'] });
+    expect(parseClassifierStudyConfig({ ...base, lira: { rows: ['FT'] } }).lira).toEqual({ k: 8, rows: ['FT'] });
     const grid = { ...base, methods: [{ label: 'GA', method: 'ga', grid: { epochs: [1, 2] } }] };
-    expect(parseStudyConfig({ ...grid, lira: { k: 32, rows: ['GA (2 ep)'] } }).lira).toEqual({ k: 32, rows: ['GA (2 ep)'] });
-    expect(() => parseStudyConfig({ ...grid, lira: { rows: ['GA'] } })).toThrow(/lira\.rows\.0: 'GA' is not a row of this study \(a grid's rows are its points, e\.g\. 'GA \(1 ep\)'\)/);
-    expect(() => parseStudyConfig({ ...base, methods: [{ label: 'FT', method: 'ft', lr: [0.1, 0.01] }], lira: { rows: ['FT'] } })).toThrow(/lira\.rows\.0: 'FT' sweeps 2 learning rates/);
-    expect(() => parseStudyConfig({ ...base, lira: { k: 1, rows: ['FT'] } })).toThrow(/lira\.k: K needs at least 2 models a side/);
-    expect(() => parseStudyConfig({ ...base, lira: { rows: [] } })).toThrow(/lira\.rows: name at least one row/);
+    expect(parseClassifierStudyConfig({ ...grid, lira: { k: 32, rows: ['GA (2 ep)'] } }).lira).toEqual({ k: 32, rows: ['GA (2 ep)'] });
+    expect(() => parseClassifierStudyConfig({ ...grid, lira: { rows: ['GA'] } })).toThrow(/lira\.rows\.0: 'GA' is not a row of this study \(a grid's rows are its points, e\.g\. 'GA \(1 ep\)'\)/);
+    expect(() => parseClassifierStudyConfig({ ...base, methods: [{ label: 'FT', method: 'ft', lr: [0.1, 0.01] }], lira: { rows: ['FT'] } })).toThrow(/lira\.rows\.0: 'FT' sweeps 2 learning rates/);
+    expect(() => parseClassifierStudyConfig({ ...base, lira: { k: 1, rows: ['FT'] } })).toThrow(/lira\.k: K needs at least 2 models a side/);
+    expect(() => parseClassifierStudyConfig({ ...base, lira: { rows: [] } })).toThrow(/lira\.rows: name at least one row/);
   });
 });

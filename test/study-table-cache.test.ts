@@ -6,14 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { entryRuns, evaluationRequest, originalConfig, retrainConfig, unlearnRunConfig } from '../src/main/app/study-plan.js';
 import { studyTable } from '../src/main/app/study-table.js';
 import { Catalog } from '../src/main/catalog/catalog.js';
-import { parseStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
+import { classifierTable, parseClassifierStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
 import { makeTempDir } from './helpers.js';
 
 describe('study table over a changing catalog', () => {
   it('reads again after any write and gives the same table while nothing changed', () => {
     const dir = makeTempDir('table-cache');
     const catalog = Catalog.open(dir);
-    const config = parseStudyConfig({ name: 'cached', dataset: 'mnist', model: 'mlp', forget: { kind: 'random', percent: 10, seed: 1 }, seeds: [1], methods: [{ label: 'FT', method: 'ft' }] });
+    const config = parseClassifierStudyConfig({ name: 'cached', dataset: 'mnist', model: 'mlp', forget: { kind: 'random', percent: 10, seed: 1 }, seeds: [1], methods: [{ label: 'FT', method: 'ft' }] });
     const dataset = catalog.datasets.upsert({ name: 'mnist', digest: 'd', source: 'builtin', shape: [28, 28, 1], classNames: [], sampleCount: 1 });
     const forgetSet = catalog.forgetSets.add({ datasetId: dataset.id, name: 'random 10%', rule: {}, seed: 1, size: 1, digest: 'f', path: `${dir}/forget.json` }).id;
     const study = catalog.studies.create(config.name, '');
@@ -36,7 +36,7 @@ describe('study table over a changing catalog', () => {
     record('retrain', unlearnRunConfig(retrainConfig(config, original, forgetSet)), 10);
     for (const planned of entryRuns(config, studyRowEntries(config)[0]!, original, forgetSet)) record('unlearn', unlearnRunConfig(planned.config), 7);
 
-    const ftUA = () => studyTable(catalog, catalog.studies.byName('cached')!).rows.find((r) => r.label === 'FT')!.metrics!.UA;
+    const ftUA = () => classifierTable(studyTable(catalog, catalog.studies.byName('cached')!)).rows.find((r) => r.label === 'FT')!.metrics!.UA;
     expect(ftUA()).toMatchObject({ mean: 7, gap: 3 });
     expect(ftUA()).toMatchObject({ mean: 7, gap: 3 });
     catalog.runs.logMetrics(evaluations[2]!, { UA: 9 }, 1);

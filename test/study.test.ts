@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StudyConfigInput } from '../src/shared/study-config.js';
+import { classifierTable, type StudyConfigInput } from '../src/shared/study-config.js';
 import { formatStudyTable } from '../src/shared/study-format.js';
 import type { StudyProgress } from '../src/shared/lethe-api.js';
 import type { RunDetail } from '../src/shared/catalog-types.js';
@@ -34,7 +34,7 @@ describe('studies', () => {
     const outcome = await service.runStudy(base);
     // original + Retrain + 2 methods x 2 seeds, each evaluated.
     expect(outcome).toMatchObject({ study: 'mnist-small', created: 12, skipped: 0, failed: [] });
-    const table = await service.getStudyTable('mnist-small');
+    const table = classifierTable(await service.getStudyTable('mnist-small'));
     expect(table.rows.map((r) => [r.label, r.repeats, r.planned])).toEqual([
       ['Original', 1, 1],
       ['Retrain', 1, 1],
@@ -53,7 +53,7 @@ describe('studies', () => {
   });
 
   it('every cell of the table, recomputed from the per-run metrics in the catalog, and the same numbers in every format', async () => {
-    const table = await service.getStudyTable('mnist-small');
+    const table = classifierTable(await service.getStudyTable('mnist-small'));
     // The test's own reading of the catalog, through the service: each run, its evaluation's metrics and its run time.
     const study = (await service.listStudies()).find((s) => s.name === 'mnist-small')!;
     const runs = await Promise.all(study.runIds.map((id) => service.getRun(id)));
@@ -185,7 +185,7 @@ describe('studies', () => {
   });
 
   it('gives each row its runs for the per-seed view, and bins their evaluations\' per-sample scores for the MIA histograms', async () => {
-    const table = await service.getStudyTable('mnist-small');
+    const table = classifierTable(await service.getStudyTable('mnist-small'));
     // Per seed: each run's own evaluation value and its gap to Retrain's mean.
     const retrainMean = table.rows[1]!.metrics!;
     for (const row of table.rows) {
@@ -245,7 +245,7 @@ describe('studies', () => {
     // Nothing of FT is in the study: no run, no evaluation, an empty row; the other rows are the catalog's.
     const study = (await service.listStudies()).find((s) => s.name === 'mnist-cancel')!;
     expect(study.runIds).not.toContain(ftRun);
-    const table = await service.getStudyTable('mnist-cancel');
+    const table = classifierTable(await service.getStudyTable('mnist-cancel'));
     expect(table.rows.map((r) => [r.label, r.repeats, r.planned])).toEqual([
       ['Original', 1, 1],
       ['Retrain', 1, 1],
@@ -275,7 +275,7 @@ describe('studies', () => {
     expect(resumed).toMatchObject({ created: 2, failed: [] });
     expect(resumed.skipped).toBe(12 + 2);
     for (const count of finishedPerHash().values()) expect(count).toBe(1);
-    const table = await service.getStudyTable('mnist-small');
+    const table = classifierTable(await service.getStudyTable('mnist-small'));
     expect(table.rows.map((r) => r.label)).toEqual(['Original', 'Retrain', 'GA', 'RAUL-UniDist-UPGrad', 'RL']);
     expect(table.rows[4]).toMatchObject({ repeats: 2, planned: 2 });
   });

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { BackendInfo } from './backend.js';
 import type { DatasetRecord, ForgetSetRecord, RunDetail, RunSummary, StudyRecord } from './catalog-types.js';
-import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from './study-config.js';
+import { ParetoRequestSchema, StudyConfigSchema, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type AnyStudyTable } from './study-config.js';
 import { HistogramRequestSchema, type HistogramRequestInput, type ScoreHistograms } from './score-histograms.js';
 import { EvaluationRequestSchema, type EvaluationRequestInput } from './evaluation.js';
 import { ForgetSetRequestSchema, type ForgetSetPreview, type ForgetSetRequestInput, type ImageMatchReport } from './forget-set.js';
@@ -85,7 +85,7 @@ export interface LetheRequests {
   runStudy(config: StudyConfigInput, options?: StudyRunOptions): Promise<StudyRunOutcome>;
   listStudies(): Promise<StudyRecord[]>;
   /** The paper's table of a study: mean +- std, gap to Retrain, Avg. Gap, RTE, best per column. */
-  getStudyTable(name: string): Promise<StudyTable>;
+  getStudyTable(name: string): Promise<AnyStudyTable>;
   /** The non-dominated runs of a study over two or three objectives, with their hypervolume. */
   getStudyPareto(request: ParetoRequest): Promise<ParetoAnalysis>;
   /** Per-bin counts of a per-sample score (forget vs test ...) for the study's models, with MIA-efficacy and KS distance to Retrain. */

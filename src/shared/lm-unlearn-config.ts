@@ -4,6 +4,7 @@ import { FORGET_SPLIT_NAMES } from './lm-train-config.js';
 import { parseOrExplain, positiveInt } from './validation.js';
 
 export const SEQUENCE_METHOD_NAMES = ['ga', 'graddiff', 'npo', 'raul-unidist', 'raul-helddist', 'bld'] as const;
+export type SequenceMethodName = (typeof SEQUENCE_METHOD_NAMES)[number];
 
 export const LmUnlearnConfigSchema = z.strictObject({
   /** The original: a checkpoint folder, or a hash or unique hash prefix. */

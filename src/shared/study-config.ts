@@ -1,15 +1,24 @@
 /**
  * A study: one dataset, one forget set, one original model, one Retrain, and many
  * (method, aggregator, hyper-parameters, seed) runs compared against it. Written as a
- * YAML file for `lethe study run`, validated the same way from every door.
+ * YAML file for `lethe study run`, validated the same way from every door. Its kind
+ * follows the dataset: the facts dataset makes a language-model study (a transformer,
+ * a forget split, the sequence methods, TOFU's metrics), any other a classifier study.
  */
 import { z } from 'zod';
 import { EvaluationChecksSchema } from './evaluation.js';
 import { ForgetRuleSchema } from './forget-set.js';
+import { FORGET_SPLIT_NAMES, LmTrainConfigSchema, TRANSFORMER_MODELS } from './lm-train-config.js';
+import { LmUnlearnConfigSchema } from './lm-unlearn-config.js';
 import { TrainConfigSchema } from './train-config.js';
 import { UnlearnConfigSchema } from './unlearn-config.js';
 import type { BootstrapInterval } from './bootstrap.js';
-import { parseOrExplain } from './validation.js';
+import { explainUnknownKeys, InvalidRequestError, parseOrExplain, positiveInt } from './validation.js';
+
+export type StudyKind = 'classifier' | 'language-model';
+
+/** The dataset whose studies are of language models. */
+export const LANGUAGE_MODEL_DATASET = 'facts';
 
 const learningRate = z.number({ error: 'learning rate must be a finite number' }).positive('learning rate must be finite and positive');
 const epochCount = z.number({ error: 'epochs must be a number' }).int('epochs are whole numbers').positive('epochs must be positive');
@@ -32,10 +41,38 @@ export const StudyEntrySchema = UnlearnConfigSchema.omit({ checkpoint: true, for
   grid: GridSchema.optional(),
 });
 
+/**
+ * Labels name rows: unique (a grid's points included), not a reference row's, and no entry
+ * is a Retrain of its own. Returns every row label.
+ */
+function checkEntries<E extends { label: string; method: string }>(methods: readonly E[], ctx: z.RefinementCtx, rowLabels: (entry: E) => string[] = (entry) => [entry.label]): Set<string> {
+  const seen = new Set<string>();
+  methods.forEach((entry, i) => {
+    if (entry.label === 'Original' || entry.label === 'Retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `'${entry.label}' is the name of a reference row` });
+    for (const label of new Set(rowLabels(entry))) {
+      if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `label '${label}' is used twice` });
+      seen.add(label);
+    }
+    if (entry.method === 'retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'method'], message: 'the study makes its own Retrain; list only unlearning methods' });
+  });
+  return seen;
+}
+
+const retrainOverrides = z
+  .strictObject({
+    epochs: z.number().int().positive().optional(),
+    lr: learningRate.optional(),
+    batchSize: z.number().int().positive().optional(),
+    seed: z.number().int().optional(),
+  })
+  .default({});
+
+const seedList = z.array(z.number().int('seeds are integers')).min(1, 'give at least one seed').default([1]);
+
 /** Two rows (entry labels, or a grid point's label) whose Avg. Gaps are compared seed by seed. */
 const ComparisonSchema = z.tuple([z.string().min(1), z.string().min(1)], { error: 'a comparison is a pair of labels, [A, B]' });
 
-export const StudyConfigSchema = z
+export const ClassifierStudyConfigSchema = z
   .strictObject({
     name: z.string().min(1, 'name the study').max(200),
     description: z.string().default(''),
@@ -43,17 +80,10 @@ export const StudyConfigSchema = z
     model: z.string().min(1, 'name the model'),
     /** The original model's recipe; Retrain uses the same one on the retain set unless overridden. */
     original: TrainConfigSchema.omit({ dataset: true, model: true }).default(TrainConfigSchema.omit({ dataset: true, model: true }).parse({})),
-    retrain: z
-      .strictObject({
-        epochs: z.number().int().positive().optional(),
-        lr: learningRate.optional(),
-        batchSize: z.number().int().positive().optional(),
-        seed: z.number().int().optional(),
-      })
-      .default({}),
+    retrain: retrainOverrides,
     forget: ForgetRuleSchema,
     /** Seeds every method entry is repeated over. */
-    seeds: z.array(z.number().int('seeds are integers')).min(1, 'give at least one seed').default([1]),
+    seeds: seedList,
     evaluation: EvaluationChecksSchema.default(EvaluationChecksSchema.parse({})),
     methods: z.array(StudyEntrySchema).min(1, 'list at least one method'),
     /** Paired comparisons of Avg. Gap across seeds, with a bootstrap interval (study show prints them). */
@@ -70,17 +100,11 @@ export const StudyConfigSchema = z
       .optional(),
   })
   .superRefine((study, ctx) => {
-    const seen = new Set<string>();
     study.methods.forEach((entry, i) => {
-      if (entry.label === 'Original' || entry.label === 'Retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `'${entry.label}' is the name of a reference row` });
       if (entry.grid?.lr && entry.lr !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i, 'grid', 'lr'], message: 'give the learning rate either as lr or as a grid axis, not both' });
       if (entry.grid?.epochs && entry.epochs !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i, 'grid', 'epochs'], message: 'give epochs either as epochs or as a grid axis, not both' });
-      for (const label of new Set([entry.label, ...gridPoints(entry).map((point) => point.label)])) {
-        if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `label '${label}' is used twice` });
-        seen.add(label);
-      }
-      if (entry.method === 'retrain') ctx.addIssue({ code: 'custom', path: ['methods', i, 'method'], message: 'the study makes its own Retrain; list only unlearning methods' });
     });
+    const seen = checkEntries(study.methods, ctx, (entry) => [entry.label, ...gridPoints(entry).map((point) => point.label)]);
     const rows = new Map(study.methods.flatMap(gridPoints).map((row) => [row.label, row]));
     study.lira?.rows.forEach((label, i) => {
       const row = rows.get(label);
@@ -94,12 +118,79 @@ export const StudyConfigSchema = z
     );
   });
 
-export type StudyConfig = z.output<typeof StudyConfigSchema>;
-export type StudyConfigInput = z.input<typeof StudyConfigSchema>;
-export type StudyEntry = z.output<typeof StudyEntrySchema>;
+/** A classifier study's field given in a language-model study: refused with the reason rather than dropped. */
+function notForLanguageModels(reason: string) {
+  return z.undefined({ error: `not in a language-model study: ${reason}` }).optional();
+}
 
-export function parseStudyConfig(input: unknown): StudyConfig {
+/** One row of a language-model study: a sequence method with its settings, repeated over seeds and learning rates. */
+export const LmStudyEntrySchema = LmUnlearnConfigSchema.omit({ checkpoint: true, split: true }).extend({
+  label: z.string().min(1, 'every method entry needs a label').max(100),
+  lr: z.union([learningRate, z.array(learningRate).min(1, 'a learning-rate sweep needs at least one rate')]).optional(),
+  seeds: z.array(z.number().int('seeds are integers')).min(1).optional(),
+  grid: notForLanguageModels('grid axes are of classifier studies; give a language-model entry one lr (or an lr sweep) and epochs, and list another entry for another setting'),
+});
+
+const lmOriginalRecipe = LmTrainConfigSchema.omit({ model: true, retainOf: true });
+
+/** A language-model study: a transformer trained on the facts dataset, a forget split, Retrain on its retain people, TOFU's evaluation of every run. */
+export const LmStudyConfigSchema = z
+  .strictObject({
+    name: z.string().min(1, 'name the study').max(200),
+    description: z.string().default(''),
+    dataset: z.literal(LANGUAGE_MODEL_DATASET),
+    model: z.enum(TRANSFORMER_MODELS, { error: `a language-model study's model is one of ${TRANSFORMER_MODELS.join(', ')}` }),
+    /** The original's recipe and the facts dataset's options; Retrain uses the same unless overridden. */
+    original: lmOriginalRecipe.default(lmOriginalRecipe.parse({})),
+    retrain: retrainOverrides,
+    forget: z.strictObject({ split: z.enum(FORGET_SPLIT_NAMES, { error: `forget.split must be one of ${FORGET_SPLIT_NAMES.join(', ')}` }).default('forget05') }).default({ split: 'forget05' }),
+    seeds: seedList,
+    /** Retain people measured (the first ones); default as many as the split forgets. */
+    evaluation: z.strictObject({ retainPeople: positiveInt('retain people').optional() }).default({}),
+    methods: z.array(LmStudyEntrySchema).min(1, 'list at least one method'),
+    comparisons: notForLanguageModels('comparisons are of Avg. Gap, which language-model studies do not have; compare forget quality and model utility in the table or on the Pareto front'),
+    lira: notForLanguageModels("the likelihood-ratio membership test is of classifier studies; a language-model study's privacy leak column is its membership measure"),
+  })
+  .superRefine((study, ctx) => {
+    checkEntries(study.methods, ctx);
+  });
+
+/** A study of either kind, checked against its kind's schema (the dataset decides), so errors name that kind's fields. */
+export const StudyConfigSchema = z.unknown().transform((input, ctx): StudyConfig | LmStudyConfig => {
+  const schema = isLanguageModelInput(input) ? LmStudyConfigSchema : ClassifierStudyConfigSchema;
+  const parsed = schema.safeParse(input, { error: explainUnknownKeys });
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+});
+
+function isLanguageModelInput(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && (input as { dataset?: unknown }).dataset === LANGUAGE_MODEL_DATASET;
+}
+
+/** A classifier study's config. */
+export type StudyConfig = z.output<typeof ClassifierStudyConfigSchema>;
+export type LmStudyConfig = z.output<typeof LmStudyConfigSchema>;
+export type AnyStudyConfig = StudyConfig | LmStudyConfig;
+export type StudyConfigInput = z.input<typeof ClassifierStudyConfigSchema> | z.input<typeof LmStudyConfigSchema>;
+export type StudyEntry = z.output<typeof StudyEntrySchema>;
+export type LmStudyEntry = z.output<typeof LmStudyEntrySchema>;
+
+export function isLanguageModelStudy(config: AnyStudyConfig): config is LmStudyConfig {
+  return config.dataset === LANGUAGE_MODEL_DATASET;
+}
+
+export function studyKind(config: AnyStudyConfig): StudyKind {
+  return isLanguageModelStudy(config) ? 'language-model' : 'classifier';
+}
+
+export function parseStudyConfig(input: unknown): AnyStudyConfig {
   return parseOrExplain(StudyConfigSchema, input, 'study config');
+}
+
+/** A classifier study's config (for code that only makes those). */
+export function parseClassifierStudyConfig(input: unknown): StudyConfig {
+  return parseOrExplain(ClassifierStudyConfigSchema, input, 'study config');
 }
 
 /** One row of the table as the study file implies it: an entry without a grid, or one point of an entry's grid. */
@@ -122,7 +213,7 @@ export function gridPoints(entry: StudyEntry): StudyRowEntry[] {
   );
 }
 
-/** Every method row of a study, grids expanded, in the file's order. */
+/** Every method row of a classifier study, grids expanded, in the file's order. */
 export function studyRowEntries(study: StudyConfig): StudyRowEntry[] {
   return study.methods.flatMap(gridPoints);
 }
@@ -134,23 +225,50 @@ export interface StudyCell {
   gap: number | null;
 }
 
+/** A classifier study's headline metrics (%), each judged by its gap to Retrain. */
 export const STUDY_METRICS = ['UA', 'RA', 'TA', 'MIA'] as const;
 export type StudyMetric = (typeof STUDY_METRICS)[number];
 
+/** A language-model study's headline metrics, as TOFU reports them (the evaluation's metric names). */
+export const LM_STUDY_METRICS = ['forget_quality', 'model_utility', 'forget_probability', 'forget_rouge', 'retain_probability', 'retain_rouge', 'paraphrase_probability', 'paraphrase_rouge', 'privacy_leak', 'fluency'] as const;
+export type LmStudyMetric = (typeof LM_STUDY_METRICS)[number];
+
+type MetricOf<K extends StudyKind> = K extends 'classifier' ? StudyMetric : LmStudyMetric;
+
+/**
+ * How each column of a study's table is read: its header and which value is best among
+ * the methods (gap: nearest Retrain; high / low; zero: nearest 0; none: not marked).
+ */
+export const STUDY_COLUMNS: { [K in StudyKind]: Record<MetricOf<K>, { header: string; best: 'gap' | 'high' | 'low' | 'zero' | 'none' }> } = {
+  classifier: { UA: { header: 'UA', best: 'gap' }, RA: { header: 'RA', best: 'gap' }, TA: { header: 'TA', best: 'gap' }, MIA: { header: 'MIA', best: 'gap' } },
+  'language-model': {
+    forget_quality: { header: 'Forget quality', best: 'high' },
+    model_utility: { header: 'Model utility', best: 'high' },
+    forget_probability: { header: 'Forget prob.', best: 'none' },
+    forget_rouge: { header: 'Forget ROUGE', best: 'none' },
+    retain_probability: { header: 'Retain prob.', best: 'none' },
+    retain_rouge: { header: 'Retain ROUGE', best: 'none' },
+    paraphrase_probability: { header: 'Para. prob.', best: 'none' },
+    paraphrase_rouge: { header: 'Para. ROUGE', best: 'none' },
+    privacy_leak: { header: 'Privacy leak', best: 'zero' },
+    fluency: { header: 'Perplexity', best: 'none' },
+  },
+};
+
 /** One finished, evaluated run of a row (one seed / learning rate), as the per-seed view shows it. */
-export interface StudyRun {
+export interface StudyRun<M extends string = StudyMetric> {
   runId: string;
   /** The evaluate run whose metrics these are (its score artifact feeds the MIA histograms). */
   evaluationId: string;
   seed: number | null;
   lr: number | null;
   /** The run's value and |value - Retrain's mean|. */
-  metrics: Record<StudyMetric, { value: number; gap: number | null }>;
+  metrics: Record<M, { value: number; gap: number | null }>;
   avgGap: number | null;
   seconds: number | null;
 }
 
-export interface StudyRow {
+export interface StudyRow<M extends string = StudyMetric> {
   label: string;
   /** The study file's entry the row comes from: its grid's label for a grid point, else the row's own label. */
   entry: string;
@@ -160,28 +278,32 @@ export interface StudyRow {
   /** Finished and evaluated repeats, and how many the config asks for. */
   repeats: number;
   planned: number;
-  metrics: Record<StudyMetric, StudyCell> | null;
-  /** Mean of the four gaps (of the row means). */
+  metrics: Record<M, StudyCell> | null;
+  /** Classifier studies: mean of the four gaps (of the row means). */
   avgGap: number | null;
   /** Run time of the unlearning in seconds (training time for the original and Retrain). */
   rte: { mean: number; std: number } | null;
-  /** Stronger checks, row means: accuracy in percent, relearning in attack steps. */
+  /** Stronger checks (classifier studies), row means: accuracy in percent, relearning in attack steps. */
   boundary: number | null;
   pgd: number | null;
   relearnSteps: number | null;
   /** Columns in which this row is best among the method rows. */
   best: string[];
   /** The repeats behind the row's means. */
-  runs: StudyRun[];
+  runs: StudyRun<M>[];
 }
 
-export interface StudyTable {
+export interface StudyTableOf<K extends StudyKind> {
+  kind: K;
   study: string;
   dataset: string;
   model: string;
+  /** The metric columns, in order. */
+  columns: readonly MetricOf<K>[];
+  /** Classifier studies: the catalogued forget set; language-model studies: the split's name and its question-answer pairs. */
   forgetSet: { id: number; name: string; size: number } | null;
   backend: string | null;
-  rows: StudyRow[];
+  rows: StudyRow<MetricOf<K>>[];
   /** Set when the rows were chosen: 'best-avg-gap' keeps each entry's grid point with the lowest Avg. Gap. */
   selection?: 'best-avg-gap';
   /** The study's paired comparisons of Avg. Gap across seeds. */
@@ -229,14 +351,30 @@ export interface StudyLira {
   summary: LiraSummary | null;
 }
 
-/** Objectives a Pareto analysis can use, each minimised (accuracies enter negated). */
+/** A classifier study's table. */
+export type StudyTable = StudyTableOf<'classifier'>;
+export type LmStudyTable = StudyTableOf<'language-model'>;
+export type AnyStudyTable = StudyTable | LmStudyTable;
+
+/** The table of a classifier study; the error names the study where it is of another kind (MIA histograms, for one, are the classifier's). */
+export function classifierTable(table: AnyStudyTable): StudyTable {
+  if (table.kind !== 'classifier') throw new InvalidRequestError(`study '${table.study}' is a ${table.kind} study; this view is of classifier studies`);
+  return table;
+}
+
+/** Objectives a Pareto analysis of a classifier study can use, each minimised (accuracies enter negated). */
 export const PARETO_OBJECTIVES = ['UA_gap', 'RA_gap', 'TA_gap', 'MIA_gap', 'avg_gap', 'RA', 'TA', 'RTE'] as const;
-export type ParetoObjective = (typeof PARETO_OBJECTIVES)[number];
+/** Those of a language-model study; forget quality and model utility enter negated (TOFU's plot is the first two). */
+export const LM_PARETO_OBJECTIVES = ['forget_quality', 'model_utility', 'RTE'] as const;
+export type ParetoObjective = (typeof PARETO_OBJECTIVES)[number] | (typeof LM_PARETO_OBJECTIVES)[number];
+
+export const PARETO_OBJECTIVES_BY_KIND: Record<StudyKind, readonly ParetoObjective[]> = { classifier: PARETO_OBJECTIVES, 'language-model': LM_PARETO_OBJECTIVES };
+const ALL_PARETO_OBJECTIVES = [...new Set([...PARETO_OBJECTIVES, ...LM_PARETO_OBJECTIVES])] as [ParetoObjective, ...ParetoObjective[]];
 
 export const ParetoRequestSchema = z.object({
   study: z.string().min(1, 'name the study'),
   objectives: z
-    .array(z.enum(PARETO_OBJECTIVES, { error: `objectives are ${PARETO_OBJECTIVES.join(', ')}` }))
+    .array(z.enum(ALL_PARETO_OBJECTIVES, { error: `objectives are ${PARETO_OBJECTIVES.join(', ')} (classifier studies) or ${LM_PARETO_OBJECTIVES.join(', ')} (language-model studies)` }))
     .min(2, 'choose two or three objectives')
     .max(3, 'choose two or three objectives'),
   /** Hypervolume reference point in the minimised space; default: each objective's worst value plus 10% of its range (or 1). */

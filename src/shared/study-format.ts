@@ -1,50 +1,83 @@
 /**
- * A study table as text for a terminal, Markdown, CSV, JSON or LaTeX: metrics as
- * mean +- std with the gap to Retrain in brackets, Avg. Gap, RTE, best per column marked
- * (a star in text, bold in Markdown and LaTeX, a `best` column in CSV).
+ * A study table as text for a terminal, Markdown, CSV, JSON or LaTeX, its columns by
+ * the study's kind: metrics as mean +- std (a classifier's with the gap to Retrain in
+ * brackets, then Avg. Gap, RTE and the stronger checks; a language model's TOFU
+ * measures, then RTE), best per column marked (a star in text, bold in Markdown and
+ * LaTeX, a `best` column in CSV).
  */
-import { STUDY_METRICS, type StudyComparison, type StudyLira, type StudyRow, type StudyTable } from './study-config.js';
+import { STUDY_COLUMNS, type AnyStudyTable, type StudyComparison, type StudyLira, type StudyRow } from './study-config.js';
 import { SELECTION_NOTE } from './study-selection.js';
 
 export const TABLE_FORMATS = ['text', 'markdown', 'csv', 'json', 'latex'] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
-
-export const COLUMNS = [...STUDY_METRICS, 'Avg. Gap', 'RTE (s)', 'Boundary', 'PGD', 'Relearn', 'n'] as const;
 
 export interface Cell {
   text: string;
   best: boolean;
 }
 
+type Row = StudyRow<string>;
+
+/** A column after the metrics: its header, its cell, and its CSV fields. */
+interface ExtraColumn {
+  header: string;
+  cell(row: Row, pm: string): Cell;
+  csv: { names: string[]; values(row: Row): (number | null | undefined)[] };
+}
+
 const fixed = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 
-/** A row's cells in COLUMNS order; `pm` is how the format writes ±. */
-export function cells(row: StudyRow, pm: string): Cell[] {
-  const metric = (m: (typeof STUDY_METRICS)[number]): Cell => {
+/** Small values (forget quality's p-values) in scientific notation, the rest fixed. */
+const adaptive = (v: number) => (v !== 0 && Math.abs(v) < 0.01 ? v.toExponential(1) : fixed(v));
+
+const RTE: ExtraColumn = {
+  header: 'RTE (s)',
+  cell: (row, pm) => ({ text: row.rte ? `${fixed(row.rte.mean, 1)}${row.repeats > 1 ? `${pm}${fixed(row.rte.std, 1)}` : ''}` : '-', best: row.best.includes('rte') }),
+  csv: { names: ['rte_mean', 'rte_std'], values: (row) => [row.rte?.mean, row.rte?.std] },
+};
+
+/** What each kind of study shows: metric cells with or without the gap to Retrain, the columns after them, and the note. */
+const LAYOUTS = {
+  classifier: {
+    gaps: true,
+    extras: [
+      { header: 'Avg. Gap', cell: (row) => ({ text: fixed(row.avgGap), best: row.best.includes('avgGap') }), csv: { names: ['avg_gap'], values: (row) => [row.avgGap] } },
+      RTE,
+      { header: 'Boundary', cell: (row) => ({ text: fixed(row.boundary), best: false }), csv: { names: ['boundary'], values: (row) => [row.boundary] } },
+      { header: 'PGD', cell: (row) => ({ text: fixed(row.pgd), best: false }), csv: { names: ['pgd'], values: (row) => [row.pgd] } },
+      { header: 'Relearn', cell: (row) => ({ text: fixed(row.relearnSteps, 1), best: false }), csv: { names: ['relearn_steps'], values: (row) => [row.relearnSteps] } },
+    ] as ExtraColumn[],
+    note: 'UA, RA, TA, MIA in % as mean (gap to Retrain); Avg. Gap = mean of the four gaps; RTE = unlearning run time (training time for Original and Retrain); Boundary = accuracy on the retain samples nearest the forget set; PGD = forget accuracy under PGD toward the forgotten label; Relearn = attack steps until forget accuracy recovers.',
+  },
+  'language-model': {
+    gaps: false,
+    extras: [RTE],
+    note: "TOFU's measures (Maini et al. 2024): forget quality = KS-test p-value of the forget truth ratios against Retrain's (higher is closer); model utility = harmonic mean of retain probability, ROUGE-L and truth ratio; prob. = length-normalised answer probability and ROUGE = ROUGE-L recall on the forget, retain and paraphrased forget questions; privacy leak = Min-K% MIA AUC relative to Retrain in % (ideal 0); perplexity on held-out general text; RTE = unlearning run time (training time for Original and Retrain).",
+  },
+} satisfies Record<AnyStudyTable['kind'], { gaps: boolean; extras: ExtraColumn[]; note: string }>;
+
+/** The column headers after the row name: the kind's metrics, the columns after them, and the repeats. */
+export const headersOf = (table: AnyStudyTable) => [...table.columns.map((m) => (STUDY_COLUMNS[table.kind] as Record<string, { header: string }>)[m]!.header), ...LAYOUTS[table.kind].extras.map((c) => c.header), 'n'];
+
+/** A row's cells in headersOf order; `pm` is how the format writes ±. */
+export function cells(table: AnyStudyTable, row: Row, pm: string): Cell[] {
+  const { gaps, extras } = LAYOUTS[table.kind];
+  const metric = (m: string): Cell => {
     const cell = row.metrics?.[m];
     if (!cell) return { text: '-', best: false };
-    const spread = row.repeats > 1 ? `${pm}${fixed(cell.std)}` : '';
-    return { text: `${fixed(cell.mean)}${spread} (${fixed(cell.gap)})`, best: row.best.includes(m) };
+    const spread = row.repeats > 1 ? `${pm}${gaps ? fixed(cell.std) : adaptive(cell.std)}` : '';
+    return { text: gaps ? `${fixed(cell.mean)}${spread} (${fixed(cell.gap)})` : `${adaptive(cell.mean)}${spread}`, best: row.best.includes(m) };
   };
-  return [
-    ...STUDY_METRICS.map(metric),
-    { text: fixed(row.avgGap), best: row.best.includes('avgGap') },
-    { text: row.rte ? `${fixed(row.rte.mean, 1)}${row.repeats > 1 ? `${pm}${fixed(row.rte.std, 1)}` : ''}` : '-', best: row.best.includes('rte') },
-    { text: fixed(row.boundary), best: false },
-    { text: fixed(row.pgd), best: false },
-    { text: fixed(row.relearnSteps, 1), best: false },
-    { text: `${row.repeats}/${row.planned}`, best: false },
-  ];
+  return [...table.columns.map(metric), ...extras.map((c) => c.cell(row, pm)), { text: `${row.repeats}/${row.planned}`, best: false }];
 }
 
-export const rowName = (row: StudyRow) => (row.aggregator && !row.label.toLowerCase().includes(row.aggregator) ? `${row.label} [${row.aggregator}]` : row.label);
+export const rowName = (row: Row) => (row.aggregator && !row.label.toLowerCase().includes(row.aggregator) ? `${row.label} [${row.aggregator}]` : row.label);
 
-export function caption(table: StudyTable): string {
-  const forget = table.forgetSet ? `${table.forgetSet.name}, ${table.forgetSet.size} samples` : 'forget set not made yet';
+export function caption(table: AnyStudyTable): string {
+  const unit = table.kind === 'classifier' ? 'samples' : 'question-answer pairs';
+  const forget = table.forgetSet ? `${table.forgetSet.name}, ${table.forgetSet.size} ${unit}` : 'forget set not made yet';
   return `Study ${table.study}: ${table.model} on ${table.dataset}, ${forget}${table.backend ? `; backend ${table.backend}` : ''}`;
 }
-
-export const NOTE = 'UA, RA, TA, MIA in % as mean (gap to Retrain); Avg. Gap = mean of the four gaps; RTE = unlearning run time (training time for Original and Retrain); Boundary = accuracy on the retain samples nearest the forget set; PGD = forget accuracy under PGD toward the forgotten label; Relearn = attack steps until forget accuracy recovers.';
 
 const LATEX_SPECIALS: Record<string, string> = { '\\': '\\textbackslash{}', '~': '\\textasciitilde{}', '^': '\\textasciicircum{}' };
 
@@ -53,9 +86,10 @@ export function escapeLatex(text: string): string {
   return text.replace(/[\\~^&%$#_{}]/g, (c) => LATEX_SPECIALS[c] ?? `\\${c}`);
 }
 
-/** The notes under a table: what the columns mean, and how its rows were chosen. */
-function notes(table: StudyTable): string {
-  return table.selection === 'best-avg-gap' ? `${NOTE} ${SELECTION_NOTE}` : NOTE;
+/** The notes under a table: what its kind's columns mean, and how its rows were chosen. */
+export function notes(table: AnyStudyTable): string {
+  const note = LAYOUTS[table.kind].note;
+  return table.selection === 'best-avg-gap' ? `${note} ${SELECTION_NOTE}` : note;
 }
 
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
@@ -104,18 +138,21 @@ function csvField(value: string): string {
   return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-export function formatStudyTable(table: StudyTable, format: TableFormat): string {
+export function formatStudyTable(table: AnyStudyTable, format: TableFormat): string {
+  const rows: Row[] = table.rows;
+  const { extras } = LAYOUTS[table.kind];
+  const COLUMNS = headersOf(table);
   switch (format) {
     case 'json':
       return JSON.stringify(table, null, 2);
     case 'csv': {
       const header = ['label', 'role', 'method', 'aggregator', 'repeats', 'planned'];
-      for (const m of STUDY_METRICS) header.push(`${m}_mean`, `${m}_std`, `${m}_gap`);
-      header.push('avg_gap', 'rte_mean', 'rte_std', 'boundary', 'pgd', 'relearn_steps', 'best');
-      const lines = table.rows.map((r) => {
+      for (const m of table.columns) header.push(`${m}_mean`, `${m}_std`, `${m}_gap`);
+      header.push(...extras.flatMap((c) => c.csv.names), 'best');
+      const lines = rows.map((r) => {
         const values: (string | number | null | undefined)[] = [r.label, r.role, r.method, r.aggregator, r.repeats, r.planned];
-        for (const m of STUDY_METRICS) values.push(r.metrics?.[m].mean, r.metrics?.[m].std, r.metrics?.[m].gap);
-        values.push(r.avgGap, r.rte?.mean, r.rte?.std, r.boundary, r.pgd, r.relearnSteps, r.best.join(' '));
+        for (const m of table.columns) values.push(r.metrics?.[m]?.mean, r.metrics?.[m]?.std, r.metrics?.[m]?.gap);
+        values.push(...extras.flatMap((c) => c.csv.values(r)), r.best.join(' '));
         return values.map((v) => csvField(v === null || v === undefined ? '' : String(v))).join(',');
       });
       return [header.join(','), ...lines].join('\n');
@@ -123,7 +160,7 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
     case 'markdown': {
       const header = `| Method | ${COLUMNS.join(' | ')} |`;
       const rule = `|${['---', ...COLUMNS.map(() => '---:')].join('|')}|`;
-      const lines = table.rows.map((r) => `| ${rowName(r)} | ${cells(r, ' ± ').map((c) => (c.best ? `**${c.text}**` : c.text)).join(' | ')} |`);
+      const lines = rows.map((r) => `| ${rowName(r)} | ${cells(table, r, ' ± ').map((c) => (c.best ? `**${c.text}**` : c.text)).join(' | ')} |`);
       const markdown = [`**${caption(table)}**`, '', header, rule, ...lines, '', `_${notes(table)}_`];
       if (table.comparisons?.length) {
         markdown.push('', `_${comparisonTitle(table.comparisons)}_`, '', `| ${COMPARISON_COLUMNS.join(' | ')} |`, '|---|---|---:|---:|---:|');
@@ -136,8 +173,8 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
       return markdown.join('\n');
     }
     case 'latex': {
-      const lines = table.rows.map((r, i) => {
-        const body = cells(r, ' $\\pm$ ').map((c) => (c.best ? `\\textbf{${c.text}}` : c.text));
+      const lines = rows.map((r, i) => {
+        const body = cells(table, r, ' $\\pm$ ').map((c) => (c.best ? `\\textbf{${c.text}}` : c.text));
         const separator = r.role === 'retrain' && table.rows[i + 1]?.role === 'method' ? '\n\\midrule' : '';
         return `${escapeLatex(rowName(r))} & ${body.join(' & ')} \\\\${separator}`;
       });
@@ -158,7 +195,7 @@ export function formatStudyTable(table: StudyTable, format: TableFormat): string
       ].join('\n');
     }
     case 'text': {
-      const body = table.rows.map((r) => [rowName(r), ...cells(r, '±').map((c) => (c.best ? `${c.text}*` : c.text))]);
+      const body = rows.map((r) => [rowName(r), ...cells(table, r, '±').map((c) => (c.best ? `${c.text}*` : c.text))]);
       const header = ['Method', ...COLUMNS];
       const widths = header.map((h, k) => Math.max(h.length, ...body.map((line) => line[k]!.length)));
       const render = (line: string[]) => line.map((v, k) => (k === 0 ? v.padEnd(widths[k]!) : v.padStart(widths[k]!))).join('  ');

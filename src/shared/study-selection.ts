@@ -31,7 +31,7 @@ export function bestGridPoints(table: StudyTable): StudyTable {
     if (!current || lowestAvgGap([current, row]) !== current) chosen.set(row.entry, row);
   }
   const rows = table.rows.filter((r) => r.role !== 'method' || chosen.get(r.entry) === r).map((r) => ({ ...r, best: [] }));
-  markBestColumns(rows);
+  markBestColumns('classifier', rows);
   return { ...table, rows, selection: 'best-avg-gap' };
 }
 

@@ -4,7 +4,7 @@
  * Pareto analysis, the window, the reports and the tests all compute them here; plain
  * TypeScript, so every side can import it without TensorFlow.js.
  */
-import { STUDY_METRICS, type StudyMetric, type StudyRow } from './study-config.js';
+import { STUDY_COLUMNS, STUDY_METRICS, type StudyCell, type StudyKind, type StudyMetric, type StudyRow } from './study-config.js';
 
 /** Mean and sample standard deviation (n - 1; 0 for one value, NaN for none). */
 export function meanStd(values: readonly number[]): { mean: number; std: number; n: number } {
@@ -44,14 +44,34 @@ export function bestOf(values: readonly (number | null)[]): boolean[] {
   return values.map((v) => v === best);
 }
 
-/** Marks, in each method row's `best`, the columns it is best in among the method rows: each metric's gap, Avg. Gap and run time. */
-export function markBestColumns(rows: readonly StudyRow[]): void {
+/** The value a column's best is the smallest of, per its STUDY_COLUMNS rule (null: not marked). */
+function bestScore(rule: 'gap' | 'high' | 'low' | 'zero' | 'none', cell: StudyCell): number | null {
+  switch (rule) {
+    case 'gap':
+      return cell.gap;
+    case 'high':
+      return -cell.mean;
+    case 'low':
+      return cell.mean;
+    case 'zero':
+      return Math.abs(cell.mean);
+    case 'none':
+      return null;
+  }
+}
+
+/**
+ * Marks, in each method row's `best`, the columns it is best in among the method rows:
+ * each metric column by its kind's rule (STUDY_COLUMNS), Avg. Gap (classifier studies) and run time.
+ */
+export function markBestColumns(kind: StudyKind, rows: readonly StudyRow<string>[]): void {
+  const rules: Record<string, { best: 'gap' | 'high' | 'low' | 'zero' | 'none' }> = STUDY_COLUMNS[kind];
   const methods = rows.filter((r) => r.role === 'method' && r.metrics);
-  const markBest = (column: string, score: (r: StudyRow) => number | null) =>
+  const markBest = (column: string, score: (r: StudyRow<string>) => number | null) =>
     bestOf(methods.map(score)).forEach((isBest, i) => {
       if (isBest) methods[i]!.best.push(column);
     });
-  for (const m of STUDY_METRICS) markBest(m, (r) => r.metrics![m].gap);
-  markBest('avgGap', (r) => r.avgGap);
+  for (const [m, rule] of Object.entries(rules)) markBest(m, (r) => bestScore(rule.best, r.metrics![m]!));
+  if (kind === 'classifier') markBest('avgGap', (r) => r.avgGap);
   markBest('rte', (r) => r.rte?.mean ?? null);
 }

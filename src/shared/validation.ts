@@ -29,7 +29,7 @@ export const positiveInt = (what: string) =>
  * Strict objects' unknown keys, each with its full path and the valid key nearest to it
  * (original.epoch: unknown key; did you mean 'epochs'?), else the valid keys.
  */
-function explainUnknownKeys(issue: z.core.$ZodRawIssue): string | undefined {
+export function explainUnknownKeys(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code !== 'unrecognized_keys' || !(issue.inst instanceof z.ZodObject)) return undefined;
   const valid = Object.keys(issue.inst.shape);
   return issue.keys

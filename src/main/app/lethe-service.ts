@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '../../shared/backend.js';
 import type { DatasetRecord, ForgetSetRecord, RunDetail, RunRecord, RunSummary, StudyRecord } from '../../shared/catalog-types.js';
-import { ParetoRequestSchema, parseStudyConfig, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type StudyTable } from '../../shared/study-config.js';
+import { ParetoRequestSchema, isLanguageModelStudy, parseStudyConfig, studyKind, type ParetoAnalysis, type ParetoRequest, type StudyConfigInput, type AnyStudyTable } from '../../shared/study-config.js';
 import { runStudy } from './study-runner.js';
 import { studyPareto, studyTable } from './study-table.js';
 import { studyHistograms } from './score-histograms.js';
@@ -33,7 +33,7 @@ import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-pr
 import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlearn-config.js';
 import { parseEvaluationRequest, type EvaluationRequestInput } from '../../shared/evaluation.js';
 import { createAggregator } from '../engine/moo/registry.js';
-import { methodInfo, type MethodInfo } from '../engine/unlearn/method-info.js';
+import { methodInfo, methodInfoFor, type MethodInfo, type ModelKind } from '../engine/unlearn/method-info.js';
 import { StudyRunOptionsSchema, type DatasetOption, type ForgetSetOutcome, type ImportOutcome, type LetheEvent, type LetheRequests, type ModelOption, type StudyProgress, type StudyRunOptions, type StudyRunOutcome } from '../../shared/lethe-api.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../../shared/train-config.js';
 import { processAlive, type Catalog } from '../catalog/catalog.js';
@@ -453,11 +453,14 @@ export class LetheService implements LetheRequests {
     // only the engine can check against the data, is made before anything else.
     const config = parseStudyConfig(input);
     const options = parseOrExplain(StudyRunOptionsSchema, runOptions, 'study run options');
-    await this.checkDataset(config.dataset);
-    checkModel(config.model);
+    const kind = studyKind(config);
+    if (kind === 'classifier') {
+      await this.checkDataset(config.dataset);
+      checkModel(config.model);
+    }
     for (const [i, entry] of config.methods.entries()) {
       try {
-        checkMethodChoice(entry);
+        checkMethodChoice(entry, kind);
       } catch (error) {
         throw new InvalidRequestError(`study config: methods.${i} (${entry.label}): ${(error as Error).message}`);
       }
@@ -494,7 +497,7 @@ export class LetheService implements LetheRequests {
     return study;
   }
 
-  async getStudyTable(name: string): Promise<StudyTable> {
+  async getStudyTable(name: string): Promise<AnyStudyTable> {
     return studyTable(this.catalog, this.findStudy(name));
   }
 
@@ -538,7 +541,8 @@ export class LetheService implements LetheRequests {
     const study = this.findStudy(name);
     const config = study.config && parseStudyConfig(study.config);
     const dataset = config ? this.catalog.datasets.byName(config.dataset) : undefined;
-    const splits = dataset ? this.catalog.datasets.splits(dataset.id).filter((s) => s.seed === config!.original.splitSeed) : [];
+    // A language-model study's facts are generated from its recipe, not split from a catalogued dataset.
+    const splits = dataset && config && !isLanguageModelStudy(config) ? this.catalog.datasets.splits(dataset.id).filter((s) => s.seed === config.original.splitSeed) : [];
     return buildStudyReport(this, name, reportEnvironment(this.appVersion, dataset ? { name: dataset.name, digest: dataset.digest, splits } : null));
   }
 
@@ -787,6 +791,53 @@ export class LetheService implements LetheRequests {
     return this.summary(this.catalog.runs.get(id)!);
   }
 
+  /**
+   * Records a TOFU-style evaluation of a language-model checkpoint (against its Retrain
+   * for forget quality and privacy leak) as an evaluate run, its numbers as metrics
+   * under the names a language-model study's table reads (LM_STUDY_METRICS and more).
+   */
+  async startLanguageModelEvaluation(input: LmEvaluationRequestInput): Promise<RunSummary> {
+    const request = parseOrExplain(LmEvaluationRequestSchema, input, 'language-model evaluation request');
+    const checkpoint = await resolveCheckpoint(this.catalog, request.checkpoint);
+    const retrain = request.retrain === undefined ? undefined : await resolveCheckpoint(this.catalog, request.retrain);
+    const config = { ...request, checkpoint: checkpoint.hash, ...(retrain ? { retrain: retrain.hash } : {}) };
+    const id = randomUUID();
+    this.catalog.db.transaction(() => {
+      this.catalog.runs.create({ id, kind: 'evaluate', dataset: 'facts', model: checkpoint.model, config, appVersion: this.appVersion, ownerPid: process.pid });
+      this.catalog.runs.setParams(id, flattenConfig(config));
+    })();
+    this.publishRun(id);
+    const started = Date.now();
+    this.track(id, { kind: 'lm-evaluate', request: config, dataDir: this.catalog.dataDir }, {}, (result) => {
+      const { model, versusRetrain } = result;
+      const values: Record<string, number> = {
+        model_utility: model.modelUtility,
+        forget_probability: model.forget.probability,
+        forget_rouge: model.forget.rougeL,
+        forget_exact_match: model.forget.exactMatch,
+        forget_truth_ratio: model.forget.truthRatio,
+        forget_pairs: model.forget.count,
+        retain_probability: model.retain.probability,
+        retain_rouge: model.retain.rougeL,
+        retain_exact_match: model.retain.exactMatch,
+        retain_truth_ratio: model.retain.truthRatio,
+        paraphrase_probability: model.forgetParaphrased.probability,
+        paraphrase_rouge: model.forgetParaphrased.rougeL,
+        loss_auc: model.lossAuc,
+        mink_auc: model.minKAuc,
+        fluency: model.fluencyPerplexity,
+        evaluation_seconds: (Date.now() - started) / 1000,
+      };
+      // MUSE's PrivLeak is the Min-K% attack's; the loss attack's is kept beside it.
+      if (versusRetrain) Object.assign(values, { forget_quality: versusRetrain.forgetQuality, privacy_leak: versusRetrain.privacyLeak.minK, privacy_leak_loss: versusRetrain.privacyLeak.loss });
+      this.catalog.db.transaction(() => {
+        this.catalog.runs.logMetrics(id, values, 0);
+        this.catalog.runs.finish(id, 'finished');
+      })();
+    });
+    return this.summary(this.catalog.runs.get(id)!);
+  }
+
   async evaluateLanguageModel(input: LmEvaluationRequestInput): Promise<LmEvaluationOutcome> {
     const request = parseOrExplain(LmEvaluationRequestSchema, input, 'language-model evaluation request');
     const { kind: _kind, ...outcome } = await this.engine.submit({ kind: 'lm-evaluate', request, dataDir: this.catalog.dataDir }).result;
@@ -830,10 +881,10 @@ function checkModel(name: string): void {
 }
 
 /** A method's metadata once its name, aggregator and weights are known to fit together. */
-function checkMethodChoice(choice: { method: string; aggregator: string; weights?: number[] }): MethodInfo {
-  let info: MethodInfo;
+function checkMethodChoice(choice: { method: string; aggregator: string; weights?: number[] }, kind: ModelKind = 'classifier'): Pick<MethodInfo, 'objectives' | 'multiObjective'> {
+  let info: Pick<MethodInfo, 'objectives' | 'multiObjective'>;
   try {
-    info = methodInfo(choice.method);
+    info = kind === 'classifier' ? methodInfo(choice.method) : methodInfoFor(kind, choice.method);
     if (info.multiObjective) createAggregator(choice.aggregator, { weights: choice.weights });
   } catch (error) {
     throw new InvalidRequestError((error as Error).message);

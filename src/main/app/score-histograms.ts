@@ -10,6 +10,7 @@ import { InvalidRequestError } from '../../shared/validation.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { readScoreFile, type ScoreGroup } from '../engine/evaluation/score-file.js';
 import { studyTable } from './study-table.js';
+import { classifierTable } from '../../shared/study-config.js';
 
 /** Share of the pooled scores left out of the edges' range at each end (counted in the end bins). */
 const TAIL = 0.005;
@@ -75,7 +76,7 @@ interface Chosen {
 }
 
 export function studyHistograms(catalog: Catalog, study: StudyRecord, request: HistogramRequest): ScoreHistograms {
-  const table = studyTable(catalog, study);
+  const table = classifierTable(studyTable(catalog, study));
   const available: Chosen[] = table.rows.flatMap((row) =>
     row.runs.map((r) => ({ runId: r.runId, evaluationId: r.evaluationId, label: row.label, role: row.role, seed: r.seed, mia: r.metrics.MIA.value })),
   );

@@ -4,15 +4,36 @@
  * Everything is found through config hashes, so a run counts once however often the
  * study was started.
  */
-import { parseStudyConfig, STUDY_METRICS, studyRowEntries, type ParetoAnalysis, type ParetoObjective, type ParetoRequest, type StudyConfig, type StudyCell, type StudyMetric, type StudyRow, type StudyRun, type StudyTable, type StudyLira } from '../../shared/study-config.js';
+import {
+  isLanguageModelStudy,
+  parseStudyConfig,
+  PARETO_OBJECTIVES_BY_KIND,
+  STUDY_COLUMNS,
+  STUDY_METRICS,
+  studyKind,
+  studyRowEntries,
+  type AnyStudyConfig,
+  type AnyStudyTable,
+  type ParetoAnalysis,
+  type ParetoObjective,
+  type ParetoRequest,
+  type StudyCell,
+  type StudyKind,
+  type StudyLira,
+  type StudyMetric,
+  type StudyRow,
+  type StudyRun,
+  type StudyTable,
+} from '../../shared/study-config.js';
 import type { StudyRecord } from '../../shared/catalog-types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { hypervolume, paretoFront } from '../engine/evaluation/pareto.js';
 import { averageGap, gapsToRetrain, gapToRetrain, markBestColumns, meanStd } from '../../shared/study-statistics.js';
 import { compareRows } from '../../shared/study-selection.js';
-import { methodInfo } from '../engine/unlearn/method-info.js';
+import { methodInfoFor } from '../engine/unlearn/method-info.js';
 import { studyLira } from './study-lira.js';
-import { entryRuns, evaluationRequest, hashOf, originalConfig, retrainConfig } from './study-plan.js';
+import { studyPlan } from './study-plan.js';
+import { InvalidRequestError } from '../../shared/validation.js';
 
 /** One finished, evaluated run of a row. */
 export interface Repeat {
@@ -34,13 +55,14 @@ interface RowRuns {
   repeats: Repeat[];
 }
 
-function studyConfigOf(study: StudyRecord): StudyConfig {
-  if (!study.config || study.forgetSetId === null) throw new Error(`study '${study.name}' has no config yet; run it with lethe study run`);
-  return parseStudyConfig(study.config);
+function studyConfigOf(study: StudyRecord): AnyStudyConfig {
+  const config = study.config ? parseStudyConfig(study.config) : undefined;
+  if (!config || (!isLanguageModelStudy(config) && study.forgetSetId === null)) throw new Error(`study '${study.name}' has no config yet; run it with lethe study run`);
+  return config;
 }
 
 interface CollectedRows {
-  config: StudyConfig;
+  config: AnyStudyConfig;
   rows: RowRuns[];
   backend: string | null;
   lira?: StudyLira[];
@@ -68,52 +90,65 @@ function collectRows(catalog: Catalog, study: StudyRecord): CollectedRows {
 /** The finished runs behind each row, each with its evaluation's metrics. */
 function readRows(catalog: Catalog, study: StudyRecord): CollectedRows {
   const config = studyConfigOf(study);
-  const forgetSet = study.forgetSetId!;
+  const kind = studyKind(config);
+  const plan = studyPlan(config, study.forgetSetId);
   let backend: string | null = null;
-  const evaluated = (runId: string, seed: number | null, lr: number | null): Repeat | undefined => {
-    const checkpoint = catalog.checkpoints.forRun(runId)[0];
-    if (!checkpoint) return undefined;
-    const evaluation = catalog.runs.latestFinished('evaluate', hashOf.evaluate(evaluationRequest(config, checkpoint.hash, forgetSet)));
+  const checkpointOf = (runId: string) => catalog.checkpoints.forRun(runId)[0]?.hash;
+  const evaluated = (runId: string, seed: number | null, lr: number | null, retrain: string | undefined): Repeat | undefined => {
+    const checkpoint = checkpointOf(runId);
+    const step = checkpoint === undefined ? undefined : plan.evaluation(checkpoint, retrain);
+    const evaluation = step && catalog.runs.latestFinished(step.kind, step.hash);
     if (!evaluation) return undefined;
     const run = catalog.runs.get(runId)!;
     backend ??= run.backend && `${run.backend} (${run.device ?? 'unknown device'})`;
     return { runId, evaluationId: evaluation.id, seed, lr, metrics: catalog.runs.latestMetrics(evaluation.id), seconds: catalog.runs.latestMetrics(runId).run_seconds ?? null };
   };
-  const originalRun = catalog.runs.latestFinished('train', hashOf.train(originalConfig(config)));
-  const originalCheckpoint = originalRun && catalog.checkpoints.forRun(originalRun.id)[0];
+  const originalRun = catalog.runs.latestFinished(plan.original.kind, plan.original.hash);
+  const originalCheckpoint = originalRun && checkpointOf(originalRun.id);
+  const retrainStep = originalCheckpoint === undefined ? undefined : plan.retrain(originalCheckpoint);
+  const retrainRun = retrainStep && catalog.runs.latestFinished(retrainStep.kind, retrainStep.hash);
+  const retrainCheckpoint = retrainRun && checkpointOf(retrainRun.id);
   const reference = (label: string, role: StudyRow['role'], runId: string | undefined, seed: number): RowRuns => {
-    const repeat = runId === undefined ? undefined : evaluated(runId, seed, null);
+    const repeat = runId === undefined ? undefined : evaluated(runId, seed, null, retrainCheckpoint);
     return { label, entry: label, role, method: null, aggregator: null, planned: 1, repeats: repeat ? [repeat] : [] };
   };
-  const rows: RowRuns[] = [reference('Original', 'original', originalRun?.id, config.original.seed)];
-  if (!originalCheckpoint) {
+  const rows: RowRuns[] = [reference('Original', 'original', originalRun?.id, plan.originalSeed)];
+  if (originalCheckpoint === undefined || !retrainStep) {
     rows.push({ label: 'Retrain', entry: 'Retrain', role: 'retrain', method: 'retrain', aggregator: null, planned: 1, repeats: [] });
-    for (const entry of studyRowEntries(config)) rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
+    for (const entry of isLanguageModelStudy(config) ? config.methods.map((m) => ({ ...m, entry: m.label })) : studyRowEntries(config)) {
+      rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
+    }
     return { config, rows, backend };
   }
-  const retrain = retrainConfig(config, originalCheckpoint.hash, forgetSet);
-  rows.push({ ...reference('Retrain', 'retrain', catalog.runs.latestFinished('retrain', hashOf.unlearn(retrain))?.id, retrain.seed), method: 'retrain' });
-  for (const entry of studyRowEntries(config)) {
-    const planned = entryRuns(config, entry, originalCheckpoint.hash, forgetSet);
-    const repeats = planned.flatMap((p) => {
-      const run = catalog.runs.latestFinished('unlearn', hashOf.unlearn(p.config));
-      const repeat = run && evaluated(run.id, p.seed, p.lr);
+  rows.push({ ...reference('Retrain', 'retrain', retrainRun?.id, retrainStep.seed), method: 'retrain' });
+  for (const entry of plan.entries(originalCheckpoint)) {
+    const repeats = entry.runs.flatMap((p) => {
+      const run = catalog.runs.latestFinished(p.kind, p.hash);
+      const repeat = run && evaluated(run.id, p.seed, p.lr, retrainCheckpoint);
       return repeat ? [repeat] : [];
     });
-    rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: methodInfo(entry.method).multiObjective ? entry.aggregator : null, planned: planned.length, repeats });
+    const multiObjective = methodInfoFor(kind === 'classifier' ? 'classifier' : 'language-model', entry.method).multiObjective;
+    rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: multiObjective ? entry.aggregator : null, planned: entry.runs.length, repeats });
   }
-  return { config, rows, backend, ...(config.lira ? { lira: studyLira(catalog, config, originalCheckpoint.hash, forgetSet) } : {}) };
+  if (isLanguageModelStudy(config) || !config.lira) return { config, rows, backend };
+  return { config, rows, backend, lira: studyLira(catalog, config, originalCheckpoint, study.forgetSetId!) };
+}
+
+/** Gaps to Retrain of the classifier's four metrics, averaged; other kinds have no Avg. Gap. */
+function avgGapOf(kind: StudyKind, gap: (m: StudyMetric) => number | null): number | null {
+  return kind === 'classifier' ? averageGap(Object.fromEntries(STUDY_METRICS.map((m) => [m, gap(m)])) as Record<StudyMetric, number | null>) : null;
 }
 
 /** One repeat with its gaps to Retrain's means, for the per-seed view. */
-function studyRun(repeat: Repeat, retrainMean: Record<StudyMetric, number | null>): StudyRun {
+function studyRun(kind: StudyKind, columns: readonly string[], repeat: Repeat, retrainMean: Record<string, number | null>): StudyRun<string> {
   const metrics = Object.fromEntries(
-    STUDY_METRICS.map((m) => {
+    columns.map((m) => {
       const value = repeat.metrics[m] ?? NaN;
-      return [m, { value, gap: retrainMean[m] === null ? null : gapToRetrain(value, retrainMean[m]) }];
+      const reference = retrainMean[m] ?? null;
+      return [m, { value, gap: reference === null ? null : gapToRetrain(value, reference) }];
     }),
-  ) as StudyRun['metrics'];
-  const avgGap = averageGap({ UA: metrics.UA.gap, RA: metrics.RA.gap, TA: metrics.TA.gap, MIA: metrics.MIA.gap });
+  );
+  const avgGap = avgGapOf(kind, (m) => metrics[m]?.gap ?? null);
   return { runId: repeat.runId, evaluationId: repeat.evaluationId, seed: repeat.seed, lr: repeat.lr, metrics, avgGap, seconds: repeat.seconds };
 }
 
@@ -127,18 +162,22 @@ const rowMean = (repeats: Repeat[], key: string): number | null => {
   return values.length ? meanStd(values).mean : null;
 };
 
-export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
+/** The study's table, its columns by the study's kind (STUDY_COLUMNS), with a classifier study's comparisons and likelihood-ratio test. */
+export function studyTable(catalog: Catalog, study: StudyRecord): AnyStudyTable {
   const { config, rows: collected, backend, lira } = collectRows(catalog, study);
+  const kind = studyKind(config);
+  const columns = Object.keys(STUDY_COLUMNS[kind]);
   const retrain = collected.find((r) => r.role === 'retrain')!;
-  const retrainMean = Object.fromEntries(STUDY_METRICS.map((m) => [m, rowMean(retrain.repeats, m)])) as Record<StudyMetric, number | null>;
-  const rows: StudyRow[] = collected.map((row) => {
-    const metrics = row.repeats.length
-      ? (Object.fromEntries(
-          STUDY_METRICS.map((m) => {
+  const retrainMean = Object.fromEntries(columns.map((m) => [m, rowMean(retrain.repeats, m)]));
+  const rows: StudyRow<string>[] = collected.map((row) => {
+    const metrics: Record<string, StudyCell> | null = row.repeats.length
+      ? Object.fromEntries(
+          columns.map((m) => {
             const { mean, std } = meanStd(valuesOf(row.repeats, m));
-            return [m, { mean, std, gap: retrainMean[m] === null ? null : gapToRetrain(mean, retrainMean[m]) }];
+            const reference = retrainMean[m] ?? null;
+            return [m, { mean, std, gap: reference === null ? null : gapToRetrain(mean, reference) }];
           }),
-        ) as Record<StudyMetric, StudyCell>)
+        )
       : null;
     const seconds = row.repeats.map((r) => r.seconds).filter((s): s is number => s !== null);
     return {
@@ -150,48 +189,55 @@ export function studyTable(catalog: Catalog, study: StudyRecord): StudyTable {
       repeats: row.repeats.length,
       planned: row.planned,
       metrics,
-      avgGap: metrics ? averageGap({ UA: metrics.UA.gap, RA: metrics.RA.gap, TA: metrics.TA.gap, MIA: metrics.MIA.gap }) : null,
+      avgGap: metrics ? avgGapOf(kind, (m) => metrics[m]?.gap ?? null) : null,
       rte: seconds.length ? pick(meanStd(seconds)) : null,
       boundary: rowMean(row.repeats, 'boundary_accuracy'),
       pgd: rowMean(row.repeats, 'pgd_forget_accuracy'),
       relearnSteps: rowMean(row.repeats, 'relearn_steps'),
       best: [],
-      runs: row.repeats.map((r) => studyRun(r, retrainMean)),
+      runs: row.repeats.map((r) => studyRun(kind, columns, r, retrainMean)),
     };
   });
-  markBestColumns(rows);
-  const forgetSet = study.forgetSetId === null ? undefined : catalog.forgetSets.byId(study.forgetSetId);
-  const table: StudyTable = {
-    study: study.name,
-    dataset: config.dataset,
-    model: config.model,
-    forgetSet: forgetSet ? { id: forgetSet.id, name: forgetSet.name, size: forgetSet.size } : null,
-    backend,
-    rows,
-    ...(lira ? { lira } : {}),
-  };
-  return config.comparisons.length > 0 ? { ...table, comparisons: compareRows(table, config.comparisons) } : table;
+  markBestColumns(kind, rows);
+  const forgetSet = forgetSetOf(catalog, study, config, collected[0]!.repeats[0]);
+  const table = { kind, study: study.name, dataset: config.dataset, model: config.model, columns, forgetSet, backend, rows, ...(lira ? { lira } : {}) } as AnyStudyTable;
+  if (isLanguageModelStudy(config) || config.comparisons.length === 0) return table;
+  return { ...table, comparisons: compareRows(table as StudyTable, config.comparisons) };
 }
 
-/** The objective's value for one run, as minimised. */
+/**
+ * The forget set a table names: the catalogued one, or a language-model study's split
+ * (id 0: no catalogued set) with its question-answer pairs as the original's evaluation counted them.
+ */
+function forgetSetOf(catalog: Catalog, study: StudyRecord, config: AnyStudyConfig, original: Repeat | undefined): AnyStudyTable['forgetSet'] {
+  if (isLanguageModelStudy(config)) {
+    const pairs = original?.metrics.forget_pairs;
+    return pairs === undefined ? null : { id: 0, name: config.forget.split, size: pairs };
+  }
+  const forgetSet = study.forgetSetId === null ? undefined : catalog.forgetSets.byId(study.forgetSetId);
+  return forgetSet ? { id: forgetSet.id, name: forgetSet.name, size: forgetSet.size } : null;
+}
+
+/** The objective's value for one run, as minimised (accuracies, forget quality and model utility negated). */
 function objectiveValue(objective: ParetoObjective, repeat: Repeat, retrain: Record<string, number>): number {
-  const metrics = (source: Record<string, number>) => Object.fromEntries(STUDY_METRICS.map((m) => [m, source[m]!])) as Record<StudyMetric, number>;
-  const { gaps, avgGap } = gapsToRetrain(metrics(repeat.metrics), metrics(retrain));
+  const metric = (key: string) => repeat.metrics[key] ?? NaN;
+  const gaps = () => gapsToRetrain(Object.fromEntries(STUDY_METRICS.map((m) => [m, metric(m)])) as Record<StudyMetric, number>, Object.fromEntries(STUDY_METRICS.map((m) => [m, retrain[m] ?? NaN])) as Record<StudyMetric, number>);
   switch (objective) {
     case 'UA_gap':
-      return gaps.UA;
+      return gaps().gaps.UA;
     case 'RA_gap':
-      return gaps.RA;
+      return gaps().gaps.RA;
     case 'TA_gap':
-      return gaps.TA;
+      return gaps().gaps.TA;
     case 'MIA_gap':
-      return gaps.MIA;
+      return gaps().gaps.MIA;
     case 'avg_gap':
-      return avgGap;
+      return gaps().avgGap;
     case 'RA':
-      return -repeat.metrics.RA!;
     case 'TA':
-      return -repeat.metrics.TA!;
+    case 'forget_quality':
+    case 'model_utility':
+      return -metric(objective);
     case 'RTE':
       return repeat.seconds ?? NaN;
   }
@@ -233,7 +279,10 @@ export function paretoAnalysis(study: string, runs: ParetoRun[], retrain: Record
 
 /** The non-dominated runs of a study over two or three objectives, and their hypervolume. */
 export function studyPareto(catalog: Catalog, study: StudyRecord, request: ParetoRequest): ParetoAnalysis {
-  const { rows } = collectRows(catalog, study);
+  const { rows, config } = collectRows(catalog, study);
+  const kind = studyKind(config);
+  const foreign = request.objectives.filter((o) => !PARETO_OBJECTIVES_BY_KIND[kind].includes(o));
+  if (foreign.length) throw new InvalidRequestError(`${foreign.join(', ')} ${foreign.length > 1 ? 'are not objectives' : 'is not an objective'} of a ${kind} study; choose from ${PARETO_OBJECTIVES_BY_KIND[kind].join(', ')}`);
   const retrain = rows.find((r) => r.role === 'retrain')!.repeats[0];
   if (!retrain) throw new Error(`study '${study.name}' has no evaluated Retrain yet`);
   const runs = rows.filter((r) => r.role === 'method').flatMap((r) => r.repeats.map((repeat) => ({ label: r.label, repeat })));

@@ -26,7 +26,7 @@ export class StudiesRepository {
   }
 
   /** Records the config a study was last run with and the forget set it resolved to. */
-  setConfig(id: number, description: string, config: object, forgetSetId: number): void {
+  setConfig(id: number, description: string, config: object, forgetSetId: number | null): void {
     this.db.prepare('UPDATE studies SET description = ?, config = ?, forget_set_id = ? WHERE id = ?').run(description, JSON.stringify(config), forgetSetId, id);
   }
 

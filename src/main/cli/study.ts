@@ -1,7 +1,7 @@
 /** `lethe study`: runs a study from a YAML config, and shows, lists or analyses studies. */
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { PARETO_OBJECTIVES, type ParetoObjective, type StudyConfigInput } from '../../shared/study-config.js';
+import { LM_PARETO_OBJECTIVES, PARETO_OBJECTIVES, type ParetoObjective, type StudyConfigInput } from '../../shared/study-config.js';
 import { formatStudyTable, TABLE_FORMATS, type TableFormat } from '../../shared/study-format.js';
 import { bestGridPoints, compareRows } from '../../shared/study-selection.js';
 import { InvalidRequestError } from '../../shared/validation.js';
@@ -32,7 +32,11 @@ has one row per grid point; --best keeps each entry's grid point with the lowest
 Avg. Gap (a selection that uses Retrain, as the papers' does; the table says so).
 The config's comparisons, or --compare A:B,..., add the paired difference in
 Avg. Gap of A and B over the seeds both have, with a 95% bootstrap interval (an
-entry with a grid stands for its best grid point).
+entry with a grid stands for its best grid point). A study whose dataset is facts
+is of language models (docs/lm-unlearning.md): its table is TOFU's (forget
+quality, model utility, forget/retain/paraphrase probability and ROUGE-L, privacy
+leak, perplexity, RTE) and its Pareto objectives forget_quality, model_utility,
+RTE; grids, comparisons, --best, --compare and lira are of classifier studies.
 
 'pareto' lists the non-dominated method runs over two or three objectives, all
 minimised: UA_gap, RA_gap, TA_gap, MIA_gap, avg_gap, RA, TA (accuracies enter
@@ -120,7 +124,14 @@ async function handle(values: StudyValues, io: Output, [action, argument]: strin
       case 'show': {
         if (!argument) throw new UsageError('name the study (see lethe study list)');
         const pairs = values.compare === undefined ? undefined : comparisonPairs(values.compare);
-        let table = await service.getStudyTable(argument);
+        const shown = await service.getStudyTable(argument);
+        if (pairs === undefined && !values.best) {
+          io.out(formatStudyTable(shown, values.json ? 'json' : format));
+          return 0;
+        }
+        const option = values.best ? '--best' : '--compare';
+        if (shown.kind !== 'classifier') throw new UsageError(`${option}: study '${shown.study}' is a ${shown.kind} study; grid points and comparisons go by Avg. Gap, which only classifier studies have`);
+        let table = shown;
         if (pairs) {
           const known = new Set(table.rows.flatMap((r) => [r.label, r.entry]));
           const unknown = pairs.flat().find((label) => !known.has(label));
@@ -132,7 +143,7 @@ async function handle(values: StudyValues, io: Output, [action, argument]: strin
       }
       case 'pareto': {
         if (!argument) throw new UsageError('name the study (see lethe study list)');
-        if (!values.objectives) throw new UsageError(`--objectives is required: two or three of ${PARETO_OBJECTIVES.join(', ')}`);
+        if (!values.objectives) throw new UsageError(`--objectives is required: two or three of ${PARETO_OBJECTIVES.join(', ')} (language-model studies: ${LM_PARETO_OBJECTIVES.join(', ')})`);
         const analysis = await service.getStudyPareto({ study: argument, objectives: values.objectives.split(',') as ParetoObjective[], reference: numberList(values, 'reference') });
         if (values.json) {
           io.out(JSON.stringify(analysis, null, 2));

@@ -33,7 +33,7 @@ Example:
   lethe train-lm --model transformer-small --epochs 30
   lethe train-lm --model transformer-small --epochs 30 --retain-of forget05`;
 
-const OPTIONS = {
+export const TRAIN_LM_OPTIONS = {
   model: { type: 'string' },
   people: { type: 'string' },
   attributes: { type: 'string' },
@@ -49,7 +49,7 @@ const OPTIONS = {
   seed: { type: 'string' },
 } satisfies OptionSpecs;
 
-type TrainLmValues = Values<typeof OPTIONS>;
+type TrainLmValues = Values<typeof TRAIN_LM_OPTIONS>;
 
 function configFromOptions(values: TrainLmValues): LmTrainConfigInput {
   const input: Record<string, unknown> = {
@@ -112,7 +112,7 @@ export const trainLmCommand = defineCommand({
   name: 'train-lm',
   summary: 'train a language model on the generated facts dataset (or its Retrain)',
   help: HELP,
-  options: OPTIONS,
+  options: TRAIN_LM_OPTIONS,
   positionals: 0,
   run: handle,
 });

@@ -5,6 +5,7 @@ import { BUILTIN_DATASETS } from '../engine/data/builtin-datasets.js';
 import { ARCHITECTURE_DESCRIPTIONS } from '../engine/models/model-catalog.js';
 import { defineCommand, followRun, numberOption, unfinished, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
 import { formatProgress } from './progress-bar.js';
+import { TRAIN_LM_OPTIONS, trainLmCommand } from './train-lm.js';
 
 const PLAIN_PROGRESS_INTERVAL_MS = 15_000;
 
@@ -16,6 +17,10 @@ content-addressed checkpoint under <data-dir>/checkpoints/<sha256>.
 Required:
   --dataset NAME        ${BUILTIN_DATASETS.map((d) => d.name).join(' | ')}
   --model NAME          ${Object.keys(ARCHITECTURE_DESCRIPTIONS).join(' | ')}
+
+--dataset facts trains a language model instead, as lethe train-lm with its
+options (--model transformer-small, --people, --retain-of, --epochs, --lr, ...;
+see lethe train-lm --help).
 
 Training:
   --epochs N            passes over the training split (default 3)
@@ -35,7 +40,7 @@ Training:
 Example:
   lethe train --dataset fashion-mnist --model cnn --epochs 3`;
 
-const OPTIONS = {
+const BASE_OPTIONS = {
   dataset: { type: 'string' },
   model: { type: 'string' },
   epochs: { type: 'string' },
@@ -52,6 +57,9 @@ const OPTIONS = {
   'augment-crop': { type: 'string' },
   'augment-flip': { type: 'boolean' },
 } satisfies OptionSpecs;
+
+// --dataset facts takes the language-model trainer's options too.
+const OPTIONS = { ...BASE_OPTIONS, ...TRAIN_LM_OPTIONS } satisfies OptionSpecs;
 
 type TrainValues = Values<typeof OPTIONS>;
 
@@ -82,7 +90,22 @@ function trainConfigFromOptions(values: TrainValues): TrainConfigInput {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TrainConfigInput;
 }
 
+/** Options set on the command line that the chosen kind of training does not take. */
+function refuseOptions(values: TrainValues, allowed: (name: string) => boolean, what: string): void {
+  const foreign = Object.keys(values).filter((k) => !allowed(k) && values[k as keyof TrainValues] !== undefined);
+  if (foreign.length) throw new UsageError(`${foreign.map((k) => `--${k}`).join(', ')} ${foreign.length > 1 ? 'do' : 'does'} not apply to ${what}`);
+}
+
+const isGlobal = (name: string) => name === 'json' || name === 'data-dir' || name === 'help';
+
 async function handle(values: TrainValues, io: Output): Promise<number> {
+  if (values.dataset === 'facts') {
+    // The facts dataset's models are language models: lethe train-lm's trainer and options.
+    refuseOptions(values, (k) => k === 'dataset' || k in TRAIN_LM_OPTIONS || isGlobal(k), "the facts dataset's language models (see lethe train-lm --help)");
+    const { dataset: _dataset, ...lmValues } = values;
+    return trainLmCommand.run(lmValues, io, []);
+  }
+  refuseOptions(values, (k) => k in BASE_OPTIONS || isGlobal(k), 'classifiers (they are lethe train-lm options, for --dataset facts)');
   const config = parseTrainConfig(trainConfigFromOptions(values));
   const quiet = values.json === true;
   let lastLine = '';

@@ -1,6 +1,7 @@
 /** `lethe unlearn-lm`: unlearns a forget split from a language-model checkpoint with a sequence method. */
 import { formatDuration } from '../../shared/format.js';
 import { SEQUENCE_METHOD_NAMES, type LmUnlearnConfigInput } from '../../shared/lm-unlearn-config.js';
+import { SEQUENCE_METHOD_INFO } from '../engine/unlearn/method-info.js';
 import { defineCommand, followRun, numberOption, unfinished, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
 
 const HELP = `Usage: lethe unlearn-lm --from CHECKPOINT --method NAME [options]
@@ -12,7 +13,8 @@ Retrain. Objectives per method are in docs/lm-unlearning.md.
 
 Required:
   --from CHECKPOINT     the original (a folder, hash or unique hash prefix)
-  --method NAME         ${SEQUENCE_METHOD_NAMES.join(' | ')}
+  --method NAME         one of:
+${Object.entries(SEQUENCE_METHOD_INFO).map(([n, m]) => `    ${n.padEnd(14)} ${m.description}`).join('\n')}
 
 Options:
   --split NAME          forget01 | forget05 | forget10 (default forget05)

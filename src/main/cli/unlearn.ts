@@ -2,7 +2,7 @@
 import { formatDuration } from '../../shared/format.js';
 import type { UnlearnConfigInput, UnlearnStep } from '../../shared/unlearn-config.js';
 import { AGGREGATORS } from '../engine/moo/registry.js';
-import { METHOD_INFO } from '../engine/unlearn/method-info.js';
+import { METHOD_INFO, SEQUENCE_METHOD_INFO } from '../engine/unlearn/method-info.js';
 import { defineCommand, followRun, numberOption, unfinished, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
 
 const HELP = `Usage: lethe unlearn --from CHECKPOINT --forget ID --method NAME [options]
@@ -13,6 +13,7 @@ against its hash before anything is recorded, and the run records the hash), rec
 with its objectives, per-step losses, aggregator weights and gradient cosines, and
 saves the result as a new checkpoint. Methods (${Object.keys(METHOD_INFO).join(', ')}):
 ${Object.entries(METHOD_INFO).map(([n, m]) => `  ${n.padEnd(8)} ${m.description}`).join('\n')}
+Language models have their own (lethe unlearn-lm): ${Object.keys(SEQUENCE_METHOD_INFO).join(', ')}.
 
 Options:
   --aggregator NAME     multi-objective methods: ${Object.keys(AGGREGATORS).join(', ')}

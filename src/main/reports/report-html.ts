@@ -6,8 +6,8 @@
 import YAML from 'yaml';
 import { methodColors } from '../../shared/charts/method-colors.js';
 import { STUDY_AXES, shownValue } from '../../shared/charts/study-axes.js';
-import { caption, cells, COLUMNS, NOTE, rowName } from '../../shared/study-format.js';
-import type { ParetoAnalysis } from '../../shared/study-config.js';
+import { caption, cells, headersOf, notes, rowName } from '../../shared/study-format.js';
+import type { ParetoAnalysis, StudyKind } from '../../shared/study-config.js';
 import { reportFigures, type FigureSection, type ReportFigure } from './report-figures.js';
 import { isAvailable, type StudyReport } from './report-model.js';
 
@@ -16,22 +16,37 @@ export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCA
 
 const iso = (ms: number | null) => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
 
-/** What each column and figure means, as the report's readers need it. */
-export const METRIC_DEFINITIONS: [string, string][] = [
-  ['UA', 'unlearning accuracy: 100 − accuracy on the forget set (%).'],
-  ['RA', 'accuracy on the retain set (%).'],
-  ['TA', 'accuracy on the test set (%; class-wise forgetting leaves the forgotten classes out).'],
-  ['MIA', 'MIA-efficacy: share of forget samples a membership-inference attack (RBF SVM on the confidence p_y, trained on retain vs test) calls non-members (%).'],
-  ['Gap', '|metric − Retrain’s metric| in percentage points, in brackets after each mean; Retrain, the model trained without the forget set, is the target.'],
-  ['Avg. Gap', 'mean of the UA, RA, TA and MIA gaps; lower is better.'],
+/** What each column and figure means, as the report's readers need it, by the study's kind. */
+const COMMON_DEFINITIONS: [string, string][] = [
   ['RTE', 'wall-clock run time of the unlearning (training time for Original and Retrain), in seconds on the backend listed under Runs.'],
-  ['Boundary', 'accuracy on the retain samples nearest the forget set (%).'],
-  ['PGD', 'forget accuracy under a PGD attack toward the forgotten label (%).'],
-  ['Relearn', 'fine-tuning steps on forget samples until the forget accuracy recovers.'],
   ['Pareto front', 'the runs no other run beats on both objectives; hypervolume: the area they dominate up to the reference point (larger is better).'],
-  ['KS', 'Kolmogorov–Smirnov distance of a model’s forget scores to Retrain’s (0 = the same distribution).'],
   ['mean ± std', 'over a row’s repeats (seeds and learning rates); std is the sample standard deviation.'],
 ];
+
+export const METRIC_DEFINITIONS: Record<StudyKind, [string, string][]> = {
+  classifier: [
+    ['UA', 'unlearning accuracy: 100 − accuracy on the forget set (%).'],
+    ['RA', 'accuracy on the retain set (%).'],
+    ['TA', 'accuracy on the test set (%; class-wise forgetting leaves the forgotten classes out).'],
+    ['MIA', 'MIA-efficacy: share of forget samples a membership-inference attack (RBF SVM on the confidence p_y, trained on retain vs test) calls non-members (%).'],
+    ['Gap', '|metric − Retrain’s metric| in percentage points, in brackets after each mean; Retrain, the model trained without the forget set, is the target.'],
+    ['Avg. Gap', 'mean of the UA, RA, TA and MIA gaps; lower is better.'],
+    ['Boundary', 'accuracy on the retain samples nearest the forget set (%).'],
+    ['PGD', 'forget accuracy under a PGD attack toward the forgotten label (%).'],
+    ['Relearn', 'fine-tuning steps on forget samples until the forget accuracy recovers.'],
+    ['KS', 'Kolmogorov–Smirnov distance of a model’s forget scores to Retrain’s (0 = the same distribution).'],
+    ...COMMON_DEFINITIONS,
+  ],
+  'language-model': [
+    ['Forget quality', 'p-value of the Kolmogorov–Smirnov test between the model’s truth ratios on the forget questions and Retrain’s (TOFU, Maini et al. 2024); higher is closer to Retrain.'],
+    ['Model utility', 'harmonic mean of the retain questions’ answer probability, ROUGE-L and truth ratio; higher is better.'],
+    ['Prob.', 'length-normalised probability of the true answer, on the forget, retain and paraphrased forget questions.'],
+    ['ROUGE', 'ROUGE-L recall of the model’s answer against the true one, on the same questions.'],
+    ['Privacy leak', 'Min-K% membership-inference AUC on the forget set relative to Retrain’s, in % (ideal 0).'],
+    ['Perplexity', 'perplexity on held-out general text.'],
+    ...COMMON_DEFINITIONS,
+  ],
+};
 
 const STYLE = `
 /* The margins are the printer's (pdf-printer.ts), which leave room for the page numbers. */
@@ -77,17 +92,17 @@ pre { font-size: 7pt; background: #f4f4f4; padding: 2mm; white-space: pre-wrap; 
 
 function resultsTable(report: StudyReport): string {
   const colorOf = methodColors(report.table.rows.map((r) => r.label));
-  const header = `<tr><th>Method</th>${COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const header = `<tr><th>Method</th>${headersOf(report.table).map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
   const rows = report.table.rows.map((row, i) => {
     const next = report.table.rows[i + 1];
     const referenceEnd = row.role !== 'method' && next?.role === 'method' ? ' class="reference-end"' : '';
-    const body = cells(row, ' ± ')
+    const body = cells(report.table, row, ' ± ')
       .map((c) => `<td${c.best ? ' class="best"' : ''}>${escapeHtml(c.text)}</td>`)
       .join('');
     return `<tr${referenceEnd}><td><span class="swatch" style="background:${colorOf(row.label)}"></span>${escapeHtml(rowName(row))}</td>${body}</tr>`;
   });
   return `<table class="results"><thead>${header}</thead><tbody>${rows.join('')}</tbody></table>
-<p class="muted">${escapeHtml(caption(report.table))}. Bold: best among the methods. ${escapeHtml(NOTE)}</p>`;
+<p class="muted">${escapeHtml(caption(report.table))}. Bold: best among the methods. ${escapeHtml(notes(report.table))}</p>`;
 }
 
 function figureHtml(figure: ReportFigure): string {
@@ -114,7 +129,10 @@ function forgottenSection(report: StudyReport): string {
     ]),
     ['Model', escapeHtml(table.model)],
   ];
-  if (forgetSet) {
+  if (table.kind === 'language-model') {
+    // A split of the facts dataset, not a catalogued forget set.
+    facts.push(['Forget split', table.forgetSet ? `${escapeHtml(table.forgetSet.name)}: ${table.forgetSet.size} question-answer pairs` : 'not evaluated yet']);
+  } else if (forgetSet) {
     facts.push(
       ['Forget set', `${escapeHtml(forgetSet.name)}: ${forgetSet.size} samples`],
       ['Forget rule', `<span class="mono">${escapeHtml(JSON.stringify(forgetSet.rule))}</span>${forgetSet.seed === null ? '' : `, seed ${forgetSet.seed}`}`],
@@ -189,7 +207,7 @@ ${mia}
 <h2>Traces of the multi-objective runs</h2>
 ${traces.length ? traces.map(figureHtml).join('\n') : '<p class="muted">The study has no evaluated multi-objective run.</p>'}
 <h2>Definitions</h2>
-<dl>${METRIC_DEFINITIONS.map(([term, meaning]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(meaning)}</dd>`).join('')}</dl>
+<dl>${METRIC_DEFINITIONS[table.kind].map(([term, meaning]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(meaning)}</dd>`).join('')}</dl>
 <h2 class="new-page">Provenance</h2>
 ${provenanceSection(report)}
 <h2>Runs</h2>

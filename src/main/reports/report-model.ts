@@ -7,16 +7,22 @@
 import type { ForgetSetRecord, MetricPoint, RunSummary, SplitRecord, StudyRecord } from '../../shared/catalog-types.js';
 import type { LetheRequests } from '../../shared/lethe-api.js';
 import type { ScoreHistograms } from '../../shared/score-histograms.js';
-import type { ParetoAnalysis, ParetoObjective, StudyTable } from '../../shared/study-config.js';
+import type { AnyStudyTable, ParetoAnalysis, ParetoObjective, StudyKind } from '../../shared/study-config.js';
 
 /** The service calls a report is made of. */
 export type ReportSource = Pick<LetheRequests, 'listStudies' | 'getStudyTable' | 'getStudyPareto' | 'getScoreHistograms' | 'listRuns' | 'getRun' | 'listForgetSets'>;
 
-/** The Pareto figures of every report: the window's default view, and quality against cost. */
-export const REPORT_PARETO_AXES: [ParetoObjective, ParetoObjective][] = [
-  ['UA_gap', 'TA'],
-  ['avg_gap', 'RTE'],
-];
+/** The Pareto figures of a report by the study's kind: the window's default view, and quality against cost. */
+export const REPORT_PARETO_AXES: Record<StudyKind, [ParetoObjective, ParetoObjective][]> = {
+  classifier: [
+    ['UA_gap', 'TA'],
+    ['avg_gap', 'RTE'],
+  ],
+  'language-model': [
+    ['forget_quality', 'model_utility'],
+    ['forget_quality', 'RTE'],
+  ],
+};
 
 /** A part of the report the study cannot give yet (no Retrain, no evaluated run), with the service's reason. */
 export interface Unavailable {
@@ -49,7 +55,7 @@ export interface ReportEnvironment {
 export interface StudyReport {
   generatedAt: number;
   study: StudyRecord;
-  table: StudyTable;
+  table: AnyStudyTable;
   forgetSet: ForgetSetRecord | null;
   paretos: (ParetoAnalysis | (Unavailable & { objectives: ParetoObjective[] }))[];
   histograms: ScoreHistograms | Unavailable;
@@ -74,7 +80,7 @@ async function orUnavailable<T>(ask: () => Promise<T>): Promise<T | Unavailable>
 const seedNote = (seed: number | null) => (seed === null ? '' : ` (seed ${seed})`);
 
 /** Each study run under the name of the row that uses it; runs no row uses (failed ones) by kind, method and seed. */
-function labelRuns(table: StudyTable, runs: RunSummary[]): ReportRun[] {
+function labelRuns(table: AnyStudyTable, runs: RunSummary[]): ReportRun[] {
   const labels = new Map<string, string>();
   for (const row of table.rows) {
     for (const r of row.runs) {
@@ -93,12 +99,15 @@ export async function buildStudyReport(source: ReportSource, name: string, envir
   const runs = labelRuns(table, (await source.listRuns()).filter((r) => inStudy.has(r.id)).sort((a, b) => a.createdAt - b.createdAt));
   const forgetSet = table.forgetSet ? ((await source.listForgetSets()).find((f) => f.id === table.forgetSet!.id) ?? null) : null;
   const paretos = await Promise.all(
-    REPORT_PARETO_AXES.map(async (objectives) => {
+    REPORT_PARETO_AXES[table.kind].map(async (objectives) => {
       const analysis = await orUnavailable(() => source.getStudyPareto({ study: name, objectives }));
       return isAvailable(analysis) ? analysis : { ...analysis, objectives };
     }),
   );
-  const histograms = await orUnavailable(() => source.getScoreHistograms({ study: name }));
+  const histograms: ScoreHistograms | Unavailable =
+    table.kind === 'classifier'
+      ? await orUnavailable(() => source.getScoreHistograms({ study: name }))
+      : { unavailable: "the MIA histograms are of classifier studies; a language-model study's membership measure is its privacy leak column (Min-K% MIA AUC against Retrain's)" };
   // The multi-objective rows' first repeats: their losses, weights and gradient cosines per step.
   const traces = await Promise.all(
     table.rows

@@ -5,7 +5,7 @@
  * and the hypervolume with its reference point. Nothing is recomputed here: the front
  * and hypervolume are the service's.
  */
-import type { ParetoAnalysis, StudyTable } from '../study-config.js';
+import type { AnyStudyTable, ParetoAnalysis, StudyRow } from '../study-config.js';
 import type { ColorOf } from './method-colors.js';
 import { RETRAIN_COLOR } from './method-colors.js';
 import { axisTitle, rowValue, shownValue, STUDY_AXES } from './study-axes.js';
@@ -19,12 +19,13 @@ export interface ParetoPointDatum {
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(2));
 
-export function paretoScatterOption(analysis: ParetoAnalysis, table: StudyTable, colorOf: ColorOf): Record<string, unknown> {
+export function paretoScatterOption(analysis: ParetoAnalysis, table: AnyStudyTable, colorOf: ColorOf): Record<string, unknown> {
+  const rows: StudyRow<string>[] = table.rows;
   if (analysis.objectives.length !== 2) throw new Error(`the scatter shows two objectives, the analysis has ${analysis.objectives.length}`);
   const [ox, oy] = analysis.objectives as [ParetoAnalysis['objectives'][number], ParetoAnalysis['objectives'][number]];
-  const rowOf = new Map(table.rows.map((r) => [r.label, r]));
+  const rowOf = new Map(rows.map((r) => [r.label, r]));
   const shown = (values: number[]): [number, number] => [shownValue(ox, values[0]!), shownValue(oy, values[1]!)];
-  const labels = table.rows.filter((r) => r.role === 'method' && analysis.points.some((p) => p.label === r.label)).map((r) => r.label);
+  const labels = rows.filter((r) => r.role === 'method' && analysis.points.some((p) => p.label === r.label)).map((r) => r.label);
 
   const datum = (p: ParetoAnalysis['points'][number]): ParetoPointDatum => {
     const row = rowOf.get(p.label);
@@ -91,7 +92,7 @@ export function paretoScatterOption(analysis: ParetoAnalysis, table: StudyTable,
     z: 2,
   };
 
-  const retrainRow = table.rows.find((r) => r.role === 'retrain');
+  const retrainRow = rows.find((r) => r.role === 'retrain');
   const target = retrainRow && rowValue(ox, retrainRow) && rowValue(oy, retrainRow) ? [rowValue(ox, retrainRow)!.mean, rowValue(oy, retrainRow)!.mean] : null;
   const targetSeries = {
     name: 'Retrain (target)',

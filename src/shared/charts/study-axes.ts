@@ -8,7 +8,7 @@ import type { ParetoObjective, StudyRow, StudyRun } from '../study-config.js';
 
 export interface StudyAxis {
   name: string;
-  unit: '%' | 's';
+  unit: '%' | 's' | '';
   better: 'lower' | 'higher';
 }
 
@@ -21,12 +21,14 @@ export const STUDY_AXES: Record<ParetoObjective, StudyAxis> = {
   RA: { name: 'RA', unit: '%', better: 'higher' },
   TA: { name: 'TA', unit: '%', better: 'higher' },
   RTE: { name: 'RTE', unit: 's', better: 'lower' },
+  forget_quality: { name: 'Forget quality', unit: '', better: 'higher' },
+  model_utility: { name: 'Model utility', unit: '', better: 'higher' },
 };
 
 /** "UA gap (%), lower is better": an axis name with its unit and direction. */
 export function axisTitle(objective: ParetoObjective): string {
   const axis = STUDY_AXES[objective];
-  return `${axis.name} (${axis.unit}) ${axis.better === 'lower' ? '↓' : '↑'} better`;
+  return `${axis.name}${axis.unit ? ` (${axis.unit})` : ''} ${axis.better === 'lower' ? '↓' : '↑'} better`;
 }
 
 /** The value to show for a minimised Pareto value. */
@@ -37,7 +39,7 @@ export function shownValue(objective: ParetoObjective, minimised: number): numbe
 const GAP_METRIC = { UA_gap: 'UA', RA_gap: 'RA', TA_gap: 'TA', MIA_gap: 'MIA' } as const;
 
 /** A row's mean and std on an objective, as the table states them (null without data). */
-export function rowValue(objective: ParetoObjective, row: StudyRow): { mean: number; std: number } | null {
+export function rowValue(objective: ParetoObjective, row: StudyRow<string>): { mean: number; std: number } | null {
   if (!row.metrics) return null;
   switch (objective) {
     case 'UA_gap':
@@ -45,31 +47,37 @@ export function rowValue(objective: ParetoObjective, row: StudyRow): { mean: num
     case 'TA_gap':
     case 'MIA_gap': {
       const cell = row.metrics[GAP_METRIC[objective]];
-      return cell.gap === null ? null : { mean: cell.gap, std: cell.std };
+      return cell?.gap == null ? null : { mean: cell.gap, std: cell.std };
     }
     case 'avg_gap':
       return row.avgGap === null ? null : { mean: row.avgGap, std: 0 };
     case 'RA':
     case 'TA':
-      return { mean: row.metrics[objective].mean, std: row.metrics[objective].std };
+    case 'forget_quality':
+    case 'model_utility': {
+      const cell = row.metrics[objective];
+      return cell ? { mean: cell.mean, std: cell.std } : null;
+    }
     case 'RTE':
       return row.rte;
   }
 }
 
 /** One run's value on an objective (null without data). */
-export function runValue(objective: ParetoObjective, run: StudyRun): number | null {
+export function runValue(objective: ParetoObjective, run: StudyRun<string>): number | null {
   switch (objective) {
     case 'UA_gap':
     case 'RA_gap':
     case 'TA_gap':
     case 'MIA_gap':
-      return run.metrics[GAP_METRIC[objective]].gap;
+      return run.metrics[GAP_METRIC[objective]]?.gap ?? null;
     case 'avg_gap':
       return run.avgGap;
     case 'RA':
     case 'TA':
-      return run.metrics[objective].value;
+    case 'forget_quality':
+    case 'model_utility':
+      return run.metrics[objective]?.value ?? null;
     case 'RTE':
       return run.seconds;
   }

@@ -61,6 +61,24 @@ function measure(folder: string, dataset: FactsDataset, request: LmEvaluationReq
   }
 }
 
+/**
+ * Retrain's measurements by checkpoint folder, split and retain people: a study compares
+ * every run with the same Retrain, and measuring a model is deterministic, so the
+ * engine measures it once instead of once per run.
+ */
+const retrainMeasurements = new Map<string, LanguageModelEvaluation>();
+const KEPT_RETRAIN_MEASUREMENTS = 4;
+
+function measureRetrain(folder: string, dataset: FactsDataset, request: LmEvaluationRequest): LanguageModelEvaluation {
+  const key = JSON.stringify([folder, dataset.digest, request.split, request.retainPeople ?? null]);
+  const kept = retrainMeasurements.get(key);
+  if (kept) return kept;
+  const measured = measure(folder, dataset, request);
+  retrainMeasurements.set(key, measured);
+  if (retrainMeasurements.size > KEPT_RETRAIN_MEASUREMENTS) retrainMeasurements.delete(retrainMeasurements.keys().next().value!);
+  return measured;
+}
+
 export function runLmEvaluateJob(request: LmEvaluationRequest, dataDir: string, notice: (message: string) => void): LmEvaluationOutcome {
   const subject = openLanguageModel(dataDir, request.checkpoint, notice);
   const retrain = request.retrain === undefined ? undefined : openLanguageModel(dataDir, request.retrain, notice);
@@ -68,7 +86,7 @@ export function runLmEvaluateJob(request: LmEvaluationRequest, dataDir: string, 
   const model = measure(subject.folder, subject.dataset, request);
   const checkpoint = (folder: string) => ({ hash: path.basename(folder), path: folder });
   if (!retrain) return { checkpoint: checkpoint(subject.folder), split: request.split, model: summary(model) };
-  const reference = measure(retrain.folder, retrain.dataset, request);
+  const reference = measureRetrain(retrain.folder, retrain.dataset, request);
   return {
     checkpoint: checkpoint(subject.folder),
     split: request.split,

@@ -3,6 +3,7 @@
  * requests with it before recording a run; the CLI and the window list it). The method
  * files take their metadata from here.
  */
+import type { SequenceMethodName } from '../../../shared/lm-unlearn-config.js';
 import type { UnlearnConfig } from '../../../shared/unlearn-config.js';
 
 export interface MethodInfo {
@@ -49,5 +50,38 @@ export type MethodName = keyof typeof METHOD_INFO;
 export function methodInfo(name: string): MethodInfo {
   const info = (METHOD_INFO as Record<string, MethodInfo>)[name];
   if (!info) throw new Error(`unknown method '${name}'; available: ${Object.keys(METHOD_INFO).join(', ')}`);
+  return info;
+}
+
+/** The kinds of model a method applies to: image classifiers, or language models (on answer tokens). */
+export type ModelKind = 'classifier' | 'language-model';
+
+/** What a method on sequences is (`lethe unlearn-lm`, language-model studies); the files under sequence-methods/ take their metadata from here. */
+export interface SequenceMethodInfo {
+  description: string;
+  /** Objective names in the row order of J (retain first), as the run's loss_k metrics. */
+  objectives: string[];
+  multiObjective: boolean;
+}
+
+export const SEQUENCE_METHOD_INFO = {
+  ga: { description: 'gradient ascent on the forget answers (-NLL_F)', objectives: ['forget'], multiObjective: false },
+  graddiff: { description: 'GradDiff / NegGrad+: NLL on retain answers, -NLL on forget answers', objectives: ['retain', 'forget'], multiObjective: true },
+  npo: { description: 'NPO (Zhang et al. 2024): forget answers made less likely than under the frozen original, NLL on retain', objectives: ['retain', 'forget'], multiObjective: true },
+  'raul-unidist': { description: 'RAUL-UniDist: forget answer positions pulled toward uniform, NLL on retain', objectives: ['retain', 'forget'], multiObjective: true },
+  'raul-helddist': { description: "RAUL-HeldDist: forget answer positions pulled toward the original's answers about held-out people, NLL on retain", objectives: ['retain', 'forget'], multiObjective: true },
+  bld: { description: 'bidirectional logit distillation: toward the original on retain, away from its answer on forget', objectives: ['retain', 'forget'], multiObjective: true },
+} satisfies Record<SequenceMethodName, SequenceMethodInfo>;
+
+/** The methods that apply to a kind of model, by name, with what they are. */
+export function methodsFor(kind: ModelKind): Readonly<Record<string, { description: string; objectives: string[]; multiObjective: boolean }>> {
+  return kind === 'classifier' ? METHOD_INFO : SEQUENCE_METHOD_INFO;
+}
+
+/** A method's metadata for a kind of model; the error lists the methods that apply to it. */
+export function methodInfoFor(kind: ModelKind, name: string): { description: string; objectives: string[]; multiObjective: boolean } {
+  const methods = methodsFor(kind);
+  const info = methods[name];
+  if (!info) throw new Error(`unknown ${kind} method '${name}'; available: ${Object.keys(methods).join(', ')}`);
   return info;
 }

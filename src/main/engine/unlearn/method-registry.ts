@@ -1,6 +1,14 @@
-/** Every unlearning method by name, for the CLI, the service and the window. */
-import { methodInfo, type MethodName } from './method-info.js';
+/** Every unlearning method by name, for the CLI, the service and the window: the classifier's and those on sequences. */
+import type { SequenceMethodName } from '../../../shared/lm-unlearn-config.js';
+import { methodInfo, methodInfoFor, type MethodName } from './method-info.js';
 import type { UnlearnMethod } from './method.js';
+import type { SequenceUnlearnMethod } from './sequence-method.js';
+import { sequenceBld } from './sequence-methods/bld.js';
+import { sequenceGradientAscent } from './sequence-methods/ga.js';
+import { gradDiff } from './sequence-methods/graddiff.js';
+import { npo } from './sequence-methods/npo.js';
+import { raulHeldDist } from './sequence-methods/raul-helddist.js';
+import { raulUniDist } from './sequence-methods/raul-unidist.js';
 import { bidirectionalDistillation } from './methods/bidirectional-distillation.js';
 import { finetune } from './methods/finetune.js';
 import { influence } from './methods/influence.js';
@@ -30,4 +38,18 @@ const METHODS: Record<MethodName, UnlearnMethod> = {
 export function unlearnMethod(name: string): UnlearnMethod {
   methodInfo(name);
   return METHODS[name as MethodName];
+}
+
+const SEQUENCE_METHODS: Record<SequenceMethodName, SequenceUnlearnMethod> = {
+  ga: sequenceGradientAscent,
+  graddiff: gradDiff,
+  npo,
+  'raul-unidist': raulUniDist,
+  'raul-helddist': raulHeldDist,
+  bld: sequenceBld,
+};
+
+export function sequenceMethod(name: string): SequenceUnlearnMethod {
+  methodInfoFor('language-model', name);
+  return SEQUENCE_METHODS[name as SequenceMethodName];
 }

@@ -2,25 +2,22 @@
  * Unlearning a language model's forget pairs: seeded forget and retain batches, the
  * method's objectives (retain first, by the step's convention), one multi-objective
  * step each (any aggregator; a single objective passes through), AdamW without weight
- * decay. The engine-level loop for the sequence methods; the method registry, the
- * service and studies do not reach it yet.
+ * decay. Each method's objectives come from the registry (sequence-methods/).
  */
 import type { Transformer } from '../models/transformer.js';
 import { createAggregator } from '../moo/registry.js';
-import { multiObjectiveStep, type Objective, type StepRecord } from '../moo/multi-objective-step.js';
-import { disposeBatch, makeSequenceBatch, type Sequence, type SequenceBatch } from '../text/sequences.js';
+import { multiObjectiveStep, type StepRecord } from '../moo/multi-objective-step.js';
+import { disposeBatch, makeSequenceBatch, type Sequence } from '../text/sequences.js';
 import { AdamWOptimizer } from '../train/optimizers.js';
 import { CancelledError, nextTick } from '../train/trainer.js';
 import { Random } from '../random.js';
 import { cycled } from './method.js';
-import { answerNllObjective, bldObjective, npoObjective, referenceTargetObjective, uniformTargetObjective } from './sequence-objectives.js';
+import { sequenceMethod } from './method-registry.js';
 import { InvalidRequestError } from '../../../shared/validation.js';
-import type { SEQUENCE_METHOD_NAMES } from '../../../shared/lm-unlearn-config.js';
-
-export type SequenceMethod = (typeof SEQUENCE_METHOD_NAMES)[number];
+import type { SequenceMethodName } from '../../../shared/lm-unlearn-config.js';
 
 export interface SequenceUnlearnConfig {
-  method: SequenceMethod;
+  method: SequenceMethodName;
   aggregator: string;
   steps: number;
   batchSize: number;
@@ -28,23 +25,6 @@ export interface SequenceUnlearnConfig {
   /** NPO's β. */
   beta: number;
   seed: number;
-}
-
-function objectivesOf(method: SequenceMethod, model: Transformer, original: Transformer, forget: SequenceBatch, retain: SequenceBatch, references: Float32Array | undefined): Objective[] {
-  switch (method) {
-    case 'ga':
-      return [answerNllObjective(model, forget, -1)];
-    case 'graddiff':
-      return [answerNllObjective(model, retain), answerNllObjective(model, forget, -1)];
-    case 'npo':
-      return [answerNllObjective(model, retain), npoObjective(model, original, forget)];
-    case 'raul-unidist':
-      return [answerNllObjective(model, retain), uniformTargetObjective(model, forget)];
-    case 'raul-helddist':
-      return [answerNllObjective(model, retain), referenceTargetObjective(model, forget, references!)];
-    case 'bld':
-      return [bldObjective(model, original, retain, 'retain'), bldObjective(model, original, forget, 'forget')];
-  }
 }
 
 function concatenated(rows: Float32Array[]): Float32Array {
@@ -71,6 +51,7 @@ export async function unlearnSequences(
   if (config.method === 'raul-helddist' && references?.length !== forget.length) {
     throw new InvalidRequestError(`raul-helddist needs one held-out reference per forget pair, got ${references?.length ?? 0} for ${forget.length}`);
   }
+  const method = sequenceMethod(config.method);
   const weighting = createAggregator(config.aggregator, { seed: config.seed });
   const optimizer = new AdamWOptimizer(0);
   const random = new Random(config.seed, 'unlearn-batches');
@@ -85,7 +66,7 @@ export async function unlearnSequences(
       const batchReferences = references && concatenated(Array.from(chosen, (i) => references[i]!));
       const retainBatch = makeSequenceBatch(Array.from(nextRetain(), (i) => retain[i]!));
       try {
-        const record = multiObjectiveStep(model.trainableVariables(), objectivesOf(config.method, model, original, forgetBatch, retainBatch, batchReferences), weighting, optimizer, config.lr);
+        const record = multiObjectiveStep(model.trainableVariables(), method.objectives({ model, original, forget: forgetBatch, retain: retainBatch, references: batchReferences, beta: config.beta }), weighting, optimizer, config.lr);
         if (!record.losses.every(Number.isFinite)) throw new Error(`the loss became ${record.losses.join(', ')} at step ${step + 1}`);
         records.push(record);
         hooks.onStep?.(record);

@@ -1,0 +1,111 @@
+/**
+ * The study page of a language-model study in Chromium over the HTTP bridge: a tiny
+ * study made first through the CLI (transformer-tiny, 20 people x 2 facts, GA and NPO,
+ * two seeds), then its TOFU table (the service's numbers, Retrain's forget quality 1)
+ * and its front of forget quality against model utility, with screenshots in
+ * test-output/e2e/. Needs the built renderer (npm run build) and Chromium.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LmStudyTable, ParetoAnalysis } from '../../src/shared/study-config.js';
+import { makeTempDir } from '../helpers.js';
+import { requirement } from '../requirements.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const chromiumBrowser = requirement('chromium', 'Chromium', fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} does not exist (apt-get install chromium)`);
+const shots = path.resolve('test-output/e2e');
+const run = promisify(execFile);
+
+const STUDY = `name: e2e-facts
+dataset: facts
+model: transformer-tiny
+original: { people: 20, attributes: 2, generalSentences: 4, epochs: 2, batchSize: 16, lr: 0.01, seed: 0 }
+forget: { split: forget05 }
+seeds: [1, 2]
+methods:
+  - { label: GA, method: ga, steps: 3, batchSize: 2, lr: 0.05 }
+  - { label: NPO-UPGrad, method: npo, aggregator: upgrad, steps: 2, batchSize: 2 }
+`;
+
+describe.skipIf(chromiumBrowser.skip)('a language-model study in the window', () => {
+  const env = { ...process.env, LETHE_BACKEND: 'wasm' };
+  let server: ChildProcess;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let token: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    fs.mkdirSync(shots, { recursive: true });
+    const dataDir = makeTempDir('e2e-lm');
+    const studyFile = path.join(dataDir, 'e2e-facts.yaml');
+    fs.writeFileSync(studyFile, STUDY);
+    await run(process.execPath, ['bin/lethe.mjs', 'study', 'run', studyFile, '--data-dir', dataDir], { env });
+    server = spawn(process.execPath, ['bin/lethe.mjs', 'serve', '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: server.stdout! }).once('line', resolve);
+      server.once('exit', (code) => reject(new Error(`lethe serve exited with ${code}`)));
+    });
+    const started = JSON.parse(firstLine) as { url: string; token: string };
+    token = started.token;
+    base = started.url.replace(/\/\?token=.*/, '');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    await page.goto(started.url);
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill('SIGTERM');
+  });
+
+  async function call<T>(method: string, ...args: unknown[]): Promise<T> {
+    const response = await fetch(new URL(`/api/call/${method}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    const body = (await response.json()) as { result: T; error?: string };
+    if (!response.ok) throw new Error(body.error);
+    return body.result;
+  }
+
+  it("shows TOFU's table with the service's numbers, then the front of forget quality against model utility", async () => {
+    const table = await call<LmStudyTable>('getStudyTable', 'e2e-facts');
+    await page.goto(`${base}/#/studies/e2e-facts`);
+    const lmTable = page.getByTestId('lm-study-table');
+    await expect.poll(() => lmTable.count()).toBe(1);
+    expect((await lmTable.locator('th').allTextContents()).map((t) => t.trim())).toEqual(['Method', 'Forget quality', 'Model utility', 'Forget prob.', 'Forget ROUGE', 'Retain prob.', 'Retain ROUGE', 'Para. prob.', 'Para. ROUGE', 'Privacy leak', 'Perplexity', 'RTE (s)', 'n']);
+    const rows = await lmTable.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => (td as { textContent: string | null }).textContent!.replace(/\s+/g, ' ').trim())));
+    expect(rows.map((r) => r[0])).toEqual(['Original', 'Retrain', 'GA', 'NPO-UPGrad [upgrad]']);
+    expect(rows[1]![1]).toBe('1.00');
+    const npo = table.rows[3]!.metrics!.model_utility;
+    expect(rows[3]![2]).toBe(`${npo.mean.toFixed(2)} ± ${npo.std < 0.01 && npo.std !== 0 ? npo.std.toExponential(1) : npo.std.toFixed(2)}`);
+    // The classifier's tabs (all objectives, MIA histograms) are not offered.
+    expect(await page.getByTestId('tab-mia').count()).toBe(0);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(shots, 'lm-study-table-1440.png'), fullPage: true });
+    await page.setViewportSize({ width: 900, height: 900 });
+    await page.waitForTimeout(300);
+    expect(await page.locator('html').evaluate((html) => html.scrollWidth), 'the page overflows at 900 px').toBeLessThanOrEqual(900);
+    await page.screenshot({ path: path.join(shots, 'lm-study-table-900.png'), fullPage: true });
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    await page.getByTestId('tab-pareto').click();
+    const analysis = await call<ParetoAnalysis>('getStudyPareto', { study: 'e2e-facts', objectives: ['forget_quality', 'model_utility'] });
+    await expect.poll(() => page.getByTestId('pareto-chart').locator('svg').count()).toBe(1);
+    expect(await page.getByTestId('pareto-x').textContent()).toContain('Forget quality ↑ better');
+    expect(await page.getByTestId('pareto-y').textContent()).toContain('Model utility ↑ better');
+    const front = analysis.points.filter((p) => !p.dominated).map((p) => p.runId.slice(0, 8)).sort();
+    await expect.poll(async () => (await page.getByTestId('front-point').locator('a').allTextContents()).map((t) => t.trim()).sort()).toEqual(front);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(shots, 'lm-study-pareto-1440.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+});
