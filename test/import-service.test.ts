@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LetheEvent } from '../src/shared/lethe-api.js';
 import { METHOD_INFO, methodInfo } from '../src/main/engine/unlearn/method-info.js';
+import { readDatasetCache } from '../src/main/engine/data/dataset-cache.js';
 import { serviceForTests, makeTempDir, writeIdxPair } from './helpers.js';
 
 const { dataDir, catalog, service } = serviceForTests('import-service');
@@ -62,6 +63,27 @@ describe('import and forget through the service', () => {
     expect((await service.listForgetSets()).map((f) => f.name)).toEqual(['random 10% (seed 2)', 'classes 2', 'random 5% (seed 0)']);
   });
 
+  it('draws a seeded per-class subset of a dataset it has, as a dataset of its own', async () => {
+    const source = readDatasetCache(path.join(dataDir, 'datasets', 'squares.bin'));
+    const subset = await service.importDataset({ subsetOf: 'squares', perClass: 30, seed: 3, name: 'squares-120' });
+    expect(subset).toMatchObject({ alreadyImported: false, format: 'subset', classCounts: [30, 30, 30, 30], dataset: { name: 'squares-120', sampleCount: 120, source: 'subset:squares, 30 per class, seed 3' } });
+    const drawn = readDatasetCache(path.join(dataDir, 'datasets', 'squares-120.bin'));
+    // Every drawn sample is a sample of the source with its label, no sample twice, in the source's order.
+    const size = 8 * 8;
+    const key = (d: typeof source, i: number) => `${d.labels[i]}:${Buffer.from(d.pixels.subarray(i * size, (i + 1) * size)).toString('hex')}`;
+    const sourceIndex = new Map(Array.from({ length: source.count }, (_, i) => [key(source, i), i]));
+    const found = Array.from({ length: drawn.count }, (_, i) => sourceIndex.get(key(drawn, i)));
+    expect(found.every((i) => i !== undefined)).toBe(true);
+    expect(new Set(found).size).toBe(120);
+    expect(found).toEqual([...found].sort((a, b) => a! - b!));
+    const [split] = catalog.datasets.splits(subset.dataset.id);
+    expect(split!.counts.test + split!.counts.heldOut + split!.counts.train).toBe(120);
+    // The same request draws the same samples; another seed draws others.
+    expect(await service.importDataset({ subsetOf: 'squares', perClass: 30, seed: 3, name: 'squares-120' })).toMatchObject({ alreadyImported: true });
+    const other = await service.importDataset({ subsetOf: 'squares', perClass: 30, seed: 4, name: 'squares-120b' });
+    expect(other.dataset.digest).not.toBe(subset.dataset.digest);
+  });
+
   it('writes nothing to the catalog or the data directory on bad input', async () => {
     const before = state();
     const dir = makeTempDir('bad-idx');
@@ -70,6 +92,11 @@ describe('import and forget through the service', () => {
     await expect(service.importDataset({ paths: [dir] })).rejects.toThrow(/size disagrees with its header/);
     await expect(service.importDataset({ paths: ['relative/path'] })).rejects.toThrow(/import paths must be absolute/);
     await expect(service.importDataset({ paths: [dir], name: 'mnist' })).rejects.toThrow(/'mnist' is a built-in dataset/);
+    await expect(service.importDataset({ subsetOf: 'squares', perClass: 201, name: 'too-many' })).rejects.toThrow(/squares: cannot draw 201 samples of every class: class 0 '0' has 200, 1 '1' has 200/);
+    await expect(service.importDataset({ subsetOf: 'nope', perClass: 2, name: 'x' })).rejects.toThrow(/unknown dataset 'nope'/);
+    await expect(service.importDataset({ subsetOf: 'squares', perClass: 2, name: 'mnist' })).rejects.toThrow(/'mnist' is a built-in dataset/);
+    await expect(service.importDataset({ subsetOf: 'squares', perClass: 2.5, name: 'x' })).rejects.toThrow(/perClass must be a whole number/);
+    await expect(service.importDataset({ subsetOf: 'squares', perClass: 2 } as never)).rejects.toThrow(/name/);
     await expect(service.createForgetSet({ dataset: 'squares', rule: { kind: 'random', percent: 120, seed: 0 } })).rejects.toThrow(/percentage must be in \(0, 100\)/);
     await expect(service.createForgetSet({ dataset: 'squares', rule: { kind: 'classes', classes: [4] } })).rejects.toThrow(/class 4 does not exist/);
     await expect(service.createForgetSet({ dataset: 'nope', rule: { kind: 'classes', classes: [0] } })).rejects.toThrow(/unknown dataset 'nope'/);

@@ -10,7 +10,7 @@ import type { GenerateOutcome, GenerateRequest } from './generate.js';
 import type { LmEvaluationOutcome, LmEvaluationRequest } from './lm-evaluation.js';
 import type { LmEpochMetrics, LmTrainConfig } from './lm-train-config.js';
 import type { LmUnlearnConfig } from './lm-unlearn-config.js';
-import type { ImportFormat, ImportRequest, TaskProgress } from './import.js';
+import type { DatasetSourceRequest, ImportFormat, TaskProgress } from './import.js';
 import type { EpochMetrics, TrainConfig, TrainProgress } from './train-config.js';
 import type { UnlearnConfig, UnlearnStep } from './unlearn-config.js';
 
@@ -40,7 +40,7 @@ export interface ForgetSetReference {
 
 export interface ImportJob {
   kind: 'import';
-  request: ImportRequest;
+  request: DatasetSourceRequest;
   dataDir: string;
 }
 
@@ -147,7 +147,7 @@ export interface EvaluateJobResult {
 
 export interface ImportJobResult {
   kind: 'import';
-  format: ImportFormat;
+  format: ImportFormat | 'subset';
   /** The converted dataset, not yet in place: the service moves or drops it. */
   stagingFile: string;
   dataset: {

@@ -16,7 +16,7 @@ import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput 
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from './lm-evaluation.js';
 import { LmTrainConfigSchema, type LmTrainConfigInput } from './lm-train-config.js';
 import { LmUnlearnConfigSchema, type LmUnlearnConfigInput } from './lm-unlearn-config.js';
-import { ImportRequestSchema, type ImportFormat, type ImportRequestInput, type TaskProgress } from './import.js';
+import { DatasetSourceRequestSchema, type ImportFormat, type DatasetSourceRequestInput, type TaskProgress } from './import.js';
 import { TrainConfigSchema, type EpochMetrics, type TrainConfigInput, type TrainProgress } from './train-config.js';
 import { UnlearnConfigSchema, type UnlearnConfigInput, type UnlearnStep } from './unlearn-config.js';
 import { formatIssues, InvalidRequestError } from './validation.js';
@@ -50,7 +50,8 @@ export interface LetheRequests {
   /** Soft delete; `lethe purge` removes it for good. */
   deleteRun(id: string): Promise<void>;
   /** Imports files or a folder (absolute paths, as dropped on the window) as a dataset. */
-  importDataset(request: ImportRequestInput): Promise<ImportOutcome>;
+  /** Adds a dataset from files, or as a seeded per-class subset of a dataset Lethe has. */
+  importDataset(request: DatasetSourceRequestInput): Promise<ImportOutcome>;
   /** Cancels an import this service is running (the task id of its task-progress events). */
   cancelImport(task: string): Promise<void>;
   /** Makes a forget set by rule or from dropped files (absolute paths). */
@@ -133,7 +134,7 @@ export interface ImportOutcome {
   dataset: DatasetRecord;
   /** The same content was imported before; nothing new was written. */
   alreadyImported: boolean;
-  format: ImportFormat;
+  format: ImportFormat | 'subset';
   testCount: number;
   classCounts: number[];
   seconds: number;
@@ -191,7 +192,7 @@ export const LETHE_ARGUMENTS = {
   startTraining: z.tuple([TrainConfigSchema]),
   cancelRun: z.tuple([runId]),
   deleteRun: z.tuple([runId]),
-  importDataset: z.tuple([ImportRequestSchema]),
+  importDataset: z.tuple([DatasetSourceRequestSchema]),
   cancelImport: z.tuple([z.string({ error: 'task id must be a string' }).min(1, 'name the task')]),
   createForgetSet: z.tuple([ForgetSetRequestSchema]),
   listForgetSets: z.tuple([]),

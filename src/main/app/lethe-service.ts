@@ -27,7 +27,7 @@ import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput 
 import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
 import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
 import { parseLmUnlearnConfig, type LmUnlearnConfigInput } from '../../shared/lm-unlearn-config.js';
-import { ImportRequestSchema, type ImportRequest, type ImportRequestInput } from '../../shared/import.js';
+import { DatasetSourceRequestSchema, isSubsetRequest, type DatasetSourceRequest, type DatasetSourceRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
 import type { EngineJob, ResultOf, TrainJobResult } from '../../shared/engine-protocol.js';
 import { parseUnlearnConfig, type UnlearnConfigInput } from '../../shared/unlearn-config.js';
@@ -149,7 +149,7 @@ export class LetheService implements LetheRequests {
     const imported = this.catalog.datasets
       .list()
       .filter((d) => !isBuiltinDataset(d.name))
-      .map((d) => ({ name: d.name, description: `imported (${d.source.replace('import:', '')}): ${d.sampleCount} samples ${d.shape.join('x')}`, classNames: d.classNames }));
+      .map((d) => ({ name: d.name, description: `${d.source.startsWith('subset:') ? `subset of ${d.source.slice('subset:'.length)}` : `imported (${d.source.replace('import:', '')})`}: ${d.sampleCount} samples ${d.shape.join('x')}`, classNames: d.classNames }));
     return [...builtin, ...imported];
   }
 
@@ -571,8 +571,9 @@ export class LetheService implements LetheRequests {
     })();
   }
 
-  async importDataset(input: ImportRequestInput): Promise<ImportOutcome> {
-    const request = parseOrExplain(ImportRequestSchema, input, 'import request');
+  async importDataset(input: DatasetSourceRequestInput): Promise<ImportOutcome> {
+    const request = parseOrExplain(DatasetSourceRequestSchema, input, 'import request');
+    if (isSubsetRequest(request)) return this.importFiles(request);
     const relative = request.paths.find((p) => !path.isAbsolute(p));
     if (relative) throw new InvalidRequestError(`import paths must be absolute, got '${relative}'`);
     try {
@@ -582,13 +583,14 @@ export class LetheService implements LetheRequests {
     }
   }
 
-  private async importFiles(request: ImportRequest): Promise<ImportOutcome> {
+  private async importFiles(request: DatasetSourceRequest): Promise<ImportOutcome> {
     if (request.name && isBuiltinDataset(request.name)) throw new InvalidRequestError(`'${request.name}' is a built-in dataset; choose another name`);
+    const label = isSubsetRequest(request) ? `${request.name} (subset of ${request.subsetOf})` : (request.name ?? path.basename(request.paths[0]!));
     const job = this.engine.submit(
       { kind: 'import', request, dataDir: this.catalog.dataDir },
       { onTaskProgress: (progress) => this.publish({ type: 'task-progress', task: job.jobId, progress }) },
     );
-    this.jobs.follow({ id: job.jobId, kind: 'import', label: `import ${request.name ?? path.basename(request.paths[0]!)}` }, job.result, () => this.engine.cancel(job.jobId));
+    this.jobs.follow({ id: job.jobId, kind: 'import', label: `import ${label}` }, job.result, () => this.engine.cancel(job.jobId));
     this.activeImports.add(job.jobId);
     let result;
     try {
@@ -619,7 +621,7 @@ export class LetheService implements LetheRequests {
         const added = this.catalog.datasets.upsert({
           name: dataset.name,
           digest: dataset.digest,
-          source: `import:${result.format}`,
+          source: isSubsetRequest(request) ? `subset:${request.subsetOf}, ${request.perClass} per class, seed ${request.seed}` : `import:${result.format}`,
           shape: dataset.shape,
           classNames: dataset.classNames,
           sampleCount: dataset.sampleCount,

@@ -1,9 +1,10 @@
 /** `lethe import`: imports a dataset into the data directory and the catalog. */
 import path from 'node:path';
-import type { ImportFormat } from '../../shared/import.js';
+import type { ImportFormat, SubsetRequestInput } from '../../shared/import.js';
 import { defineCommand, UsageError, withService, type OptionSpecs, type Output, type Values } from './command.js';
 
 const HELP = `Usage: lethe import PATH... [--format F] [--name NAME] [options]
+       lethe import --subset-of DATASET --per-class N [--seed S] --name NAME
 
 Imports a dataset into <data-dir>/datasets and the catalog, with a content digest;
 importing the same content again is detected and writes nothing. The format is
@@ -18,8 +19,15 @@ guessed from the names; --format forces one of:
                 of another size are refused unless --resize (to the first image's
                 size, or --size HEIGHTxWIDTH)
 
-Example:
-  lethe import ~/data/cifar-10-batches-bin --name cifar10`;
+
+--subset-of makes a dataset from one Lethe already has (built-in or imported): N
+samples of every class drawn with the seed (default 0), in the source's order, with
+no own test set (the split draws one, as for the built-in datasets). A smaller
+training set is one a model can memorise in minutes on a CPU.
+
+Examples:
+  lethe import ~/data/cifar-10-batches-bin --name cifar10
+  lethe import --subset-of fashion-mnist --per-class 2000 --name fashion-mnist-20k`;
 
 const OPTIONS = {
   format: { type: 'string' },
@@ -28,12 +36,36 @@ const OPTIONS = {
   'cifar-labels': { type: 'string' },
   resize: { type: 'boolean' },
   size: { type: 'string' },
+  'subset-of': { type: 'string' },
+  'per-class': { type: 'string' },
+  seed: { type: 'string' },
 } satisfies OptionSpecs;
 
 type ImportValues = Values<typeof OPTIONS>;
 
+/** A whole number from a flag, else a usage error naming the flag. */
+function wholeNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || text.trim() === '') throw new UsageError(`--${flag} must be a whole number, got '${text}'`);
+  return n;
+}
+
+function subsetRequest(values: ImportValues, paths: string[]): SubsetRequestInput {
+  if (paths.length > 0) throw new UsageError('--subset-of draws from a dataset Lethe has; give no files with it');
+  const given = (['format', 'label-column', 'cifar-labels', 'resize', 'size'] as const).filter((flag) => values[flag] !== undefined);
+  if (given.length) throw new UsageError(`--${given[0]} is for importing files, not with --subset-of`);
+  if (values['per-class'] === undefined) throw new UsageError('--subset-of needs --per-class N');
+  if (values.name === undefined) throw new UsageError('--subset-of needs --name for the new dataset');
+  return { subsetOf: values['subset-of']!, perClass: wholeNumber('per-class', values['per-class'])!, seed: wholeNumber('seed', values.seed), name: values.name };
+}
+
 async function handle(values: ImportValues, io: Output, paths: string[]): Promise<number> {
-  if (paths.length === 0) throw new UsageError('name the files or folder to import (see lethe import --help)');
+  const subset = values['subset-of'] !== undefined ? subsetRequest(values, paths) : undefined;
+  if (!subset) {
+    if (values['per-class'] !== undefined || values.seed !== undefined) throw new UsageError('--per-class and --seed go with --subset-of');
+    if (paths.length === 0) throw new UsageError('name the files or folder to import, or a dataset with --subset-of (see lethe import --help)');
+  }
   const size = values.size?.split('x').map(Number);
   if (values.size !== undefined && (size?.length !== 2 || size.some((n) => !Number.isInteger(n) || n <= 0))) {
     throw new UsageError(`--size must be HEIGHTxWIDTH, got '${values.size}'`);
@@ -46,7 +78,7 @@ async function handle(values: ImportValues, io: Output, paths: string[]): Promis
       lastLine = `${p.phase}: ${p.done}/${p.total}`;
       process.stderr.write('\r' + lastLine.padEnd(60));
     });
-    const outcome = await service.importDataset({
+    const outcome = await service.importDataset(subset ?? {
       paths: paths.map((p) => path.resolve(p)),
       format: values.format as ImportFormat | undefined,
       name: values.name,
@@ -73,7 +105,7 @@ async function handle(values: ImportValues, io: Output, paths: string[]): Promis
 
 export const importCommand = defineCommand({
   name: 'import',
-  summary: 'import a dataset (IDX, CIFAR binary, CSV, image folder)',
+  summary: 'import a dataset (IDX, CIFAR binary, CSV, image folder), or a subset of one',
   help: HELP,
   options: OPTIONS,
   positionals: 1000,
