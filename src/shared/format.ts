@@ -1,7 +1,9 @@
 /** Human-readable durations, shared by the CLI and the window. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--';
-  const s = Math.max(0, Math.round(seconds));
+  // Under ten seconds a tenth is shown: a sub-second unlearning run is not 'in 0s'.
+  if (seconds < 9.95) return `${Math.max(0, seconds).toFixed(1)}s`;
+  const s = Math.round(seconds);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const rest = s % 60;

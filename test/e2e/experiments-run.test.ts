@@ -192,7 +192,7 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     const job = page.getByTestId('job');
     await expect.poll(() => job.getAttribute('data-kind')).toBe('unlearn');
     await expect.poll(async () => Number(await job.getByRole('progressbar').getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
-    expect(await job.textContent()).toMatch(/running · \d+% · ETA \d+(m\d\ds|s|h\d\dm)/);
+    expect(await job.textContent()).toMatch(/running · \d+% · ETA (\d\.\ds|\d+(m\d\ds|s|h\d\dm))/);
     await expectNamedControls();
     await shoot('jobs-panel-running');
     await page.getByTestId('job-cancel').click();
