@@ -21,67 +21,19 @@ import path from 'node:path';
 import * as echarts from 'echarts';
 import { EngineClient, forkTransport } from '../src/main/app/engine-client.js';
 import { LetheService } from '../src/main/app/lethe-service.js';
-import { entryRuns, evaluationRequest, originalConfig, retrainConfig, unlearnRunConfig } from '../src/main/app/study-plan.js';
 import { Catalog } from '../src/main/catalog/catalog.js';
-import { readScoreFile, writeScoreFile, SCORE_COLUMNS, type ScoreGroup } from '../src/main/engine/evaluation/score-file.js';
+import { readScoreFile } from '../src/main/engine/evaluation/score-file.js';
 import { histogramCounts, ksDistance, sharedEdges } from '../src/main/app/score-histograms.js';
-import { Random } from '../src/main/engine/random.js';
 import { createBridge } from '../src/main/server.js';
 import { methodColors } from '../src/shared/charts/method-colors.js';
 import { parallelCoordinatesOption } from '../src/shared/charts/parallel-coordinates.js';
 import { paretoScatterOption } from '../src/shared/charts/pareto-scatter.js';
-import { PARETO_OBJECTIVES, parseClassifierStudyConfig, studyRowEntries, type ParetoAnalysis, type StudyTable } from '../src/shared/study-config.js';
+import { PARETO_OBJECTIVES, type ParetoAnalysis, type StudyTable } from '../src/shared/study-config.js';
+import { writeFakeStudy } from './fake-study.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-window-'));
 const catalog = Catalog.open(dataDir);
-const random = new Random(13);
-
-// --- A study of 504 runs, written straight into the catalog with the configs a real study records.
-const SEEDS = Array.from({ length: 25 }, (_, i) => i + 1);
-const config = parseClassifierStudyConfig({
-  name: 'bench-500',
-  dataset: 'mnist',
-  model: 'mlp',
-  forget: { kind: 'random', percent: 10, seed: 1 },
-  seeds: SEEDS,
-  methods: Array.from({ length: 10 }, (_, k) => ({ label: `M${k}`, method: k % 2 ? 'raul' : 'ft', aggregator: 'upgrad', epochs: k + 1 })),
-});
-const dataset = catalog.datasets.upsert({ name: 'mnist', digest: 'bench', source: 'builtin', shape: [28, 28, 1], classNames: Array.from({ length: 10 }, String), sampleCount: 10_000 });
-const forgetSet = catalog.forgetSets.add({ datasetId: dataset.id, name: 'random 10%', rule: { kind: 'random' }, seed: 1, size: 6000, digest: 'bench', path: path.join(dataDir, 'forget.json') });
-const study = catalog.studies.create(config.name, 'benchmark');
-catalog.studies.setConfig(study.id, 'benchmark', config, forgetSet.id);
-
-// One score file of 60,000 samples shared by every evaluation (forget 6,000, test 10,000, retain 44,000).
-function group(name: string, count: number, shift: number): ScoreGroup {
-  const columns = Object.fromEntries(SCORE_COLUMNS.map((c) => [c, Float32Array.from({ length: count }, () => Math.min(1, Math.max(0, shift + 0.25 * (random.next() - 0.5) * 2)))])) as ScoreGroup['columns'];
-  return { name, indices: Int32Array.from({ length: count }, (_, i) => i), labels: new Int32Array(count), columns };
-}
-const scoreFile = path.join(dataDir, 'scores.bin');
-const scoreHash = writeScoreFile(scoreFile, [group('forget', 6000, 0.8), group('test', 10_000, 0.7), group('retain', 44_000, 0.9)]);
-
-const base = { dataset: 'mnist', model: 'mlp', appVersion: 'bench', ownerPid: process.pid };
-let counter = 0;
-function modelRun(kind: 'train' | 'retrain' | 'unlearn', runConfig: object, seed: number): string {
-  const id = `${kind}-${++counter}`;
-  const hash = `ckpt-${counter}`;
-  catalog.runs.create({ ...base, id, kind, config: runConfig as Record<string, unknown>, seed });
-  catalog.runs.logMetrics(id, { run_seconds: 1 + random.next() * 10 }, 1);
-  catalog.runs.finish(id, 'finished');
-  catalog.checkpoints.add({ hash, path: path.join(dataDir, hash), role: kind === 'train' ? 'original' : kind === 'retrain' ? 'retrain' : 'unlearned', runId: id, model: 'mlp', dataset: 'mnist' });
-  const evaluation = `eval-${counter}`;
-  catalog.runs.create({ ...base, id: evaluation, kind: 'evaluate', config: evaluationRequest(config, hash, forgetSet.id) as unknown as Record<string, unknown> });
-  catalog.runs.logMetrics(evaluation, { UA: 100 * random.next(), RA: 90 + 10 * random.next(), TA: 85 + 10 * random.next(), MIA: 100 * random.next(), boundary_accuracy: 80 + 20 * random.next() }, 0);
-  catalog.artifacts.add({ runId: evaluation, kind: 'sample-scores', path: scoreFile, hash: scoreHash });
-  catalog.runs.finish(evaluation, 'finished');
-  catalog.studies.addRun(study.id, id);
-  return hash;
-}
-catalog.db.transaction(() => {
-  const original = modelRun('train', originalConfig(config), config.original.seed);
-  const retrain = retrainConfig(config, original, forgetSet.id);
-  modelRun('retrain', unlearnRunConfig(retrain), retrain.seed);
-  for (const entry of studyRowEntries(config)) for (const planned of entryRuns(config, entry, original, forgetSet.id)) modelRun('unlearn', unlearnRunConfig(planned.config), planned.seed);
-})();
+const { config, scoreFile } = writeFakeStudy(catalog, dataDir, { name: 'bench-500', seeds: 25, randomSeed: 13 });
 const runCount = catalog.runs.list().length;
 
 const engine = new EngineClient(() => forkTransport(undefined, { ...process.env, LETHE_BACKEND: process.env.LETHE_BACKEND ?? 'wasm' }));

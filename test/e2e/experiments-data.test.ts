@@ -13,26 +13,19 @@
  * training. Screenshots at 1440 and 900 px to test-output/e2e/. Needs `npm run build`
  * and /usr/bin/chromium (test/requirements.ts).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ForgetSetRecord } from '../../src/shared/catalog-types.js';
 import type { ForgetSetPreview } from '../../src/shared/forget-set.js';
 import { makeTempDir, writeIdxPair } from '../helpers.js';
-import { requirement } from '../requirements.js';
+import { chromiumRequirement, choose, closeAll, expectNamedControls, launchChromium, lethe, serve, shoot, watchedPage, type Bridge } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumBrowser = requirement('chromium', 'Chromium', fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} does not exist (apt-get install chromium)`);
-const shots = path.resolve('test-output/e2e');
-const run = promisify(execFile);
-const CONTROL_ROLES = new Set(['button', 'link', 'checkbox', 'combobox', 'textbox', 'tab', 'radio', 'switch', 'slider', 'spinbutton', 'listbox', 'menuitem', 'option', 'searchbox']);
+const chromiumBrowser = chromiumRequirement();
 
 interface DropFile {
   name: string;
@@ -41,43 +34,29 @@ interface DropFile {
 }
 
 describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget in the window', () => {
-  const env = { ...process.env, LETHE_BACKEND: 'wasm' };
   let dataDir: string;
-  let server: ChildProcess;
+  let server: Bridge['server'];
   let browser: Browser;
   let page: Page;
   let base: string;
   let token: string;
+  let call: Bridge['call'];
   let train: number[];
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    fs.mkdirSync(shots, { recursive: true });
     dataDir = makeTempDir('e2e-data');
     for (const [name, seed] of [['tiles', 5], ['squares', 6]] as const) {
       const source = makeTempDir(`e2e-${name}`);
       writeIdxPair(source, 300, seed);
-      await run(process.execPath, ['bin/lethe.mjs', 'import', source, '--name', name, '--data-dir', dataDir], { env });
+      await lethe(['import', source, '--name', name, '--data-dir', dataDir]);
     }
     const splitFile = fs.readdirSync(path.join(dataDir, 'splits')).find((f) => f.startsWith('tiles-'))!;
     train = (JSON.parse(fs.readFileSync(path.join(dataDir, 'splits', splitFile), 'utf8')) as { train: number[] }).train;
-    server = spawn(process.execPath, ['bin/lethe.mjs', 'serve', '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: server.stdout! }).once('line', resolve);
-      server.once('exit', (code) => reject(new Error(`lethe serve exited with ${code}`)));
-    });
     let url: string;
-    ({ url, token } = JSON.parse(firstLine) as { url: string; token: string });
-    base = url.replace(/\/\?token=.*/, '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    ({ server, url, base, token, call } = await serve(dataDir));
+    browser = await launchChromium();
+    page = await watchedPage(browser, consoleErrors);
     await page.goto(url);
   }, 120_000);
 
@@ -85,17 +64,7 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect(consoleErrors.splice(0)).toEqual([]);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill('SIGTERM');
-  });
-
-  async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-    const response = await fetch(new URL(`/api/call/${method}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
-    const body = (await response.json()) as { result: T; error?: string };
-    if (!response.ok) throw new Error(body.error);
-    return body.result;
-  }
+  afterAll(() => closeAll(browser, server));
 
   /** A sample as the service renders it from the dataset's cache. */
   async function samplePng(dataset: string, index: number): Promise<Buffer> {
@@ -124,35 +93,9 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     await page.dispatchEvent('main', 'dragenter', { dataTransfer });
     await page.dispatchEvent('main', 'dragover', { dataTransfer });
     await expect.poll(() => page.getByTestId('drop-overlay').count()).toBe(1);
-    if (shot) await shoot(shot);
+    if (shot) await shoot(page, shot);
     await page.dispatchEvent('main', 'drop', { dataTransfer });
     await expect.poll(() => page.getByTestId('drop-overlay').count()).toBe(0);
-  }
-
-  async function shoot(name: string): Promise<void> {
-    await page.waitForTimeout(300); // let the charts finish their resize animation frame
-    await page.screenshot({ path: path.join(shots, `${name}-1440.png`), fullPage: true });
-    await page.setViewportSize({ width: 900, height: 900 });
-    await page.waitForTimeout(300);
-    expect(await page.locator('html').evaluate((html) => html.scrollWidth), `${name} overflows at 900 px`).toBeLessThanOrEqual(900);
-    await page.screenshot({ path: path.join(shots, `${name}-900.png`), fullPage: true });
-    await page.setViewportSize({ width: 1440, height: 900 });
-  }
-
-  async function expectNamedControls(): Promise<void> {
-    const cdp = await page.context().newCDPSession(page);
-    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { ignored: boolean; role?: { value: string }; name?: { value: string }; backendDOMNodeId?: number }[] };
-    const unnamed = nodes.filter((n) => !n.ignored && CONTROL_ROLES.has(n.role?.value ?? '') && !n.name?.value?.trim());
-    await cdp.detach();
-    expect(unnamed.map((n) => `${n.role?.value} #${n.backendDOMNodeId}`)).toEqual([]);
-  }
-
-  /** Picks an option of the PrimeVue select named `combobox` and waits for its list to close. */
-  async function choose(combobox: string, option: string): Promise<void> {
-    const select = page.getByRole('combobox', { name: combobox, exact: true });
-    await select.click();
-    await page.getByRole('option', { name: option, exact: true }).click();
-    await expect.poll(() => page.locator('.p-select-overlay').count()).toBe(0);
   }
 
   /** Types into a PrimeVue number field, which takes the value when it loses focus. */
@@ -177,8 +120,8 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     );
     await expect.poll(() => page.getByTestId('import-panel').count()).toBe(1);
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('blocks');
-    await expectNamedControls();
-    await shoot('datasets-import-form');
+    await expectNamedControls(page);
+    await shoot(page, 'datasets-import-form');
     await page.getByTestId('start-import').click();
     await expect.poll(() => text('import-result'), { timeout: 30_000 }).toMatch(/^Imported blocks \(idx, 200 samples/);
     expect(stagingLeft()).toBe(false);
@@ -192,8 +135,8 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     await page.getByTestId('dataset-blocks').click();
     expect(await page.getByTestId('dataset-detail').count()).toBe(1);
     expect(await page.getByRole('option', { name: 'blocks', exact: true }).getAttribute('aria-selected')).toBe('true');
-    await expectNamedControls();
-    await shoot('datasets-imported');
+    await expectNamedControls(page);
+    await shoot(page, 'datasets-imported');
     // The next page of class 0's thumbnails holds the rest of its samples.
     expect(await text('thumbnail-page')).toBe(`page 1 of ${Math.ceil(detail.classCounts[0]! / 32)}`);
     await page.getByRole('button', { name: 'Next Page', exact: true }).click();
@@ -205,10 +148,10 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     const chosen = train.slice(10, 15);
     await open('/forget-sets');
     await drop([{ name: 'forget-list.csv', type: 'text/csv', bytes: Buffer.from(`index\n${chosen.join('\n')}\n`) }], 'drop-overlay-list');
-    await choose('Dataset to check against', 'tiles');
+    await choose(page, page.getByRole('combobox', { name: 'Dataset to check against', exact: true }), 'tiles');
     await expect.poll(() => text('report-size')).toBe('5');
-    await expectNamedControls();
-    await shoot('forget-list-report');
+    await expectNamedControls(page);
+    await shoot(page, 'forget-list-report');
     // The report is a preview: nothing is recorded until Save.
     expect(await call<ForgetSetRecord[]>('listForgetSets')).toEqual([]);
     await page.getByTestId('save-dropped').click();
@@ -217,7 +160,7 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect([saved!.name, saved!.size]).toEqual(['from forget-list.csv', 5]);
     expect(stagingLeft()).toBe(false);
     await expect.poll(() => page.getByTestId('forget-set-list').locator('tbody tr').count()).toBe(1);
-    await shoot('forget-list-saved');
+    await shoot(page, 'forget-list-saved');
   });
 
   it('drops three PNGs, two samples of the dataset and one not: 2 matched, 1 unmatched with its thumbnail', async () => {
@@ -237,15 +180,15 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect(await page.getByTestId('dropped-report').getByTestId('sample-thumbnail').evaluateAll((imgs) => imgs.map((i) => Number(i.getAttribute('data-index'))).sort((a, b) => a - b))).toEqual(
       [train[20]!, train[21]!].sort((a, b) => a - b),
     );
-    await expectNamedControls();
-    await shoot('forget-images-report');
+    await expectNamedControls(page);
+    await shoot(page, 'forget-images-report');
     await page.getByTestId('save-dropped').click();
     await expect.poll(() => text('dropped-saved')).toMatch(/^Saved forget set #2 \(2 samples/);
     expect(stagingLeft()).toBe(false);
   });
 
   it('creates a random 5 % forget set from its preview, saved with the previewed digest', async () => {
-    await choose('Dataset', 'tiles');
+    await choose(page, page.getByRole('combobox', { name: 'Dataset', exact: true }), 'tiles');
     await enterNumber('Percent', '5');
     await enterNumber('Seed', '0');
     const request = { dataset: 'tiles', rule: { kind: 'random', percent: 5, seed: 0 } };
@@ -256,13 +199,13 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     await expect.poll(() => page.getByTestId('rule-preview').locator('svg path').count()).toBeGreaterThan(4);
     await expect.poll(() => loadedImages('rule-preview')).toBe(Math.min(24, expected.size));
     expect(await page.getByTestId('rule-preview').getByRole('img', { name: /Forget set per class/ }).count()).toBe(1);
-    await expectNamedControls();
-    await shoot('forget-random-preview');
+    await expectNamedControls(page);
+    await shoot(page, 'forget-random-preview');
     await page.getByTestId('save-rule').click();
     await expect.poll(() => text('rule-saved')).toMatch(/^Saved forget set #3/);
     const saved = (await call<ForgetSetRecord[]>('listForgetSets')).find((s) => s.id === 3)!;
     expect([saved.digest, saved.size]).toEqual([expected.digest, expected.size]);
-    await shoot('forget-random-saved');
+    await shoot(page, 'forget-random-saved');
   });
 
   it('shows each bad input next to its cause and changes no catalog row and no file', async () => {
@@ -292,26 +235,26 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     // An unsupported file: refused by the drop itself, next to where it landed.
     await drop([{ name: 'notes.docx', type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', bytes: Buffer.from('PK\x03\x04') }]);
     await expect.poll(() => text('drop-refusal')).toMatch(/^notes\.docx: not a dataset \(IDX files, CIFAR \.bin batches, a CSV table, a folder\) nor a forget list/);
-    await shoot('bad-unsupported');
+    await shoot(page, 'bad-unsupported');
     await page.getByRole('button', { name: 'Dismiss the message about the dropped files' }).click();
 
     // A corrupt image, checked against the dataset chosen before.
     await drop([{ name: 'broken.png', type: 'image/png', bytes: Buffer.from('this is not a PNG image') }]);
     await expect.poll(() => text('dropped-error')).toMatch(/^broken\.png does not decode as an image: it is neither PNG nor JPEG$/);
     expect(await text('dropped-names')).toBe('broken.png');
-    await shoot('bad-corrupt');
+    await shoot(page, 'bad-corrupt');
 
     // Indices out of range.
     await drop([{ name: 'far.csv', type: 'text/csv', bytes: Buffer.from('index\n3\n999999\n') }]);
     await expect.poll(() => text('dropped-error')).toMatch(/^far\.csv, line 3: index 999999 is out of range \(the dataset has 300 samples\)$/);
-    await shoot('bad-out-of-range');
+    await shoot(page, 'bad-out-of-range');
 
     // A stored forget set of tiles dropped on squares.
-    await choose('Dataset to check against', 'squares');
+    await choose(page, page.getByRole('combobox', { name: 'Dataset to check against', exact: true }), 'squares');
     const stored = fs.readdirSync(path.join(dataDir, 'forget-sets')).find((f) => f.startsWith('tiles-'))!;
     await drop([{ name: stored, type: 'application/json', bytes: fs.readFileSync(path.join(dataDir, 'forget-sets', stored)) }]);
     await expect.poll(() => text('dropped-error')).toMatch(new RegExp(`^${stored} is a forget set of another dataset \\('tiles', digest '[0-9a-f]{12}'\\), not of 'squares'`));
-    await shoot('bad-wrong-dataset');
+    await shoot(page, 'bad-wrong-dataset');
 
     // Invalid form values: each field says what it expects, and nothing can be saved.
     await enterNumber('Percent', '150');
@@ -320,15 +263,15 @@ describe.skipIf(chromiumBrowser.skip)('bringing data and marking what to forget 
     expect(await text('error-seed')).toBe('seed must be an integer');
     expect(await page.getByTestId('save-rule').isDisabled()).toBe(true);
     expect(await page.getByTestId('rule-preview').count()).toBe(0);
-    await expectNamedControls();
-    await shoot('bad-form');
+    await expectNamedControls(page);
+    await shoot(page, 'bad-form');
     // Whole classes with none ticked: one named checkbox per class, and the field says what it needs.
     await page.getByRole('button', { name: 'whole classes', exact: true }).click();
     await expect.poll(() => page.getByTestId('rule-form').getByRole('checkbox').count()).toBe(4);
     expect(await text('error-classes')).toBe('name at least one class');
     expect(await page.getByTestId('save-rule').isDisabled()).toBe(true);
-    await expectNamedControls();
-    await shoot('bad-no-classes');
+    await expectNamedControls(page);
+    await shoot(page, 'bad-no-classes');
 
     expect(snapshot()).toEqual(before);
     // The refused requests' HTTP 400s are the only console errors.

@@ -9,44 +9,31 @@
  * test-output/e2e/; any console error fails the test, every control must have a name.
  * Needs `npm run build` and /usr/bin/chromium (see window.test.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ForgetSetRecord, RunDetail, RunSummary, StudyRecord } from '../../src/shared/catalog-types.js';
 import type { ForgetSetOutcome } from '../../src/shared/lethe-api.js';
 import type { StudyTable } from '../../src/shared/study-config.js';
 import { makeTempDir } from '../helpers.js';
-import { requirement } from '../requirements.js';
+import { chromiumRequirement, choose, closeAll, expectNamedControls, launchChromium, serve, shoot, watchedPage, type Bridge } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumBrowser = requirement('chromium', 'Chromium', fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} does not exist (apt-get install chromium)`);
-const shots = path.resolve('test-output/e2e');
-const CONTROL_ROLES = new Set(['button', 'link', 'checkbox', 'combobox', 'textbox', 'tab', 'radio', 'switch', 'slider', 'spinbutton', 'listbox', 'menuitem', 'option', 'searchbox']);
+const chromiumBrowser = chromiumRequirement();
 const ORIGINAL = { dataset: 'mnist', model: 'mlp', epochs: 1, batchSize: 256, lr: 0.05, seed: 0 };
 
 describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () => {
-  const env = { ...process.env, LETHE_BACKEND: 'wasm' };
   let dataDir: string;
-  let server: ChildProcess;
+  let server: Bridge['server'];
   let browser: Browser;
   let page: Page;
   let url: string;
   let base: string;
-  let token: string;
+  let call: Bridge['call'];
   let original: RunSummary;
   let forgetSet: ForgetSetRecord;
   const consoleErrors: string[] = [];
-
-  async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-    const response = await fetch(new URL(`/api/call/${method}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
-    const body = (await response.json()) as { result: T; error?: string };
-    if (!response.ok) throw new Error(body.error);
-    return body.result;
-  }
 
   /** The run once it has ended (setup has no expect.poll). */
   async function ended(id: string): Promise<RunDetail> {
@@ -58,30 +45,15 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
   }
 
   beforeAll(async () => {
-    fs.mkdirSync(shots, { recursive: true });
     dataDir = makeTempDir('e2e-experiments');
-    server = spawn(process.execPath, ['bin/lethe.mjs', 'serve', '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: server.stdout! }).once('line', resolve);
-      server.once('exit', (code) => reject(new Error(`lethe serve exited with ${code}`)));
-    });
-    const served = JSON.parse(firstLine) as { url: string; token: string };
-    ({ url, token } = served);
-    base = served.url.replace(/\/\?token=.*/, '');
+    ({ server, url, base, call } = await serve(dataDir));
     // The tiny original and its forget set, through the service as any door would.
     original = await ended((await call<RunSummary>('startTraining', ORIGINAL)).id);
     expect(original.status).toBe('finished');
     ({ forgetSet } = await call<ForgetSetOutcome>('createForgetSet', { dataset: 'mnist', rule: { kind: 'random', percent: 5, seed: 1 } }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    await page.goto(served.url);
+    browser = await launchChromium();
+    page = await watchedPage(browser, consoleErrors);
+    await page.goto(url);
     await page.getByTestId('backend').getByText(/^wasm · CPU/).waitFor({ timeout: 60_000 });
   }, 300_000);
 
@@ -89,28 +61,7 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     expect(consoleErrors.splice(0)).toEqual([]);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill('SIGTERM');
-  });
-
-  async function shoot(name: string): Promise<void> {
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(shots, `${name}-1440.png`), fullPage: true });
-    await page.setViewportSize({ width: 900, height: 900 });
-    await page.waitForTimeout(300);
-    expect(await page.locator('html').evaluate((html) => html.scrollWidth), `${name} overflows at 900 px`).toBeLessThanOrEqual(900);
-    await page.screenshot({ path: path.join(shots, `${name}-900.png`), fullPage: true });
-    await page.setViewportSize({ width: 1440, height: 900 });
-  }
-
-  async function expectNamedControls(): Promise<void> {
-    const cdp = await page.context().newCDPSession(page);
-    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { ignored: boolean; role?: { value: string }; name?: { value: string }; backendDOMNodeId?: number }[] };
-    const unnamed = nodes.filter((n) => !n.ignored && CONTROL_ROLES.has(n.role?.value ?? '') && !n.name?.value?.trim());
-    await cdp.detach();
-    expect(unnamed.map((n) => `${n.role?.value} #${n.backendDOMNodeId}`)).toEqual([]);
-  }
+  afterAll(() => closeAll(browser, server));
 
   /** The catalog as the service lists it, and every file of the data directory but the database's own. */
   async function snapshot(): Promise<unknown> {
@@ -128,14 +79,8 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
   }
 
   const field = (name: string) => page.locator(`[name="${name}"]`);
-  /** Picks an option of a PrimeVue Select: its combobox carries the field's name, its options open in an overlay. */
-  async function choose(combobox: ReturnType<Page['locator']>, option: string | RegExp): Promise<void> {
-    await combobox.click();
-    await page.getByRole('listbox').getByRole('option', { name: option, exact: true }).click();
-    await expect.poll(() => page.getByRole('listbox').count()).toBe(0);
-  }
   /** The option a Select shows as chosen. */
-  const chosen = (combobox: ReturnType<Page['locator']>) => combobox.textContent();
+  const chosen = (combobox: Locator) => combobox.textContent();
   const closeJobs = () => page.locator('.p-drawer').getByRole('button', { name: 'Close' }).click();
 
   it('starts a RAUL + UPGrad run from the Unlearn form and watches it finish, then opens its run page', async () => {
@@ -157,13 +102,13 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     expect(await page.getByTestId('method-description').textContent()).toMatch(/^Reference-Aligned Unlearning/);
     expect(await chosen(field('reference'))).toBe('uniform');
     expect(await field('maskRatio').count()).toBe(0);
-    await choose(methodBox, 'salun');
+    await choose(page, methodBox, 'salun');
     expect(await field('maskRatio').inputValue()).toBe('0.5');
-    await choose(methodBox, 'raul');
+    await choose(page, methodBox, 'raul');
     await field('epochs').fill('2');
     await field('lr').fill('0.01');
-    await expectNamedControls();
-    await shoot('unlearn-form');
+    await expectNamedControls(page);
+    await shoot(page, 'unlearn-form');
 
     await page.getByTestId('start-unlearning').click();
     const live = page.getByTestId('unlearn-run');
@@ -171,8 +116,8 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     await expect.poll(() => page.getByTestId('live-losses').locator('svg path').count()).toBeGreaterThan(3);
     expect(await page.getByTestId('live-weights').getAttribute('aria-label')).toMatch(/^Aggregator weights per step/);
     expect(await page.getByTestId('unlearn-result').textContent()).toMatch(/forget accuracy \d+\.\d\d% → \d+\.\d\d%/);
-    await expectNamedControls();
-    await shoot('unlearn-finished');
+    await expectNamedControls(page);
+    await shoot(page, 'unlearn-finished');
 
     await page.getByTestId('unlearn-run-link').click();
     await expect.poll(() => page.getByTestId('run-details').locator('h2').textContent()).toMatch(/raul · upgrad · UniDist · finished/);
@@ -193,8 +138,8 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     await expect.poll(() => job.getAttribute('data-kind')).toBe('unlearn');
     await expect.poll(async () => Number(await job.getByRole('progressbar').getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
     expect(await job.textContent()).toMatch(/running · \d+% · ETA (\d\.\ds|\d+(m\d\ds|s|h\d\dm))/);
-    await expectNamedControls();
-    await shoot('jobs-panel-running');
+    await expectNamedControls(page);
+    await shoot(page, 'jobs-panel-running');
     await page.getByTestId('job-cancel').click();
     await expect.poll(() => page.getByTestId('no-jobs').count(), { timeout: 30_000 }).toBe(1);
     await closeJobs();
@@ -209,7 +154,7 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     await expect.poll(() => page.getByTestId('error-momentum').textContent()).toBe('momentum must be in [0, 1)');
     expect(await page.getByTestId('error-batchSize').textContent()).toBe('batch size must be a positive integer');
     expect(await page.getByTestId('start-unlearning').isDisabled()).toBe(true);
-    await shoot('unlearn-invalid');
+    await shoot(page, 'unlearn-invalid');
 
     await page.getByTestId('nav-study-builder').click();
     await field('name').fill('');
@@ -220,8 +165,8 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     expect(await page.getByTestId('error-forget-percent').textContent()).toBe('percentage must be in (0, 100)');
     expect(await page.getByTestId('run-study').isDisabled()).toBe(true);
     expect(await page.getByTestId('save-study').isDisabled()).toBe(true);
-    await expectNamedControls();
-    await shoot('study-builder-invalid');
+    await expectNamedControls(page);
+    await shoot(page, 'study-builder-invalid');
     // Valid for the schema but refused by the service: a relative file to save to, classes the dataset lacks.
     await field('name').fill('refused');
     await field('methods-0-lr').fill('0.01');
@@ -230,12 +175,12 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     await page.getByTestId('save-study').click();
     await expect.poll(() => page.getByTestId('study-error').textContent()).toBe("the study file must be an absolute path, got 'studies/x.yaml'");
     await field('study-file').fill('');
-    await choose(field('forget-kind'), 'whole classes');
+    await choose(page, field('forget-kind'), 'whole classes');
     await field('forget-classes').fill('42');
     await page.getByTestId('run-study').click();
     await expect.poll(() => page.getByTestId('error-forget').textContent(), { timeout: 60_000 }).toBe('class 42 does not exist; classes are 0..9 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)');
     expect(await page.getByTestId('study-progress').count()).toBe(0);
-    await shoot('study-builder-refused');
+    await shoot(page, 'study-builder-refused');
     expect(await snapshot()).toEqual(before);
     // Chromium logs each refused call (HTTP 400) as a console error: exactly the two refusals above.
     expect(consoleErrors.splice(0)).toEqual(Array(2).fill('Failed to load resource: the server responded with a status of 400 (Bad Request)'));
@@ -245,8 +190,8 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     await page.goto(`${base}/#/runs`);
     await page.getByTestId('nav-study-builder').click();
     await field('name').fill('e2e-built');
-    await choose(field('dataset'), 'mnist');
-    await choose(field('model'), 'mlp');
+    await choose(page, field('dataset'), 'mnist');
+    await choose(page, field('model'), 'mlp');
     await field('original-epochs').fill('1');
     await field('original-batchSize').fill('256');
     await field('forget-percent').fill('5');
@@ -257,7 +202,7 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     await field('methods-0-epochs').fill('1');
     await page.getByTestId('add-entry').click();
     await field('methods-1-label').fill('FT');
-    await choose(field('methods-1-method'), 'ft');
+    await choose(page, field('methods-1-method'), 'ft');
     await field('methods-1-epochs').fill('1');
     const expected = {
       name: 'e2e-built',
@@ -273,8 +218,8 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
       ],
     };
     await expect.poll(async () => YAML.parse((await page.getByTestId('study-yaml').textContent())!)).toEqual(expected);
-    await expectNamedControls();
-    await shoot('study-builder');
+    await expectNamedControls(page);
+    await shoot(page, 'study-builder');
 
     await page.getByTestId('save-study').click();
     const file = path.join(dataDir, 'studies', 'e2e-built.yaml');
@@ -286,25 +231,21 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     const studyJob = page.locator('[data-testid="job"][data-kind="study"]');
     // Past the forget set and the (skipped) original: the study is recorded.
     await expect.poll(async () => Number(await studyJob.getByRole('progressbar').getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
-    await shoot('jobs-panel-study');
+    await shoot(page, 'jobs-panel-study');
     await closeJobs();
 
     // The study page, open in another tab meanwhile, fills in as the runs finish, without a reload.
-    const watcherContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const watcher = await watcherContext.newPage();
-    watcher.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
+    const watcher = await watchedPage(browser, consoleErrors);
     await watcher.goto(url);
     await watcher.goto(`${base}/#/studies/e2e-built`);
     const repeats = (label: string) => watcher.locator(`[data-testid="study-table"] tr:has([data-label="${label}"]) [data-column="repeats"]`).textContent();
     await expect.poll(async () => (await repeats('FT'))?.trim(), { timeout: 30_000 }).toBe('0/1');
     await expect.poll(async () => (await repeats('FT'))?.trim(), { timeout: 240_000 }).toBe('1/1');
-    await watcherContext.close();
+    await watcher.context().close();
     await expect.poll(() => page.getByTestId('study-outcome').textContent(), { timeout: 240_000 }).toMatch(/runs made, .* 0 failed/);
     // The original is the one trained before (same recipe): skipped, not trained again.
     expect(await page.getByTestId('study-outcome').textContent()).toMatch(/, [1-9]\d* already in the catalog/);
-    await shoot('study-builder-done');
+    await shoot(page, 'study-builder-done');
 
     await page.getByTestId('study-link').click();
     await expect.poll(async () => (await page.getByTestId('study-title').textContent())?.trim()).toBe('Study e2e-built');
@@ -313,12 +254,12 @@ describe.skipIf(chromiumBrowser.skip)('running experiments from the window', () 
     const table = await call<StudyTable>('getStudyTable', 'e2e-built');
     expect(table.rows.map((r) => `${r.label}:${r.repeats}/${r.planned}`)).toEqual(['Original:1/1', 'Retrain:1/1', 'RAUL-UPGrad:1/1', 'FT:1/1']);
     expect(table.rows.find((r) => r.role === 'original')!.runs[0]!.runId).toBe(original.id);
-    await expectNamedControls();
-    await shoot('study-built-table');
+    await expectNamedControls(page);
+    await shoot(page, 'study-built-table');
 
     // Loaded back into the form from the catalog, running it again resumes it: everything is there already.
     await page.getByTestId('nav-study-builder').click();
-    await choose(page.getByRole('combobox', { name: 'Load a recorded study' }), /^e2e-built \(\d+ runs\)$/);
+    await choose(page, page.getByRole('combobox', { name: 'Load a recorded study' }), /^e2e-built \(\d+ runs\)$/);
     const loaded = YAML.parse((await page.getByTestId('study-yaml').textContent())!) as Record<string, unknown>;
     expect(loaded).toMatchObject({ ...expected, methods: [expected.methods[0], { label: 'FT', method: 'ft', epochs: 1 }] });
     await page.getByTestId('run-study').click();

@@ -5,21 +5,15 @@
  * and its front of forget quality against model utility, with screenshots in
  * test-output/e2e/. Needs the built renderer (npm run build) and Chromium.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LmStudyTable, ParetoAnalysis } from '../../src/shared/study-config.js';
 import { makeTempDir } from '../helpers.js';
-import { requirement } from '../requirements.js';
+import { chromiumRequirement, closeAll, launchChromium, lethe, serve, shoot, shots, watchedPage, type Bridge } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumBrowser = requirement('chromium', 'Chromium', fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} does not exist (apt-get install chromium)`);
-const shots = path.resolve('test-output/e2e');
-const run = promisify(execFile);
+const chromiumBrowser = chromiumRequirement();
 
 const STUDY = `name: e2e-facts
 dataset: facts
@@ -33,48 +27,26 @@ methods:
 `;
 
 describe.skipIf(chromiumBrowser.skip)('a language-model study in the window', () => {
-  const env = { ...process.env, LETHE_BACKEND: 'wasm' };
-  let server: ChildProcess;
+  let server: Bridge['server'];
   let browser: Browser;
   let page: Page;
   let base: string;
-  let token: string;
+  let call: Bridge['call'];
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    fs.mkdirSync(shots, { recursive: true });
     const dataDir = makeTempDir('e2e-lm');
     const studyFile = path.join(dataDir, 'e2e-facts.yaml');
     fs.writeFileSync(studyFile, STUDY);
-    await run(process.execPath, ['bin/lethe.mjs', 'study', 'run', studyFile, '--data-dir', dataDir], { env });
-    server = spawn(process.execPath, ['bin/lethe.mjs', 'serve', '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: server.stdout! }).once('line', resolve);
-      server.once('exit', (code) => reject(new Error(`lethe serve exited with ${code}`)));
-    });
-    const started = JSON.parse(firstLine) as { url: string; token: string };
-    token = started.token;
-    base = started.url.replace(/\/\?token=.*/, '');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    await page.goto(started.url);
+    await lethe(['study', 'run', studyFile, '--data-dir', dataDir]);
+    let url: string;
+    ({ server, url, base, call } = await serve(dataDir));
+    browser = await launchChromium();
+    page = await watchedPage(browser, consoleErrors);
+    await page.goto(url);
   }, 600_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill('SIGTERM');
-  });
-
-  async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-    const response = await fetch(new URL(`/api/call/${method}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
-    const body = (await response.json()) as { result: T; error?: string };
-    if (!response.ok) throw new Error(body.error);
-    return body.result;
-  }
+  afterAll(() => closeAll(browser, server));
 
   it("shows TOFU's table with the service's numbers, then the front of forget quality against model utility", async () => {
     const table = await call<LmStudyTable>('getStudyTable', 'e2e-facts');
@@ -89,13 +61,7 @@ describe.skipIf(chromiumBrowser.skip)('a language-model study in the window', ()
     expect(rows[3]![2]).toBe(`${npo.mean.toFixed(2)} ± ${npo.std < 0.01 && npo.std !== 0 ? npo.std.toExponential(1) : npo.std.toFixed(2)}`);
     // The classifier's tabs (all objectives, MIA histograms) are not offered.
     expect(await page.getByTestId('tab-mia').count()).toBe(0);
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(shots, 'lm-study-table-1440.png'), fullPage: true });
-    await page.setViewportSize({ width: 900, height: 900 });
-    await page.waitForTimeout(300);
-    expect(await page.locator('html').evaluate((html) => html.scrollWidth), 'the page overflows at 900 px').toBeLessThanOrEqual(900);
-    await page.screenshot({ path: path.join(shots, 'lm-study-table-900.png'), fullPage: true });
-    await page.setViewportSize({ width: 1440, height: 900 });
+    await shoot(page, 'lm-study-table');
 
     await page.getByTestId('tab-pareto').click();
     const analysis = await call<ParetoAnalysis>('getStudyPareto', { study: 'e2e-facts', objectives: ['forget_quality', 'model_utility'] });

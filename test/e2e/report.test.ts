@@ -6,32 +6,18 @@
  * command line's files, and "Copy LaTeX table" puts the table on the clipboard. The
  * downloads are kept in test-output/e2e-report/. Needs `npm run build` and /usr/bin/chromium.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers.js';
-import { requirement } from '../requirements.js';
+import { chromiumRequirement, closeAll, launchChromium, lethe, serve, tinyMnistStudy, watchedPage, type Bridge } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumBrowser = requirement('chromium', 'Chromium', fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} does not exist (apt-get install chromium)`);
+const chromiumBrowser = chromiumRequirement();
 const output = path.resolve('test-output/e2e-report');
-const run = promisify(execFile);
 
-const STUDY = `name: e2e-report
-dataset: mnist
-model: mlp
-original: { epochs: 1, batchSize: 256, lr: 0.05, seed: 0 }
-forget: { kind: random, percent: 10, seed: 1 }
-seeds: [1, 2]
-evaluation: { relearn: false, pgd: false, boundary: true }
-methods:
-  - { label: FT, method: ft, epochs: 1 }
-  - { label: RAUL-UniDist-UPGrad, method: raul, reference: uniform, aggregator: upgrad, epochs: 1 }
-`;
+const STUDY = tinyMnistStudy('e2e-report', { batchSize: 256 });
 
 /** A report's text without the times it was made (the only thing two exports of one study differ in). */
 const withoutTimes = (text: string) => text.replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/g, 'TIME');
@@ -39,12 +25,10 @@ const pdfText = (file: string) => withoutTimes(execFileSync('pdftotext', ['-layo
 const pageCount = (file: string) => Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
 
 describe.skipIf(chromiumBrowser.skip)('Export report on the study page, in Chromium over the HTTP bridge', () => {
-  const env = { ...process.env, LETHE_BACKEND: 'wasm' };
   let dataDir: string;
-  let server: ChildProcess;
+  let server: Bridge['server'];
   let browser: Browser;
   let page: Page;
-  let base: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -53,33 +37,21 @@ describe.skipIf(chromiumBrowser.skip)('Export report on the study page, in Chrom
     dataDir = makeTempDir('e2e-report');
     const studyFile = path.join(dataDir, 'study.yaml');
     fs.writeFileSync(studyFile, STUDY);
-    await run(process.execPath, ['bin/lethe.mjs', 'study', 'run', studyFile, '--data-dir', dataDir], { env });
+    await lethe(['study', 'run', studyFile, '--data-dir', dataDir]);
     // The command line's report, to compare the window's downloads with.
-    await run(process.execPath, ['bin/lethe.mjs', 'report', 'e2e-report', '--data-dir', dataDir, '--pdf', path.join(output, 'cli.pdf'), '--html', path.join(output, 'cli.html'), '--csv', path.join(output, 'cli.csv')], { env });
-    server = spawn(process.execPath, ['bin/lethe.mjs', 'serve', '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: server.stdout! }).once('line', resolve);
-      server.once('exit', (code) => reject(new Error(`lethe serve exited with ${code}`)));
-    });
-    const { url } = JSON.parse(firstLine) as { url: string };
-    base = url.replace(/\/\?token=.*/, '');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 900 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    await lethe(['report', 'e2e-report', '--data-dir', dataDir, '--pdf', path.join(output, 'cli.pdf'), '--html', path.join(output, 'cli.html'), '--csv', path.join(output, 'cli.csv')]);
+    let url: string;
+    let base: string;
+    ({ server, url, base } = await serve(dataDir));
+    browser = await launchChromium();
+    page = await watchedPage(browser, pageErrors, { acceptDownloads: true });
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     await page.goto(url);
     await page.goto(`${base}/#/studies/e2e-report`);
     await page.getByTestId('study-title').filter({ hasText: 'Study e2e-report' }).waitFor({ timeout: 30_000 });
   }, 600_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill('SIGTERM');
-  });
+  afterAll(() => closeAll(browser, server));
 
   async function downloaded(click: () => Promise<void>, name: string): Promise<string> {
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), click()]);
@@ -112,7 +84,7 @@ describe.skipIf(chromiumBrowser.skip)('Export report on the study page, in Chrom
     expect(fs.readFileSync(csv, 'utf8')).toBe(fs.readFileSync(path.join(output, 'cli.csv'), 'utf8'));
     await more('Copy LaTeX table');
     await expect.poll(async () => page.getByTestId('export-report-status').textContent()).toBe('LaTeX table copied');
-    const { stdout: table } = await run(process.execPath, ['bin/lethe.mjs', 'study', 'show', 'e2e-report', '--format', 'latex', '--data-dir', dataDir], { env });
+    const { stdout: table } = await lethe(['study', 'show', 'e2e-report', '--format', 'latex', '--data-dir', dataDir]);
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(table.trimEnd());
     expect(pageErrors).toEqual([]);
   }, 180_000);

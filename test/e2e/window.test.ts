@@ -11,72 +11,37 @@
  * elsewhere the test is skipped without it, except in CI or under LETHE_REQUIRE_CHROMIUM=1,
  * where its absence fails: test/requirements.ts).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src/shared/catalog-types.js';
 import type { ParetoAnalysis, StudyTable } from '../../src/shared/study-config.js';
 import { makeTempDir } from '../helpers.js';
-import { requirement } from '../requirements.js';
+import { chromiumRequirement, choose, closeAll, expectNamedControls, launchChromium, lethe, serve, shoot, tinyMnistStudy, watchedPage, type Bridge } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumBrowser = requirement('chromium', 'Chromium', fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} does not exist (apt-get install chromium)`);
-const shots = path.resolve('test-output/e2e');
-const run = promisify(execFile);
+const chromiumBrowser = chromiumRequirement();
 
-const STUDY = `name: e2e-mnist
-description: the window's end-to-end study
-dataset: mnist
-model: mlp
-original: { epochs: 1, batchSize: 128, lr: 0.05, seed: 0 }
-forget: { kind: random, percent: 10, seed: 1 }
-seeds: [1, 2]
-evaluation: { relearn: false, pgd: false, boundary: true }
-methods:
-  - { label: FT, method: ft, epochs: 1 }
-  - { label: RAUL-UniDist-UPGrad, method: raul, reference: uniform, aggregator: upgrad, epochs: 1 }
-`;
-
-/** Roles a user operates: each needs a name a screen reader can say. */
-const CONTROL_ROLES = new Set(['button', 'link', 'checkbox', 'combobox', 'textbox', 'tab', 'radio', 'switch', 'slider', 'spinbutton', 'listbox', 'menuitem', 'option', 'searchbox']);
+const STUDY = tinyMnistStudy('e2e-mnist', { description: "the window's end-to-end study", batchSize: 128 });
 
 describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge', () => {
-  const env = { ...process.env, LETHE_BACKEND: 'wasm' };
   let dataDir: string;
-  let server: ChildProcess;
+  let server: Bridge['server'];
   let browser: Browser;
   let page: Page;
   let url: string;
   let base: string;
-  let token: string;
+  let call: Bridge['call'];
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    fs.mkdirSync(shots, { recursive: true });
     dataDir = makeTempDir('e2e');
     const studyFile = path.join(dataDir, 'e2e-study.yaml');
     fs.writeFileSync(studyFile, STUDY);
-    await run(process.execPath, ['bin/lethe.mjs', 'study', 'run', studyFile, '--data-dir', dataDir], { env });
-    server = spawn(process.execPath, ['bin/lethe.mjs', 'serve', '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: server.stdout! }).once('line', resolve);
-      server.once('exit', (code) => reject(new Error(`lethe serve exited with ${code}`)));
-    });
-    ({ url, token } = JSON.parse(firstLine) as { url: string; token: string });
-    base = url.replace(/\/\?token=.*/, '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    await lethe(['study', 'run', studyFile, '--data-dir', dataDir]);
+    ({ server, url, base, call } = await serve(dataDir));
+    browser = await launchChromium();
+    page = await watchedPage(browser, consoleErrors);
   }, 300_000);
 
   afterEach(() => {
@@ -84,46 +49,9 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     expect(consoleErrors.splice(0)).toEqual([]);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.kill('SIGTERM');
-  });
-
-  async function call<T>(method: string, ...args: unknown[]): Promise<T> {
-    const response = await fetch(new URL(`/api/call/${method}`, base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
-    const body = (await response.json()) as { result: T; error?: string };
-    if (!response.ok) throw new Error(body.error);
-    return body.result;
-  }
+  afterAll(() => closeAll(browser, server));
 
   const open = (route: string) => page.goto(`${base}/#${route}`);
-
-  /** Screenshots at full width and at 900 px; at 900 the page must not scroll sideways. */
-  async function shoot(name: string): Promise<void> {
-    await page.waitForTimeout(300); // let the charts finish their resize animation frame
-    await page.screenshot({ path: path.join(shots, `${name}-1440.png`), fullPage: true });
-    await page.setViewportSize({ width: 900, height: 900 });
-    await page.waitForTimeout(300);
-    expect(await page.locator('html').evaluate((html) => html.scrollWidth), `${name} overflows at 900 px`).toBeLessThanOrEqual(900);
-    await page.screenshot({ path: path.join(shots, `${name}-900.png`), fullPage: true });
-    await page.setViewportSize({ width: 1440, height: 900 });
-  }
-
-  /** Every control in the accessibility tree has a name. */
-  async function expectNamedControls(): Promise<void> {
-    const cdp = await page.context().newCDPSession(page);
-    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { ignored: boolean; role?: { value: string }; name?: { value: string }; backendDOMNodeId?: number }[] };
-    const unnamed = nodes.filter((n) => !n.ignored && CONTROL_ROLES.has(n.role?.value ?? '') && !n.name?.value?.trim());
-    await cdp.detach();
-    expect(unnamed.map((n) => `${n.role?.value} #${n.backendDOMNodeId}`)).toEqual([]);
-  }
-
-  /** Picks an option of a PrimeVue select and waits for its list to close. */
-  async function choose(testId: string, option: string | RegExp): Promise<void> {
-    await page.getByTestId(testId).click();
-    await page.getByRole('option', { name: option }).click();
-    await expect.poll(() => page.getByRole('listbox').count()).toBe(0);
-  }
 
   const roles = () => page.locator('[data-testid="study-table"] [data-role]');
   const labelsInOrder = () => roles().evaluateAll((cells) => cells.map((c) => `${c.getAttribute('data-role')}:${c.getAttribute('data-label')}`));
@@ -149,8 +77,8 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     // The table's numbers are the service's: FT's UA cell starts with its mean.
     const ft = table.rows.find((r) => r.label === 'FT')!;
     expect(await page.locator('[data-testid="study-table"] tr:has([data-label="FT"]) [data-column="UA"]').textContent()).toContain(ft.metrics!.UA.mean.toFixed(2));
-    await expectNamedControls();
-    await shoot('study-table');
+    await expectNamedControls(page);
+    await shoot(page, 'study-table');
 
     // Sort by Avg. Gap with the mouse, then the other way with the keyboard; the pinned rows stay on top.
     const byGap = table.rows.filter((r) => r.role === 'method').sort((a, b) => a.avgGap! - b.avgGap!).map((r) => `method:${r.label}`);
@@ -163,21 +91,21 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
 
     await page.getByTestId('rows-mode').getByText('Per seed').click();
     await expect.poll(() => page.locator('[data-testid="study-table"] [data-role="method"]').count()).toBe(4);
-    await shoot('study-table-per-seed');
+    await shoot(page, 'study-table-per-seed');
   });
 
   it('switches the Pareto axes and highlights as many points as the service front', async () => {
     await page.getByTestId('tab-pareto').click();
     await expect.poll(() => page.getByTestId('pareto-chart').locator('svg').count()).toBe(1);
-    await choose('pareto-x', 'Avg. Gap (%) ↓ better');
-    await choose('pareto-y', 'RTE (s) ↓ better');
+    await choose(page, page.getByTestId('pareto-x'), 'Avg. Gap (%) ↓ better');
+    await choose(page, page.getByTestId('pareto-y'), 'RTE (s) ↓ better');
     expect(page.url()).toMatch(/x=avg_gap.*y=RTE|y=RTE.*x=avg_gap/);
     const analysis = await call<ParetoAnalysis>('getStudyPareto', { study: 'e2e-mnist', objectives: ['avg_gap', 'RTE'] });
     const front = analysis.points.filter((p) => !p.dominated).map((p) => p.runId.slice(0, 8)).sort();
     await expect.poll(async () => (await page.getByTestId('front-point').locator('a').allTextContents()).map((t) => t.trim()).sort()).toEqual(front);
     expect(await page.getByTestId('pareto-chart').getAttribute('aria-label')).toContain(`${front.length} of ${analysis.points.length} runs non-dominated`);
-    await expectNamedControls();
-    await shoot('study-pareto');
+    await expectNamedControls(page);
+    await shoot(page, 'study-pareto');
     // Reloading the linked URL shows the same axes.
     await page.reload();
     await expect.poll(async () => (await page.getByTestId('front-point').locator('a').allTextContents()).map((t) => t.trim()).sort()).toEqual(front);
@@ -185,8 +113,8 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     await page.getByTestId('tab-parallel').click();
     await expect.poll(() => page.getByTestId('parallel-chart').locator('svg path').count()).toBeGreaterThan(8);
     await page.getByRole('checkbox', { name: 'flip RTE' }).click();
-    await expectNamedControls();
-    await shoot('study-parallel');
+    await expectNamedControls(page);
+    await shoot(page, 'study-parallel');
   });
 
   it('shows one MIA histogram panel per chosen model with its KS distance to Retrain', async () => {
@@ -198,9 +126,9 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     expect(ks).toHaveLength(4);
     for (const value of ks) expect(value).toMatch(/^(0|1)\.\d{3}$/);
     expect(await panels.nth(1).locator('figcaption').textContent()).toMatch(/^Retrain: .*KS to Retrain 0\.000/);
-    await expectNamedControls();
-    await shoot('study-mia');
-    await choose('mia-score', 'loss −ln p_y (nats)');
+    await expectNamedControls(page);
+    await shoot(page, 'study-mia');
+    await choose(page, page.getByTestId('mia-score'), 'loss −ln p_y (nats)');
     await expect.poll(() => panels.first().locator('svg text', { hasText: 'loss −ln p_y (nats)' }).count()).toBe(1);
     // KS is a distance between distributions: a monotone change of score (loss = -ln p_y) keeps it.
     expect(await page.getByTestId('mia-ks').allTextContents()).toEqual(ks);
@@ -218,8 +146,8 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     expect(await page.getByTestId('trace-weights').getAttribute('aria-label')).toMatch(/Aggregator weights per step/);
     // Its evaluation's numbers are on the page too.
     expect(await page.getByTestId('evaluation-results').textContent()).toMatch(/UA \(%\).*RA \(%\).*TA \(%\).*MIA-efficacy \(%\)/);
-    await expectNamedControls();
-    await shoot('run-raul-upgrad');
+    await expectNamedControls(page);
+    await shoot(page, 'run-raul-upgrad');
   });
 
   it('compares two runs and shows only the config keys that differ', async () => {
@@ -229,16 +157,16 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     for (const id of [first!.runId, second!.runId]) {
       await page.locator(`[data-testid="runs-table"] tr:has([data-run-id="${id}"]) [role="checkbox"], [data-testid="runs-table"] tr:has([data-run-id="${id}"]) input[type="checkbox"]`).first().click();
     }
-    await expectNamedControls();
-    await shoot('runs');
+    await expectNamedControls(page);
+    await shoot(page, 'runs');
     await page.getByTestId('compare-picked').click();
     await expect.poll(() => page.getByTestId('config-row').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('config-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')))).toEqual(['seed']);
     await page.getByTestId('compare-all-keys').click();
     await expect.poll(() => page.getByTestId('config-row').count()).toBeGreaterThan(10);
     await expect.poll(() => page.getByTestId('compare-curves').locator('svg path').count()).toBeGreaterThan(3);
-    await expectNamedControls();
-    await shoot('compare');
+    await expectNamedControls(page);
+    await shoot(page, 'compare');
   });
 
   it("shows an evaluation's UA, RA, TA and MIA and links it to the model it evaluated", async () => {
@@ -247,14 +175,14 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     await open(`/runs/${retrain.evaluationId}`);
     await expect.poll(() => page.getByTestId('evaluation-results').textContent()).toContain(retrain.metrics.UA.value.toFixed(2));
     expect(await page.getByTestId('evaluation-results').textContent()).toContain(retrain.metrics.MIA.value.toFixed(2));
-    await expectNamedControls();
-    await shoot('run-evaluation');
+    await expectNamedControls(page);
+    await shoot(page, 'run-evaluation');
     await page.getByTestId('evaluated-model').getByRole('link').click();
     await expect.poll(() => page.url()).toContain(`/runs/${retrain.runId}`);
     // Retrain's own page: its per-step loss on a step axis, and its evaluation's numbers.
     await expect.poll(() => page.getByTestId('trace-losses').getAttribute('aria-label')).toMatch(/^Objective losses per step/);
     expect(await page.getByTestId('evaluation-results').textContent()).toContain(retrain.metrics.UA.value.toFixed(2));
-    await shoot('run-retrain');
+    await shoot(page, 'run-retrain');
   });
 
   it('drops a run removed from the command line from Runs and from its study without a reload', async () => {
@@ -267,14 +195,14 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     await open('/studies/e2e-mnist');
     const repeats = page.locator('[data-testid="study-table"] tr:has([data-label="FT"]) [data-column="repeats"]');
     await expect.poll(async () => (await repeats.textContent())?.trim()).toBe('2/2');
-    await run(process.execPath, ['bin/lethe.mjs', 'runs', 'rm', gone.runId, '--data-dir', dataDir], { env });
+    await lethe(['runs', 'rm', gone.runId, '--data-dir', dataDir]);
     await expect.poll(async () => (await repeats.textContent())?.trim(), { timeout: 15_000 }).toBe('1/2');
     await page.getByTestId('nav-runs').click();
     await expect.poll(() => page.locator('[data-testid="runs-table"] [data-run-id]').count()).toBeGreaterThan(0);
     expect(await row.count()).toBe(0);
     await page.getByTestId('nav-studies').click();
-    await expectNamedControls();
-    await shoot('studies');
+    await expectNamedControls(page);
+    await shoot(page, 'studies');
   });
 
   it('trains from the Train page, shows progress, cancels one run and finishes another', async () => {
@@ -287,8 +215,8 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     }
     async function startRun(fields: { dataset: string; model: string; epochs: string; batchSize: string }): Promise<string> {
       await page.getByTestId('nav-train').click();
-      await choose('train-dataset', new RegExp(`^${fields.dataset}$`));
-      await choose('train-model', new RegExp(`^${fields.model} — `));
+      await choose(page, page.getByTestId('train-dataset'), new RegExp(`^${fields.dataset}$`));
+      await choose(page, page.getByTestId('train-model'), new RegExp(`^${fields.model} — `));
       await enterNumber('Epochs', fields.epochs);
       await enterNumber('Batch size', fields.batchSize);
       const before = await page.getByTestId('session-run').count();
@@ -301,8 +229,8 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     await enterNumber('Epochs', '0');
     await expect.poll(() => page.getByTestId('error-epochs').textContent()).toMatch(/epochs must be a positive integer/);
     expect(await page.getByTestId('start-training').isDisabled()).toBe(true);
-    await expectNamedControls();
-    await shoot('train-validation');
+    await expectNamedControls(page);
+    await shoot(page, 'train-validation');
 
     // A long run: watch its progress move, check the API answers meanwhile, then cancel it.
     const cancelled = await startRun({ dataset: 'mnist', model: 'cnn', epochs: '5', batchSize: '32' });
@@ -331,6 +259,6 @@ describe.skipIf(chromiumBrowser.skip)('window in Chromium over the HTTP bridge',
     expect(await curves.getAttribute('aria-label')).toMatch(/^Training per epoch/);
     const detail = await call<RunDetail>('getRun', finished);
     expect(detail.metrics.test_accuracy!.map((p) => p.step)).toEqual([1, 2]);
-    await shoot('run-train');
+    await shoot(page, 'run-train');
   });
 });
