@@ -25,7 +25,7 @@ import type { ImageDataset } from '../engine/data/dataset.js';
 import { releaseStaged } from './upload-staging.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
 import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
-import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
+import { LmEvaluationRequestSchema, relearningMetrics, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
 import { parseLmUnlearnConfig, type LmUnlearnConfigInput } from '../../shared/lm-unlearn-config.js';
 import { ImportRequestSchema, type ImportRequest, type ImportRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
@@ -830,6 +830,7 @@ export class LetheService implements LetheRequests {
       };
       // MUSE's PrivLeak is the Min-K% attack's; the loss attack's is kept beside it.
       if (versusRetrain) Object.assign(values, { forget_quality: versusRetrain.forgetQuality, privacy_leak: versusRetrain.privacyLeak.minK, privacy_leak_loss: versusRetrain.privacyLeak.loss });
+      if (model.relearning) Object.assign(values, relearningMetrics(model.relearning));
       this.catalog.db.transaction(() => {
         this.catalog.runs.logMetrics(id, values, 0);
         this.catalog.runs.finish(id, 'finished');

@@ -1,37 +1,28 @@
 /**
  * The relearning attack on a language model (after TOFU's and open-unlearning's
  * relearning checks): fine-tune a copy of the model on part of the forget pairs for a few
- * AdamW steps, then measure how much of the other forget pairs' answer probability
- * returns. Run on an unlearned model and on Retrain, the gap says how much of the
- * "forgotten" knowledge was only hidden.
+ * AdamW steps, then measure how much of the other forget pairs' answers returns. Run on an
+ * unlearned model and on Retrain, the gap says how much of the "forgotten" knowledge was
+ * only hidden.
  */
+import { DEFAULT_RELEARNING, type LmRelearningRequest } from '../../../../shared/lm-evaluation.js';
+import type { QaPair } from '../../data/facts/facts-dataset.js';
 import { Transformer } from '../../models/transformer.js';
 import { Random } from '../../random.js';
-import type { Sequence } from '../../text/sequences.js';
+import { encodeQa } from '../../text/sequences.js';
+import type { Tokenizer } from '../../text/tokenizer.js';
 import { languageModelStep } from '../../train/lm-trainer.js';
 import { AdamWOptimizer } from '../../train/optimizers.js';
 import { cycled } from '../../unlearn/method.js';
-import { sequenceLogProbs } from './evaluate-language-model.js';
-import { normalisedProbability } from './truth-ratio.js';
-
-export interface RelearningOptions {
-  steps: number;
-  lr: number;
-  batchSize: number;
-  seed: number;
-}
-
-export const DEFAULT_RELEARNING: RelearningOptions = { steps: 10, lr: 1e-3, batchSize: 8, seed: 0 };
+import { qaSetMetrics, type QaSetMetrics } from './evaluate-language-model.js';
 
 export interface RelearningResult {
-  /** Mean P̄(a|q) of the held-back forget pairs before and after the fine-tuning. */
-  probabilityBefore: number;
-  probabilityAfter: number;
-}
-
-function meanProbability(model: Transformer, sequences: readonly Sequence[]): number {
-  const probabilities = sequenceLogProbs(model, sequences).map(normalisedProbability);
-  return probabilities.reduce((a, b) => a + b, 0) / probabilities.length;
+  relearnPairs: number;
+  /** The held-back forget pairs measured before and after the fine-tuning. */
+  before: QaSetMetrics;
+  after: QaSetMetrics;
+  /** Share of the held-back answers' missing probability that returns. */
+  recovered: number;
 }
 
 /** A seeded split of the forget pairs: `fraction` of them to relearn on, the rest held back. */
@@ -41,18 +32,30 @@ export function splitForRelearning<T>(pairs: readonly T[], fraction: number, see
   return { relearn: Array.from(order.subarray(0, cut), (i) => pairs[i]!), heldBack: Array.from(order.subarray(cut), (i) => pairs[i]!) };
 }
 
+/**
+ * (P̄_after − P̄_before) / (1 − P̄_before): 0 when nothing returns, 1 when the held-back
+ * answers become certain, negative when they fall further. A model already certain of
+ * them (P̄_before = 1) has lost nothing to recover: 0.
+ */
+export function recoveredShare(before: number, after: number): number {
+  return before < 1 ? (after - before) / (1 - before) : 0;
+}
+
 /** Fine-tunes a copy of `model` (the model itself is left as it was) and measures the held-back pairs. */
-export function relearningAttack(model: Transformer, relearn: readonly Sequence[], heldBack: readonly Sequence[], options: RelearningOptions = DEFAULT_RELEARNING): RelearningResult {
+export function relearningAttack(model: Transformer, tokenizer: Tokenizer, forget: readonly QaPair[], options: LmRelearningRequest = DEFAULT_RELEARNING): RelearningResult {
+  const { relearn, heldBack } = splitForRelearning(forget, options.fraction, options.seed);
+  const sequences = relearn.map((pair) => encodeQa(tokenizer, pair.question, pair.answer));
   const copy = Transformer.create(model.spec);
   const optimizer = new AdamWOptimizer(0);
   try {
     copy.tensors().forEach((t, i) => t.variable.assign(model.tensors()[i]!.variable));
-    const probabilityBefore = meanProbability(copy, heldBack);
-    const next = cycled(Int32Array.from(relearn.keys()), options.batchSize, new Random(options.seed, 'relearning-batches'));
+    const before = qaSetMetrics(copy, tokenizer, heldBack);
+    const next = cycled(Int32Array.from(sequences.keys()), options.batchSize, new Random(options.seed, 'relearning-batches'));
     for (let step = 0; step < options.steps; step++) {
-      languageModelStep(copy, optimizer, Array.from(next(), (i) => relearn[i]!), options.lr, 1);
+      languageModelStep(copy, optimizer, Array.from(next(), (i) => sequences[i]!), options.lr, 1);
     }
-    return { probabilityBefore, probabilityAfter: meanProbability(copy, heldBack) };
+    const after = qaSetMetrics(copy, tokenizer, heldBack);
+    return { relearnPairs: relearn.length, before, after, recovered: recoveredShare(before.probability, after.probability) };
   } finally {
     optimizer.dispose();
     copy.dispose();
