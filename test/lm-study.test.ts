@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runCli } from '../src/main/cli.js';
 import { LM_STUDY_METRICS, parseStudyConfig, type LmStudyTable, type StudyConfigInput } from '../src/shared/study-config.js';
-import { cells, formatStudyTable } from '../src/shared/study-format.js';
+import { cells, formatStudyTable, RELEARNING_NOTE } from '../src/shared/study-format.js';
 import { meanStd } from '../src/shared/study-statistics.js';
 import { serviceForTests } from './helpers.js';
 
@@ -44,7 +44,8 @@ describe('language-model studies', () => {
 
     const table = (await service.getStudyTable('facts-tiny')) as LmStudyTable;
     expect(table.kind).toBe('language-model');
-    expect(table.columns).toEqual([...LM_STUDY_METRICS]);
+    // Without the relearning attack in its evaluation, the study has no relearning columns.
+    expect(table.columns).toEqual(LM_STUDY_METRICS.filter((m) => !m.startsWith('relearn_')));
     expect(table.forgetSet).toEqual({ id: 0, name: 'forget05', size: 2 });
     expect(table.rows.map((r) => [r.label, r.aggregator, r.repeats, r.planned])).toEqual([
       ['Original', null, 1, 1],
@@ -58,7 +59,7 @@ describe('language-model studies', () => {
     expect(retrain.privacy_leak.mean).toBe(0);
     // Each cell is the mean and sample std of the row's evaluations as the catalog holds them.
     for (const row of table.rows.slice(2)) {
-      for (const m of LM_STUDY_METRICS) {
+      for (const m of table.columns) {
         const values = row.runs.map((run) => catalog.runs.latestMetrics(run.evaluationId)[m]!);
         expect(values.every(Number.isFinite)).toBe(true);
         expect(row.metrics![m].mean).toBeCloseTo(meanStd(values).mean, 12);
@@ -77,7 +78,7 @@ describe('language-model studies', () => {
     expect(text).toMatch(/^Retrain +1\.00 /m);
     expect(text).toMatch(/^NPO \[upgrad\] +\S+±\S+ /m);
     expect(formatStudyTable(table, 'csv').split('\n')[0]).toBe(
-      ['label,role,method,aggregator,repeats,planned', ...LM_STUDY_METRICS.map((m) => `${m}_mean,${m}_std,${m}_gap`), 'rte_mean,rte_std,best'].join(','),
+      ['label,role,method,aggregator,repeats,planned', ...table.columns.map((m) => `${m}_mean,${m}_std,${m}_gap`), 'rte_mean,rte_std,best'].join(','),
     );
 
     // The Pareto front is forget quality against model utility (both maximised, so negated).
@@ -115,6 +116,56 @@ describe('language-model studies', () => {
     // Run again: everything is in the catalog already.
     expect(await service.runStudy(tiny)).toMatchObject({ created: 0, skipped: 12, failed: [] });
   }, 600_000);
+
+  it('with relearn in its evaluation, every model is attacked; the relearning figures are metrics, columns of the table and defined in its report', async () => {
+    // The same runs as facts-tiny (found in the catalog), evaluated again with the attack.
+    const relearning: StudyConfigInput = { ...tiny, name: 'facts-tiny-relearn', evaluation: { relearn: { steps: 3, lr: 1e-2, batchSize: 1 } } };
+    expect(await service.runStudy(relearning)).toMatchObject({ created: 6, skipped: 6, failed: [] });
+    const table = (await service.getStudyTable('facts-tiny-relearn')) as LmStudyTable;
+    expect(table.columns).toEqual([...LM_STUDY_METRICS]);
+    expect(table.columns.slice(-3)).toEqual(['relearn_probability', 'relearn_rouge', 'relearn_recovered']);
+    for (const row of table.rows) {
+      const evaluations = row.runs.map((run) => catalog.runs.latestMetrics(run.evaluationId));
+      expect(evaluations).toHaveLength(row.role === 'method' ? 2 : 1);
+      for (const m of evaluations) {
+        // forget05 of 20 people: 1 person, 2 pairs; one fine-tuned on, one held back.
+        expect([m.relearn_pairs, m.relearn_held_back_pairs]).toEqual([1, 1]);
+        expect(m.relearn_recovered).toBeCloseTo((m.relearn_probability! - m.relearn_probability_before!) / (1 - m.relearn_probability_before!), 12);
+        for (const key of ['relearn_exact_match_before', 'relearn_exact_match']) expect([0, 1]).toContain(m[key]);
+        for (const key of ['relearn_rouge_before', 'relearn_rouge', 'relearn_probability_before', 'relearn_probability']) expect(m[key]).toSatisfy((v: number) => v >= 0 && v <= 1);
+      }
+      for (const m of ['relearn_probability', 'relearn_rouge', 'relearn_recovered'] as const) {
+        expect(row.metrics![m].mean).toBeCloseTo(meanStd(evaluations.map((e) => e[m]!)).mean, 12);
+      }
+    }
+    // The attack's settings are the evaluation's params, its defaults filled in.
+    const retrainEvaluation = table.rows[1]!.runs[0]!.evaluationId;
+    expect((await service.getRun(retrainEvaluation)).params).toMatchObject({ 'relearn.steps': '3', 'relearn.lr': '0.01', 'relearn.batchSize': '1', 'relearn.fraction': '0.5', 'relearn.seed': '0' });
+    // Nearest Retrain is best in the relearning columns.
+    const retrainRecovered = table.rows[1]!.metrics!.relearn_recovered.mean;
+    const nearest = Math.min(...table.rows.slice(2).map((r) => Math.abs(r.metrics!.relearn_recovered.mean - retrainRecovered)));
+    expect(table.rows.filter((r) => r.best.includes('relearn_recovered')).map((r) => Math.abs(r.metrics!.relearn_recovered.mean - retrainRecovered))).toEqual([nearest]);
+
+    const text = formatStudyTable(table, 'text');
+    expect(text.split('\n')[1]).toMatch(/ Perplexity +Relearn prob\. +Relearn ROUGE +Recovered +RTE \(s\) +n$/);
+    expect(text).toContain(RELEARNING_NOTE);
+    expect(formatStudyTable((await service.getStudyTable('facts-tiny')) as LmStudyTable, 'text')).not.toContain('Relearn');
+    const html = (await service.exportStudyReport({ study: 'facts-tiny-relearn', format: 'html' })).content;
+    expect(html).toContain('<th>Relearn prob.</th><th>Relearn ROUGE</th><th>Recovered</th>');
+    expect(html).toContain('<dt>Recovered</dt>');
+    expect((await service.exportStudyReport({ study: 'facts-tiny', format: 'html' })).content).not.toContain('<dt>Recovered</dt>');
+  }, 600_000);
+
+  it('refuses bad relearning settings in a study file, naming the field, before recording anything', async () => {
+    const before = catalog.runs.list().length;
+    const refused = (relearn: unknown) => service.runStudy({ ...tiny, name: 'bad', evaluation: { relearn } } as StudyConfigInput);
+    await expect(refused({ steps: 0 })).rejects.toThrow(/evaluation\.relearn\.steps: steps must be a positive integer/);
+    await expect(refused({ fraction: 1.5 })).rejects.toThrow(/evaluation\.relearn\.fraction: fraction must be in \(0, 1\)/);
+    await expect(refused({ lr: -1 })).rejects.toThrow(/evaluation\.relearn\.lr: lr must be positive/);
+    await expect(refused({ step: 3 })).rejects.toThrow(/evaluation\.relearn\.step: unknown key; did you mean 'steps'\?/);
+    expect(catalog.runs.list()).toHaveLength(before);
+    expect(catalog.studies.byName('bad')).toBeUndefined();
+  });
 
   it('refuses a language-model study with a classifier method, an unknown split or an image model before recording anything', async () => {
     const before = catalog.runs.list().length;

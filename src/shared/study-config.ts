@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { EvaluationChecksSchema } from './evaluation.js';
 import { ForgetRuleSchema } from './forget-set.js';
+import { LmRelearningRequestSchema } from './lm-evaluation.js';
 import { FORGET_SPLIT_NAMES, LmTrainConfigSchema, TRANSFORMER_MODELS } from './lm-train-config.js';
 import { LmUnlearnConfigSchema } from './lm-unlearn-config.js';
 import { TrainConfigSchema } from './train-config.js';
@@ -145,8 +146,14 @@ export const LmStudyConfigSchema = z
     retrain: retrainOverrides,
     forget: z.strictObject({ split: z.enum(FORGET_SPLIT_NAMES, { error: `forget.split must be one of ${FORGET_SPLIT_NAMES.join(', ')}` }).default('forget05') }).default({ split: 'forget05' }),
     seeds: seedList,
-    /** Retain people measured (the first ones); default as many as the split forgets. */
-    evaluation: z.strictObject({ retainPeople: positiveInt('retain people').optional() }).default({}),
+    evaluation: z
+      .strictObject({
+        /** Retain people measured (the first ones); default as many as the split forgets. */
+        retainPeople: positiveInt('retain people').optional(),
+        /** The relearning attack on every evaluated model (`relearn: {}` for its defaults); absent: not run. */
+        relearn: LmRelearningRequestSchema.optional(),
+      })
+      .default({}),
     methods: z.array(LmStudyEntrySchema).min(1, 'list at least one method'),
     comparisons: notForLanguageModels('comparisons are of Avg. Gap, which language-model studies do not have; compare forget quality and model utility in the table or on the Pareto front'),
     lira: notForLanguageModels("the likelihood-ratio membership test is of classifier studies; a language-model study's privacy leak column is its membership measure"),
@@ -229,8 +236,11 @@ export interface StudyCell {
 export const STUDY_METRICS = ['UA', 'RA', 'TA', 'MIA'] as const;
 export type StudyMetric = (typeof STUDY_METRICS)[number];
 
+/** The relearning attack's columns, in a language-model study whose evaluation runs it. */
+export const LM_RELEARNING_METRICS = ['relearn_probability', 'relearn_rouge', 'relearn_recovered'] as const;
+
 /** A language-model study's headline metrics, as TOFU reports them (the evaluation's metric names). */
-export const LM_STUDY_METRICS = ['forget_quality', 'model_utility', 'forget_probability', 'forget_rouge', 'retain_probability', 'retain_rouge', 'paraphrase_probability', 'paraphrase_rouge', 'privacy_leak', 'fluency'] as const;
+export const LM_STUDY_METRICS = ['forget_quality', 'model_utility', 'forget_probability', 'forget_rouge', 'retain_probability', 'retain_rouge', 'paraphrase_probability', 'paraphrase_rouge', 'privacy_leak', 'fluency', ...LM_RELEARNING_METRICS] as const;
 export type LmStudyMetric = (typeof LM_STUDY_METRICS)[number];
 
 type MetricOf<K extends StudyKind> = K extends 'classifier' ? StudyMetric : LmStudyMetric;
@@ -252,8 +262,18 @@ export const STUDY_COLUMNS: { [K in StudyKind]: Record<MetricOf<K>, { header: st
     paraphrase_rouge: { header: 'Para. ROUGE', best: 'none' },
     privacy_leak: { header: 'Privacy leak', best: 'zero' },
     fluency: { header: 'Perplexity', best: 'none' },
+    // After the relearning attack, on the held-back forget pairs: best nearest Retrain's, a model that never knew them.
+    relearn_probability: { header: 'Relearn prob.', best: 'gap' },
+    relearn_rouge: { header: 'Relearn ROUGE', best: 'gap' },
+    relearn_recovered: { header: 'Recovered', best: 'gap' },
   },
 };
+
+/** A study's metric columns: its kind's, the relearning attack's only where its evaluation runs the attack. */
+export function studyColumns(config: AnyStudyConfig): string[] {
+  if (!isLanguageModelStudy(config)) return [...STUDY_METRICS];
+  return LM_STUDY_METRICS.filter((m) => config.evaluation.relearn !== undefined || !(LM_RELEARNING_METRICS as readonly string[]).includes(m));
+}
 
 /** One finished, evaluated run of a row (one seed / learning rate), as the per-seed view shows it. */
 export interface StudyRun<M extends string = StudyMetric> {

@@ -896,11 +896,13 @@ function checkMethodChoice(choice: { method: string; aggregator: string; weights
   return info;
 }
 
-/** Config fields as write-once params (arrays as comma lists). */
-function flattenConfig(config: object): Record<string, string | number | boolean> {
+/** Config fields as write-once params (arrays as comma lists, nested settings as dotted keys: relearn.steps). */
+function flattenConfig(config: object, prefix = ''): Record<string, string | number | boolean> {
   return Object.fromEntries(
     Object.entries(config)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v as string | number | boolean)]),
+      .flatMap(([k, v]) =>
+        v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(flattenConfig(v as object, `${prefix}${k}.`)) : [[`${prefix}${k}`, Array.isArray(v) ? v.join(',') : (v as string | number | boolean)]],
+      ),
   );
 }

@@ -111,9 +111,10 @@ export function lmEntryRuns(study: LmStudyConfig, entry: LmStudyEntry, original:
   return entryRepeats(study, entry).map(({ lr, seed }) => ({ label, seed, lr, config: parseLmUnlearnConfig({ ...settings, lr: lr ?? undefined, seed, checkpoint: original, split: study.forget.split }) }));
 }
 
-/** What the catalog stores as a language-model evaluation: the checkpoint and its Retrain by full hash. */
+/** What the catalog stores as a language-model evaluation: the checkpoint and its Retrain by full hash (a study without the relearning attack keeps its evaluations' hashes). */
 export function lmEvaluationRequest(study: LmStudyConfig, checkpoint: string, retrain: string): LmEvaluationRequest {
-  return { checkpoint, retrain, split: study.forget.split, ...(study.evaluation.retainPeople === undefined ? {} : { retainPeople: study.evaluation.retainPeople }) };
+  const { retainPeople, relearn } = study.evaluation;
+  return { checkpoint, retrain, split: study.forget.split, ...(retainPeople === undefined ? {} : { retainPeople }), ...(relearn === undefined ? {} : { relearn }) };
 }
 
 /** The service calls a study makes (both kinds). */

@@ -8,8 +8,8 @@ import {
   isLanguageModelStudy,
   parseStudyConfig,
   PARETO_OBJECTIVES_BY_KIND,
-  STUDY_COLUMNS,
   STUDY_METRICS,
+  studyColumns,
   studyKind,
   studyRowEntries,
   type AnyStudyConfig,
@@ -162,11 +162,11 @@ const rowMean = (repeats: Repeat[], key: string): number | null => {
   return values.length ? meanStd(values).mean : null;
 };
 
-/** The study's table, its columns by the study's kind (STUDY_COLUMNS), with a classifier study's comparisons and likelihood-ratio test. */
+/** The study's table, its columns by the study's kind and evaluation (studyColumns), with a classifier study's comparisons and likelihood-ratio test. */
 export function studyTable(catalog: Catalog, study: StudyRecord): AnyStudyTable {
   const { config, rows: collected, backend, lira } = collectRows(catalog, study);
   const kind = studyKind(config);
-  const columns = Object.keys(STUDY_COLUMNS[kind]);
+  const columns = studyColumns(config);
   const retrain = collected.find((r) => r.role === 'retrain')!;
   const retrainMean = Object.fromEntries(columns.map((m) => [m, rowMean(retrain.repeats, m)]));
   const rows: StudyRow<string>[] = collected.map((row) => {
@@ -198,7 +198,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): AnyStudyTable 
       runs: row.repeats.map((r) => studyRun(kind, columns, r, retrainMean)),
     };
   });
-  markBestColumns(kind, rows);
+  markBestColumns(kind, rows, columns);
   const forgetSet = forgetSetOf(catalog, study, config, collected[0]!.repeats[0]);
   const table = { kind, study: study.name, dataset: config.dataset, model: config.model, columns, forgetSet, backend, rows, ...(lira ? { lira } : {}) } as AnyStudyTable;
   if (isLanguageModelStudy(config) || config.comparisons.length === 0) return table;
