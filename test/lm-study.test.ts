@@ -177,17 +177,46 @@ describe('language-model studies', () => {
     expect(catalog.studies.byName('bad')).toBeUndefined();
   });
 
-  it("refuses a classifier study's grid, comparisons and likelihood-ratio test in a language-model study, naming the field, instead of dropping them", async () => {
+  it('a grid over lr and steps makes one row per point, each run with its point\'s settings and evaluated', async () => {
+    const gridded: StudyConfigInput = { ...tiny, name: 'facts-tiny-grid', seeds: [1], methods: [{ label: 'GA', method: 'ga', batchSize: 2, grid: { lr: [5e-2, 1e-2], steps: [2, 3] } }] };
+    expect(await service.runStudy(gridded)).toMatchObject({ failed: [] });
+    const table = (await service.getStudyTable('facts-tiny-grid')) as LmStudyTable;
+    const points = [
+      ['GA (lr 0.05, 2 steps)', 5e-2, 2],
+      ['GA (lr 0.05, 3 steps)', 5e-2, 3],
+      ['GA (lr 0.01, 2 steps)', 1e-2, 2],
+      ['GA (lr 0.01, 3 steps)', 1e-2, 3],
+    ] as const;
+    expect(table.rows.slice(2).map((r) => [r.label, r.entry, r.repeats, r.planned])).toEqual(points.map(([label]) => [label, 'GA', 1, 1]));
+    for (const [label, lr, steps] of points) {
+      const run = await service.getRun(table.rows.find((r) => r.label === label)!.runs[0]!.runId);
+      expect([run.method, run.params.lr, run.params.steps, run.params.batchSize]).toEqual(['ga', String(lr), String(steps), '2']);
+      expect(run.metrics.loss_0!.map((m) => m.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
+    }
+    // A point is a row of the study file's entry: the same run as an entry with its settings.
+    const plain = await service.runStudy({ ...gridded, name: 'facts-tiny-point', methods: [{ label: 'GA', method: 'ga', batchSize: 2, lr: 1e-2, steps: 3 }] });
+    expect(plain).toMatchObject({ created: 0, failed: [] });
+  }, 600_000);
+
+  it('refuses a grid axis given twice or a classifier grid axis in a language-model entry', async () => {
+    const refused = (grid: unknown, extra: Record<string, unknown> = {}) => service.runStudy({ ...tiny, name: 'bad', methods: [{ label: 'GA', method: 'ga', grid, ...extra }] } as StudyConfigInput);
+    await expect(refused({ epochs: [1, 2] })).rejects.toThrow(/methods\.0\.grid\.epochs: unknown key; .*steps/);
+    await expect(refused({ lr: [1e-3] }, { lr: 1e-2 })).rejects.toThrow(/methods\.0\.grid\.lr: give the learning rate either as lr or as a grid axis, not both/);
+    await expect(refused({ steps: [2] }, { steps: 3 })).rejects.toThrow(/methods\.0\.grid\.steps: give steps either as steps or as a grid axis, not both/);
+    await expect(refused({ steps: [0] })).rejects.toThrow(/methods\.0\.grid\.steps\.0: steps must be positive/);
+    expect(catalog.studies.byName('bad')).toBeUndefined();
+  });
+
+  it("refuses a classifier study's comparisons and likelihood-ratio test in a language-model study, naming the field, instead of dropping them", async () => {
     const before = catalog.runs.list().length;
     const refused = (extra: Record<string, unknown>) => service.runStudy({ ...tiny, name: 'bad', ...extra } as StudyConfigInput);
-    await expect(refused({ methods: [{ label: 'GA', method: 'ga', grid: { lr: [1e-3, 1e-2] } }] })).rejects.toThrow(/methods\.0\.grid: not in a language-model study: grid axes are of classifier studies/);
     await expect(refused({ comparisons: [['GA', 'NPO']] })).rejects.toThrow(/invalid study config: not in a language-model study: comparisons are of Avg\. Gap/);
     await expect(refused({ lira: { k: 2, rows: ['GA'] } })).rejects.toThrow(/lira: not in a language-model study: the likelihood-ratio membership test is of classifier studies/);
-    // The study builder's save goes through the same schema: the LM file is written as given, its grid refused.
+    // The study builder's save goes through the same schema: the LM file is written as given, a classifier grid refused.
     const saved = await service.saveStudyFile(tiny);
     expect(YAML.parse(fs.readFileSync(saved.path, 'utf8'))).toEqual(tiny);
     const gridded = { ...tiny, name: 'gridded', methods: [{ label: 'GA', method: 'ga', grid: { epochs: [1, 2] } }] } as StudyConfigInput;
-    await expect(service.saveStudyFile(gridded)).rejects.toThrow(/methods\.0\.grid: not in a language-model study/);
+    await expect(service.saveStudyFile(gridded)).rejects.toThrow(/methods\.0\.grid\.epochs: unknown key/);
     expect(fs.existsSync(path.join(path.dirname(saved.path), 'gridded.yaml'))).toBe(false);
     expect(catalog.runs.list()).toHaveLength(before);
     expect(catalog.studies.byName('bad')).toBeUndefined();

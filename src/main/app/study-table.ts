@@ -6,6 +6,7 @@
  */
 import {
   isLanguageModelStudy,
+  lmStudyRowEntries,
   parseStudyConfig,
   PARETO_OBJECTIVES_BY_KIND,
   STUDY_METRICS,
@@ -115,7 +116,7 @@ function readRows(catalog: Catalog, study: StudyRecord): CollectedRows {
   const rows: RowRuns[] = [reference('Original', 'original', originalRun?.id, plan.originalSeed)];
   if (originalCheckpoint === undefined || !retrainStep) {
     rows.push({ label: 'Retrain', entry: 'Retrain', role: 'retrain', method: 'retrain', aggregator: null, planned: 1, repeats: [] });
-    for (const entry of isLanguageModelStudy(config) ? config.methods.map((m) => ({ ...m, entry: m.label })) : studyRowEntries(config)) {
+    for (const entry of isLanguageModelStudy(config) ? lmStudyRowEntries(config) : studyRowEntries(config)) {
       rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
     }
     return { config, rows, backend };
