@@ -68,9 +68,9 @@ describe('lethe train-lm', () => {
     const outcome = JSON.parse(attacked.out);
     // forget01 of 3 people is 1 person, 2 pairs: one fine-tuned on, one held back.
     for (const summary of [outcome.model, outcome.retrain]) {
-      const { relearnPairs, before: held, after, recovered } = summary.relearning;
+      const { relearnPairs, before: held, after, recoveredProbability } = summary.relearning;
       expect([relearnPairs, held.count, after.count]).toEqual([1, 1, 1]);
-      expect(recovered).toBeCloseTo((after.probability - held.probability) / (1 - held.probability), 12);
+      expect(recoveredProbability).toBeCloseTo(after.probability - held.probability, 12);
       for (const value of [held.rougeL, after.rougeL, held.exactMatch, after.exactMatch]) {
         expect(value).toBeGreaterThanOrEqual(0);
         expect(value).toBeLessThanOrEqual(1);
@@ -84,7 +84,7 @@ describe('lethe train-lm', () => {
 
     const text = await cli([...args, '--relearn-steps', '4', '--relearn-lr', '1e-2', '--relearn-batch-size', '1']);
     expect(text.out).toContain('relearning attack: 4 steps on 1 forget pairs, measured on the 1 held back');
-    expect(text.out).toMatch(/^ +model +P before +P after +ROUGE before +ROUGE after +EM before +EM after +recovered$/m);
+    expect(text.out).toMatch(/^ +model +P before +P after +ROUGE before +ROUGE after +EM before +EM after +recovered P$/m);
     expect(text.out).toMatch(new RegExp(`^${original.slice(0, 12)} +${outcome.model.relearning.before.probability.toFixed(3)} +${outcome.model.relearning.after.probability.toFixed(3)} `, 'm'));
     // 0 or absent: no attack, no relearning numbers.
     for (const off of [[], ['--relearn-steps', '0']]) {

@@ -123,18 +123,18 @@ describe('language-model studies', () => {
     expect(await service.runStudy(relearning)).toMatchObject({ created: 6, skipped: 6, failed: [] });
     const table = (await service.getStudyTable('facts-tiny-relearn')) as LmStudyTable;
     expect(table.columns).toEqual([...LM_STUDY_METRICS]);
-    expect(table.columns.slice(-3)).toEqual(['relearn_probability', 'relearn_rouge', 'relearn_recovered']);
+    expect(table.columns.slice(-3)).toEqual(['relearn_probability', 'relearn_rouge', 'relearn_recovered_probability']);
     for (const row of table.rows) {
       const evaluations = row.runs.map((run) => catalog.runs.latestMetrics(run.evaluationId));
       expect(evaluations).toHaveLength(row.role === 'method' ? 2 : 1);
       for (const m of evaluations) {
         // forget05 of 20 people: 1 person, 2 pairs; one fine-tuned on, one held back.
         expect([m.relearn_pairs, m.relearn_held_back_pairs]).toEqual([1, 1]);
-        expect(m.relearn_recovered).toBeCloseTo((m.relearn_probability! - m.relearn_probability_before!) / (1 - m.relearn_probability_before!), 12);
+        expect(m.relearn_recovered_probability).toBeCloseTo(m.relearn_probability! - m.relearn_probability_before!, 12);
         for (const key of ['relearn_exact_match_before', 'relearn_exact_match']) expect([0, 1]).toContain(m[key]);
         for (const key of ['relearn_rouge_before', 'relearn_rouge', 'relearn_probability_before', 'relearn_probability']) expect(m[key]).toSatisfy((v: number) => v >= 0 && v <= 1);
       }
-      for (const m of ['relearn_probability', 'relearn_rouge', 'relearn_recovered'] as const) {
+      for (const m of ['relearn_probability', 'relearn_rouge', 'relearn_recovered_probability'] as const) {
         expect(row.metrics![m].mean).toBeCloseTo(meanStd(evaluations.map((e) => e[m]!)).mean, 12);
       }
     }
@@ -142,18 +142,18 @@ describe('language-model studies', () => {
     const retrainEvaluation = table.rows[1]!.runs[0]!.evaluationId;
     expect((await service.getRun(retrainEvaluation)).params).toMatchObject({ 'relearn.steps': '3', 'relearn.lr': '0.01', 'relearn.batchSize': '1', 'relearn.fraction': '0.5', 'relearn.seed': '0' });
     // Nearest Retrain is best in the relearning columns.
-    const retrainRecovered = table.rows[1]!.metrics!.relearn_recovered.mean;
-    const nearest = Math.min(...table.rows.slice(2).map((r) => Math.abs(r.metrics!.relearn_recovered.mean - retrainRecovered)));
-    expect(table.rows.filter((r) => r.best.includes('relearn_recovered')).map((r) => Math.abs(r.metrics!.relearn_recovered.mean - retrainRecovered))).toEqual([nearest]);
+    const retrainRecovered = table.rows[1]!.metrics!.relearn_recovered_probability.mean;
+    const nearest = Math.min(...table.rows.slice(2).map((r) => Math.abs(r.metrics!.relearn_recovered_probability.mean - retrainRecovered)));
+    expect(table.rows.filter((r) => r.best.includes('relearn_recovered_probability')).map((r) => Math.abs(r.metrics!.relearn_recovered_probability.mean - retrainRecovered))).toEqual([nearest]);
 
     const text = formatStudyTable(table, 'text');
-    expect(text.split('\n')[1]).toMatch(/ Perplexity +Relearn prob\. +Relearn ROUGE +Recovered +RTE \(s\) +n$/);
+    expect(text.split('\n')[1]).toMatch(/ Perplexity +Relearn prob\. +Relearn ROUGE +Recovered P +RTE \(s\) +n$/);
     expect(text).toContain(RELEARNING_NOTE);
     expect(formatStudyTable((await service.getStudyTable('facts-tiny')) as LmStudyTable, 'text')).not.toContain('Relearn');
     const html = (await service.exportStudyReport({ study: 'facts-tiny-relearn', format: 'html' })).content;
-    expect(html).toContain('<th>Relearn prob.</th><th>Relearn ROUGE</th><th>Recovered</th>');
-    expect(html).toContain('<dt>Recovered</dt>');
-    expect((await service.exportStudyReport({ study: 'facts-tiny', format: 'html' })).content).not.toContain('<dt>Recovered</dt>');
+    expect(html).toContain('<th>Relearn prob.</th><th>Relearn ROUGE</th><th>Recovered P</th>');
+    expect(html).toContain('<dt>Recovered P</dt>');
+    expect((await service.exportStudyReport({ study: 'facts-tiny', format: 'html' })).content).not.toContain('<dt>Recovered P</dt>');
   }, 600_000);
 
   it('refuses bad relearning settings in a study file, naming the field, before recording anything', async () => {
@@ -222,9 +222,9 @@ describe('language-model studies', () => {
     expect(catalog.studies.byName('bad')).toBeUndefined();
   });
 
-  it('the facts demo is a valid language-model study of GA, NPO, RAUL-UPGrad and BLD on forget05 over 2 seeds', () => {
+  it('the facts demo is a valid language-model study of GA, NPO, RAUL-UPGrad and BLD on forget05 over 2 seeds, with the relearning attack', () => {
     const demo = parseStudyConfig(YAML.parse(fs.readFileSync(path.join(__dirname, '..', 'studies', 'facts-demo.yaml'), 'utf8')));
-    expect(demo).toMatchObject({ dataset: 'facts', forget: { split: 'forget05' }, seeds: [1, 2] });
+    expect(demo).toMatchObject({ dataset: 'facts', forget: { split: 'forget05' }, seeds: [1, 2], evaluation: { relearn: { steps: 10 } } });
     const methods = demo.methods.map((m) => `${m.method}/${m.aggregator}`);
     for (const needed of ['ga/', 'npo/', 'raul-unidist/upgrad', 'bld/']) expect(methods.some((m) => m.startsWith(needed))).toBe(true);
   });

@@ -13,7 +13,7 @@ import { SEQUENCE_METHOD_NAMES, type SequenceMethodName } from '../src/shared/lm
 import { methodInfoFor, methodsFor, SEQUENCE_METHOD_INFO } from '../src/main/engine/unlearn/method-info.js';
 import { sequenceMethod } from '../src/main/engine/unlearn/method-registry.js';
 import type { ObjectiveValue } from '../src/main/engine/moo/multi-objective-step.js';
-import { recoveredShare, relearningAttack, splitForRelearning } from '../src/main/engine/evaluation/lm/relearning.js';
+import { relearningAttack, splitForRelearning } from '../src/main/engine/evaluation/lm/relearning.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -191,8 +191,7 @@ describe('unlearning a language model', () => {
     // One held-back pair: P̄ is exp(−its mean answer-token NLL).
     expect(result.before.probability).toBeCloseTo(Math.exp(-unlearned.nll), 3);
     expect(result.after.probability).toBeGreaterThan(result.before.probability);
-    expect(result.recovered).toBeCloseTo((result.after.probability - result.before.probability) / (1 - result.before.probability), 12);
-    expect(result.recovered).toBeGreaterThan(0);
+    expect(result.recoveredProbability).toBeCloseTo(result.after.probability - result.before.probability, 12);
     for (const set of [result.before, result.after]) {
       expect([0, 1]).toContain(set.exactMatch);
       expect(set.rougeL).toBeGreaterThanOrEqual(0);
@@ -201,15 +200,10 @@ describe('unlearning a language model', () => {
     // No steps: nothing changes, nothing is recovered.
     const idle = relearningAttack(model, tokenizer, pairsOf(facts, [0]), { ...options, steps: 0 });
     expect(idle.after).toEqual(idle.before);
-    expect(idle.recovered).toBe(0);
+    expect(idle.recoveredProbability).toBe(0);
     // The attack fine-tuned a copy: the unlearned model is as it was.
     expect(measure(model, encodedHeldBack)).toEqual(unlearned);
     model.dispose();
   });
 
-  it('the recovered share is the part of the missing probability that returns', () => {
-    expect(recoveredShare(0.2, 0.6)).toBeCloseTo(0.5, 12);
-    expect(recoveredShare(0.5, 0.25)).toBeCloseTo(-0.5, 12);
-    expect(recoveredShare(1, 1)).toBe(0);
-  });
 });

@@ -50,11 +50,11 @@ export interface LmRelearningSummary {
   relearnPairs: number;
   before: LmQaSetMetrics;
   after: LmQaSetMetrics;
-  /** Share of the held-back answers' missing probability that returns: (P̄_after − P̄_before) / (1 − P̄_before). */
-  recovered: number;
+  /** The held-back answers' probability the attack brings back: P̄_after − P̄_before (negative: it fell). */
+  recoveredProbability: number;
 }
 
-/** The relearning attack's numbers as an evaluate run's metrics (a study's table reads relearn_probability, relearn_rouge, relearn_recovered). */
+/** The relearning attack's numbers as an evaluate run's metrics (a study's table reads relearn_probability, relearn_rouge, relearn_recovered_probability). */
 export function relearningMetrics(relearning: LmRelearningSummary): Record<string, number> {
   const { before, after } = relearning;
   return {
@@ -66,7 +66,7 @@ export function relearningMetrics(relearning: LmRelearningSummary): Record<strin
     relearn_rouge: after.rougeL,
     relearn_exact_match_before: before.exactMatch,
     relearn_exact_match: after.exactMatch,
-    relearn_recovered: relearning.recovered,
+    relearn_recovered_probability: relearning.recoveredProbability,
   };
 }
 

@@ -274,7 +274,7 @@ export const STUDY_METRICS = ['UA', 'RA', 'TA', 'MIA'] as const;
 export type StudyMetric = (typeof STUDY_METRICS)[number];
 
 /** The relearning attack's columns, in a language-model study whose evaluation runs it. */
-export const LM_RELEARNING_METRICS = ['relearn_probability', 'relearn_rouge', 'relearn_recovered'] as const;
+export const LM_RELEARNING_METRICS = ['relearn_probability', 'relearn_rouge', 'relearn_recovered_probability'] as const;
 
 /** A language-model study's headline metrics, as TOFU reports them (the evaluation's metric names). */
 export const LM_STUDY_METRICS = ['forget_quality', 'model_utility', 'forget_probability', 'forget_rouge', 'retain_probability', 'retain_rouge', 'paraphrase_probability', 'paraphrase_rouge', 'privacy_leak', 'fluency', ...LM_RELEARNING_METRICS] as const;
@@ -302,7 +302,7 @@ export const STUDY_COLUMNS: { [K in StudyKind]: Record<MetricOf<K>, { header: st
     // After the relearning attack, on the held-back forget pairs: best nearest Retrain's, a model that never knew them.
     relearn_probability: { header: 'Relearn prob.', best: 'gap' },
     relearn_rouge: { header: 'Relearn ROUGE', best: 'gap' },
-    relearn_recovered: { header: 'Recovered', best: 'gap' },
+    relearn_recovered_probability: { header: 'Recovered P', best: 'gap' },
   },
 };
 

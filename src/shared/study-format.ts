@@ -88,7 +88,7 @@ export function escapeLatex(text: string): string {
 
 /** What the relearning attack's columns mean, for a language-model study whose evaluation runs it. */
 export const RELEARNING_NOTE =
-  'Relearn prob. and Relearn ROUGE = probability and ROUGE-L of the held-back forget questions after the relearning attack (a few AdamW steps on the other forget pairs, on a copy of the model); Recovered = the share of their missing probability that returned, (P after − P before) / (1 − P before); in these three columns the best is nearest Retrain, which never saw the forget people.';
+  'Relearn prob. and Relearn ROUGE = probability and ROUGE-L of the held-back forget questions after the relearning attack (a few AdamW steps on the other forget pairs, on a copy of the model); Recovered P = the probability the attack brought back, P after − P before (negative: it fell); in these three columns the best is nearest Retrain, which never saw the forget people.';
 
 /** The notes under a table: what its columns mean, and how its rows were chosen. */
 export function notes(table: AnyStudyTable): string {

@@ -16,8 +16,8 @@ Records nothing in the catalog yet.
 With --relearn-steps N (N > 0) it also runs the relearning attack on a copy of
 each model (the checkpoints are not changed): N AdamW steps on a seeded part of
 the forget pairs, then the held-back forget pairs' probability, ROUGE-L and
-exact match before and after, and the share of their missing probability that
-returned, (P_after - P_before) / (1 - P_before). The Retrain's numbers are the
+exact match before and after, and the probability recovered, P_after - P_before
+(negative where the fine-tuning lowered it). The Retrain's numbers are the
 baseline: what the same fine-tuning gives a model that never saw those people.
 
 Options:
@@ -66,7 +66,7 @@ const RELEARNING_COLUMNS: [string, (s: LmEvaluationSummary) => number][] = [
   ['ROUGE after', (s) => s.relearning!.after.rougeL],
   ['EM before', (s) => s.relearning!.before.exactMatch],
   ['EM after', (s) => s.relearning!.after.exactMatch],
-  ['recovered', (s) => s.relearning!.recovered],
+  ['recovered P', (s) => s.relearning!.recoveredProbability],
 ];
 
 /** The relearning request the flags ask for: none without --relearn-steps N > 0, and its other flags refused then. */

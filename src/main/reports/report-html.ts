@@ -52,7 +52,7 @@ export const METRIC_DEFINITIONS: Record<StudyKind, [string, string][]> = {
 export const RELEARNING_DEFINITIONS: [string, string][] = [
   ['Relearn prob.', 'the relearning attack: a copy of the model is fine-tuned (AdamW, the study’s relearn steps and lr) on a seeded part of the forget pairs; this is the held-back forget questions’ length-normalised answer probability afterwards. Best nearest Retrain’s, a model that never saw the forget people.'],
   ['Relearn ROUGE', 'ROUGE-L recall of the greedy answers to the held-back forget questions after the relearning attack; best nearest Retrain’s.'],
-  ['Recovered', 'share of the held-back answers’ missing probability that the attack brought back, (P̄ after − P̄ before) / (1 − P̄ before); best nearest Retrain’s.'],
+  ['Recovered P', 'the held-back answers’ probability the attack brought back, P̄ after − P̄ before (negative where the fine-tuning lowered it); best nearest Retrain’s.'],
 ];
 
 /** The definitions of a table's columns: its kind's, and the relearning attack's where the table has them. */

@@ -21,8 +21,8 @@ export interface RelearningResult {
   /** The held-back forget pairs measured before and after the fine-tuning. */
   before: QaSetMetrics;
   after: QaSetMetrics;
-  /** Share of the held-back answers' missing probability that returns. */
-  recovered: number;
+  /** P̄_after − P̄_before of the held-back answers. */
+  recoveredProbability: number;
 }
 
 /** A seeded split of the forget pairs: `fraction` of them to relearn on, the rest held back. */
@@ -30,15 +30,6 @@ export function splitForRelearning<T>(pairs: readonly T[], fraction: number, see
   const order = new Random(seed, 'relearning-split').permutation(pairs.length);
   const cut = Math.max(1, Math.min(pairs.length - 1, Math.round(pairs.length * fraction)));
   return { relearn: Array.from(order.subarray(0, cut), (i) => pairs[i]!), heldBack: Array.from(order.subarray(cut), (i) => pairs[i]!) };
-}
-
-/**
- * (P̄_after − P̄_before) / (1 − P̄_before): 0 when nothing returns, 1 when the held-back
- * answers become certain, negative when they fall further. A model already certain of
- * them (P̄_before = 1) has lost nothing to recover: 0.
- */
-export function recoveredShare(before: number, after: number): number {
-  return before < 1 ? (after - before) / (1 - before) : 0;
 }
 
 /** Fine-tunes a copy of `model` (the model itself is left as it was) and measures the held-back pairs. */
@@ -55,7 +46,7 @@ export function relearningAttack(model: Transformer, tokenizer: Tokenizer, forge
       languageModelStep(copy, optimizer, Array.from(next(), (i) => sequences[i]!), options.lr, 1);
     }
     const after = qaSetMetrics(copy, tokenizer, heldBack);
-    return { relearnPairs: relearn.length, before, after, recovered: recoveredShare(before.probability, after.probability) };
+    return { relearnPairs: relearn.length, before, after, recoveredProbability: after.probability - before.probability };
   } finally {
     optimizer.dispose();
     copy.dispose();
