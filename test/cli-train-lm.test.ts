@@ -111,6 +111,11 @@ describe('lethe train-lm', () => {
     await refused(['--relearn-steps', '3', '--relearn-seed', '0.5'], /relearn\.seed: seed must be an integer/);
     await refused(['--relearn-lr', '1e-2'], /--relearn-lr sets the relearning attack, which runs only with --relearn-steps N \(N > 0\)/);
     await refused(['--relearn-steps', '0', '--relearn-fraction', '0.3'], /--relearn-fraction sets the relearning attack/);
+    // One fact per person: forget01's one person has a single pair, nothing to hold back.
+    const single = /^checkpoint ([0-9a-f]{64})$/m.exec((await cli(['train-lm', ...tiny, '--attributes', '1', '--seed', '4'])).out)![1]!;
+    const attack = await cli(['eval-lm', single, '--split', 'forget01', '--relearn-steps', '2', '--data-dir', dataDir]);
+    expect(attack.code).toBe(2);
+    expect(attack.err).toMatch(/relearn: the relearning attack needs at least 2 forget pairs \(one to fine-tune on, one to measure\); forget01 has 1/);
   });
 
   it('unlearn-lm unlearns a split from a checkpoint with a sequence method, recorded as an unlearn run', async () => {
