@@ -1,6 +1,6 @@
 /**
- * The relearning attack on a language model (after TOFU's and open-unlearning's
- * relearning checks): fine-tune a copy of the model on part of the forget pairs for a few
+ * The relearning attack on a language model (specs/lm-unlearning.md, "Relearning"):
+ * fine-tune a copy of the model on part of the forget pairs for a few
  * AdamW steps, then measure how much of the other forget pairs' answers returns. Run on an
  * unlearned model and on Retrain, the gap says how much of the "forgotten" knowledge was
  * only hidden.
