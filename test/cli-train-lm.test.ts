@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +50,72 @@ describe('lethe train-lm', () => {
     const text = await cli(['eval-lm', original, '--retrain', retrain, '--split', 'forget01', '--data-dir', dataDir]);
     expect(text.out).toMatch(/forget01: 2 forget and 2 retain questions/);
     expect(text.out).toMatch(/forget quality \S+ \(log10 -?\d+\.\d\d\); privacy leak -?\d+\.\d % \(loss\)/);
+  });
+
+  it('eval-lm --relearn-steps runs the relearning attack on copies of the model and its Retrain, leaving both checkpoints as they were', async () => {
+    const hashOf = (out: string) => /^checkpoint ([0-9a-f]{64})$/m.exec(out)![1]!;
+    const original = hashOf((await cli(['train-lm', ...tiny, '--seed', '3'])).out);
+    const retrain = hashOf((await cli(['train-lm', ...tiny, '--seed', '3', '--retain-of', 'forget01'])).out);
+    const digests = () =>
+      [original, retrain].flatMap((hash) => {
+        const folder = path.join(dataDir, 'checkpoints', hash);
+        return fs.readdirSync(folder).map((file) => `${hash}/${file} ${createHash('sha256').update(fs.readFileSync(path.join(folder, file))).digest('hex')}`);
+      });
+    const before = digests();
+    const args = ['eval-lm', original, '--retrain', retrain, '--split', 'forget01', '--data-dir', dataDir];
+    const attacked = await cli([...args, '--relearn-steps', '4', '--relearn-lr', '1e-2', '--relearn-batch-size', '1', '--json']);
+    expect(attacked.code).toBe(0);
+    const outcome = JSON.parse(attacked.out);
+    // forget01 of 3 people is 1 person, 2 pairs: one fine-tuned on, one held back.
+    for (const summary of [outcome.model, outcome.retrain]) {
+      const { relearnPairs, before: held, after, recoveredProbability } = summary.relearning;
+      expect([relearnPairs, held.count, after.count]).toEqual([1, 1, 1]);
+      expect(recoveredProbability).toBeCloseTo(after.probability - held.probability, 12);
+      for (const value of [held.rougeL, after.rougeL, held.exactMatch, after.exactMatch]) {
+        expect(value).toBeGreaterThanOrEqual(0);
+        expect(value).toBeLessThanOrEqual(1);
+      }
+      // Four steps on a pair of the same person make the held-back answer (which names them) more likely.
+      expect(after.probability).toBeGreaterThan(held.probability);
+    }
+    // The numbers before the attack are the held-back pair's own, as the model has it.
+    expect(outcome.model.relearning.before.probability).not.toBe(outcome.retrain.relearning.before.probability);
+    expect(digests()).toEqual(before);
+
+    const text = await cli([...args, '--relearn-steps', '4', '--relearn-lr', '1e-2', '--relearn-batch-size', '1']);
+    expect(text.out).toContain('relearning attack: 4 steps on 1 forget pairs, measured on the 1 held back');
+    expect(text.out).toMatch(/^ +model +P before +P after +ROUGE before +ROUGE after +EM before +EM after +recovered P$/m);
+    expect(text.out).toMatch(new RegExp(`^${original.slice(0, 12)} +${outcome.model.relearning.before.probability.toFixed(3)} +${outcome.model.relearning.after.probability.toFixed(3)} `, 'm'));
+    // 0 or absent: no attack, no relearning numbers.
+    for (const off of [[], ['--relearn-steps', '0']]) {
+      const plain = JSON.parse((await cli([...args, ...off, '--json'])).out);
+      expect('relearning' in plain.model).toBe(false);
+      expect('relearning' in plain.retrain).toBe(false);
+    }
+    expect((await cli(args)).out).not.toContain('relearning');
+  });
+
+  it('eval-lm refuses bad relearning options with exit 2, naming the option', async () => {
+    const refused = async (extra: string[], message: RegExp) => {
+      const result = await cli(['eval-lm', 'abcdef123456', ...extra, '--data-dir', dataDir]);
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(message);
+      expect(result.out).toBe('');
+    };
+    await refused(['--relearn-steps', '1.5'], /relearn\.steps: steps must be a positive integer/);
+    await refused(['--relearn-steps=-2'], /relearn\.steps: steps must be a positive integer/);
+    await refused(['--relearn-steps', 'many'], /--relearn-steps must be a finite number, got 'many'/);
+    await refused(['--relearn-steps', '3', '--relearn-lr', '0'], /relearn\.lr: lr must be positive/);
+    await refused(['--relearn-steps', '3', '--relearn-fraction', '1'], /relearn\.fraction: fraction must be in \(0, 1\)/);
+    await refused(['--relearn-steps', '3', '--relearn-batch-size', '0'], /relearn\.batchSize: batch size must be a positive integer/);
+    await refused(['--relearn-steps', '3', '--relearn-seed', '0.5'], /relearn\.seed: seed must be an integer/);
+    await refused(['--relearn-lr', '1e-2'], /--relearn-lr sets the relearning attack, which runs only with --relearn-steps N \(N > 0\)/);
+    await refused(['--relearn-steps', '0', '--relearn-fraction', '0.3'], /--relearn-fraction sets the relearning attack/);
+    // One fact per person: forget01's one person has a single pair, nothing to hold back.
+    const single = /^checkpoint ([0-9a-f]{64})$/m.exec((await cli(['train-lm', ...tiny, '--attributes', '1', '--seed', '4'])).out)![1]!;
+    const attack = await cli(['eval-lm', single, '--split', 'forget01', '--relearn-steps', '2', '--data-dir', dataDir]);
+    expect(attack.code).toBe(2);
+    expect(attack.err).toMatch(/relearn: the relearning attack needs at least 2 forget pairs \(one to fine-tune on, one to measure\); forget01 has 1/);
   });
 
   it('unlearn-lm unlearns a split from a checkpoint with a sequence method, recorded as an unlearn run', async () => {

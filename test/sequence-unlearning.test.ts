@@ -181,14 +181,29 @@ describe('unlearning a language model', () => {
   it('relearning on part of the forget pairs brings back the rest after gradient ascent, on a copy', async () => {
     const model = copyOf(original);
     await unlearnSequences(model, original, forget, retain, { method: 'ga', aggregator: 'mean', steps: 6, batchSize: 2, lr: 3e-3, beta: 0.1, seed: 0 });
-    const { relearn, heldBack } = splitForRelearning(forget, 0.5, 0);
+    const options = { steps: 5, lr: 3e-3, batchSize: 1, fraction: 0.5, seed: 0 };
+    const { relearn, heldBack } = splitForRelearning(pairsOf(facts, [0]), options.fraction, options.seed);
     expect([relearn.length, heldBack.length]).toEqual([1, 1]);
-    const unlearned = measure(model, heldBack);
-    const result = relearningAttack(model, relearn, heldBack, { steps: 5, lr: 3e-3, batchSize: 1, seed: 0 });
-    expect(result.probabilityBefore).toBeCloseTo(Math.exp(-unlearned.nll), 3);
-    expect(result.probabilityAfter).toBeGreaterThan(result.probabilityBefore);
+    const encodedHeldBack = heldBack.map((p) => encodeQa(tokenizer, p.question, p.answer));
+    const unlearned = measure(model, encodedHeldBack);
+    const result = relearningAttack(model, tokenizer, pairsOf(facts, [0]), options);
+    expect([result.relearnPairs, result.before.count, result.after.count]).toEqual([1, 1, 1]);
+    // One held-back pair: P̄ is exp(−its mean answer-token NLL).
+    expect(result.before.probability).toBeCloseTo(Math.exp(-unlearned.nll), 3);
+    expect(result.after.probability).toBeGreaterThan(result.before.probability);
+    expect(result.recoveredProbability).toBeCloseTo(result.after.probability - result.before.probability, 12);
+    for (const set of [result.before, result.after]) {
+      expect([0, 1]).toContain(set.exactMatch);
+      expect(set.rougeL).toBeGreaterThanOrEqual(0);
+      expect(set.rougeL).toBeLessThanOrEqual(1);
+    }
+    // No steps: nothing changes, nothing is recovered.
+    const idle = relearningAttack(model, tokenizer, pairsOf(facts, [0]), { ...options, steps: 0 });
+    expect(idle.after).toEqual(idle.before);
+    expect(idle.recoveredProbability).toBe(0);
     // The attack fine-tuned a copy: the unlearned model is as it was.
-    expect(measure(model, heldBack)).toEqual(unlearned);
+    expect(measure(model, encodedHeldBack)).toEqual(unlearned);
     model.dispose();
   });
+
 });

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { EvaluationChecksSchema } from './evaluation.js';
 import { ForgetRuleSchema } from './forget-set.js';
+import { LmRelearningRequestSchema } from './lm-evaluation.js';
 import { FORGET_SPLIT_NAMES, LmTrainConfigSchema, TRANSFORMER_MODELS } from './lm-train-config.js';
 import { LmUnlearnConfigSchema } from './lm-unlearn-config.js';
 import { TrainConfigSchema } from './train-config.js';
@@ -123,12 +124,23 @@ function notForLanguageModels(reason: string) {
   return z.undefined({ error: `not in a language-model study: ${reason}` }).optional();
 }
 
+const stepCount = z.number({ error: 'steps must be a number' }).int('steps are whole numbers').positive('steps must be positive');
+
+/** A language-model entry's grid: its length is unlearning steps, not epochs. */
+const LmGridSchema = z.strictObject({
+  lr: z.array(learningRate).min(1, 'a grid axis needs at least one value').optional(),
+  steps: z.array(stepCount).min(1, 'a grid axis needs at least one value').optional(),
+});
+
 /** One row of a language-model study: a sequence method with its settings, repeated over seeds and learning rates. */
 export const LmStudyEntrySchema = LmUnlearnConfigSchema.omit({ checkpoint: true, split: true }).extend({
   label: z.string().min(1, 'every method entry needs a label').max(100),
   lr: z.union([learningRate, z.array(learningRate).min(1, 'a learning-rate sweep needs at least one rate')]).optional(),
   seeds: z.array(z.number().int('seeds are integers')).min(1).optional(),
-  grid: notForLanguageModels('grid axes are of classifier studies; give a language-model entry one lr (or an lr sweep) and epochs, and list another entry for another setting'),
+  /** Optional here (unlearn-lm's default applies), so that steps given both ways are told apart. */
+  steps: stepCount.optional(),
+  /** A grid: one row per point, labelled `label (lr X, N steps)`, each repeated over the seeds. */
+  grid: LmGridSchema.optional(),
 });
 
 const lmOriginalRecipe = LmTrainConfigSchema.omit({ model: true, retainOf: true });
@@ -145,14 +157,24 @@ export const LmStudyConfigSchema = z
     retrain: retrainOverrides,
     forget: z.strictObject({ split: z.enum(FORGET_SPLIT_NAMES, { error: `forget.split must be one of ${FORGET_SPLIT_NAMES.join(', ')}` }).default('forget05') }).default({ split: 'forget05' }),
     seeds: seedList,
-    /** Retain people measured (the first ones); default as many as the split forgets. */
-    evaluation: z.strictObject({ retainPeople: positiveInt('retain people').optional() }).default({}),
+    evaluation: z
+      .strictObject({
+        /** Retain people measured (the first ones); default as many as the split forgets. */
+        retainPeople: positiveInt('retain people').optional(),
+        /** The relearning attack on every evaluated model (`relearn: {}` for its defaults); absent: not run. */
+        relearn: LmRelearningRequestSchema.optional(),
+      })
+      .default({}),
     methods: z.array(LmStudyEntrySchema).min(1, 'list at least one method'),
     comparisons: notForLanguageModels('comparisons are of Avg. Gap, which language-model studies do not have; compare forget quality and model utility in the table or on the Pareto front'),
     lira: notForLanguageModels("the likelihood-ratio membership test is of classifier studies; a language-model study's privacy leak column is its membership measure"),
   })
   .superRefine((study, ctx) => {
-    checkEntries(study.methods, ctx);
+    study.methods.forEach((entry, i) => {
+      if (entry.grid?.lr && entry.lr !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i, 'grid', 'lr'], message: 'give the learning rate either as lr or as a grid axis, not both' });
+      if (entry.grid?.steps && entry.steps !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i, 'grid', 'steps'], message: 'give steps either as steps or as a grid axis, not both' });
+    });
+    checkEntries(study.methods, ctx, (entry) => [entry.label, ...lmGridPoints(entry).map((point) => point.label)]);
   });
 
 /** A study of either kind, checked against its kind's schema (the dataset decides), so errors name that kind's fields. */
@@ -199,23 +221,45 @@ export type StudyRowEntry = Omit<StudyEntry, 'grid'> & {
   entry: string;
 };
 
+/**
+ * An entry's rows: itself, or one per (learning rate, length) point of its grid, lr
+ * varying slowest; the length is `lengthKey` (epochs, or a language model's steps),
+ * written `N unit` in the label.
+ */
+function expandGrid<E extends { label: string }>(entry: E, grid: { lr?: number[] } | undefined, lengthKey: string, lengths: number[] | undefined, unit: string): (E & { entry: string })[] {
+  if (!grid) return [{ ...entry, entry: entry.label }];
+  const rates: (number | undefined)[] = grid.lr ?? [undefined];
+  return rates.flatMap((lr) =>
+    (lengths ?? [undefined]).map((length) => {
+      const axes = [lr === undefined ? '' : `lr ${lr}`, length === undefined ? '' : `${length} ${unit}`].filter(Boolean).join(', ');
+      return { ...entry, ...(lr === undefined ? {} : { lr }), ...(length === undefined ? {} : { [lengthKey]: length }), label: `${entry.label} (${axes})`, entry: entry.label };
+    }),
+  );
+}
+
 /** The rows of an entry: itself, or one per (learning rate, epochs) point of its grid, lr varying slowest. */
 export function gridPoints(entry: StudyEntry): StudyRowEntry[] {
   const { grid, ...settings } = entry;
-  if (!grid) return [{ ...settings, entry: entry.label }];
-  const rates: (number | undefined)[] = grid.lr ?? [undefined];
-  const epochs: (number | undefined)[] = grid.epochs ?? [undefined];
-  return rates.flatMap((lr) =>
-    epochs.map((epochCount) => {
-      const axes = [lr === undefined ? '' : `lr ${lr}`, epochCount === undefined ? '' : `${epochCount} ep`].filter(Boolean).join(', ');
-      return { ...settings, ...(lr === undefined ? {} : { lr }), ...(epochCount === undefined ? {} : { epochs: epochCount }), label: `${entry.label} (${axes})`, entry: entry.label };
-    }),
-  );
+  return expandGrid(settings, grid, 'epochs', grid?.epochs, 'ep');
 }
 
 /** Every method row of a classifier study, grids expanded, in the file's order. */
 export function studyRowEntries(study: StudyConfig): StudyRowEntry[] {
   return study.methods.flatMap(gridPoints);
+}
+
+/** One row of a language-model study's table: an entry without a grid, or one point of an entry's grid. */
+export type LmStudyRowEntry = Omit<LmStudyEntry, 'grid'> & { entry: string };
+
+/** The rows of a language-model entry: itself, or one per (learning rate, steps) point of its grid, lr varying slowest. */
+export function lmGridPoints(entry: LmStudyEntry): LmStudyRowEntry[] {
+  const { grid, ...settings } = entry;
+  return expandGrid(settings, grid, 'steps', grid?.steps, 'steps');
+}
+
+/** Every method row of a language-model study, grids expanded, in the file's order. */
+export function lmStudyRowEntries(study: LmStudyConfig): LmStudyRowEntry[] {
+  return study.methods.flatMap(lmGridPoints);
 }
 
 /** One metric cell: mean +- sample std over the row's repeats, and |mean - Retrain's mean|. */
@@ -229,8 +273,11 @@ export interface StudyCell {
 export const STUDY_METRICS = ['UA', 'RA', 'TA', 'MIA'] as const;
 export type StudyMetric = (typeof STUDY_METRICS)[number];
 
+/** The relearning attack's columns, in a language-model study whose evaluation runs it. */
+export const LM_RELEARNING_METRICS = ['relearn_probability', 'relearn_rouge', 'relearn_recovered_probability'] as const;
+
 /** A language-model study's headline metrics, as TOFU reports them (the evaluation's metric names). */
-export const LM_STUDY_METRICS = ['forget_quality', 'model_utility', 'forget_probability', 'forget_rouge', 'retain_probability', 'retain_rouge', 'paraphrase_probability', 'paraphrase_rouge', 'privacy_leak', 'fluency'] as const;
+export const LM_STUDY_METRICS = ['forget_quality', 'model_utility', 'forget_probability', 'forget_rouge', 'retain_probability', 'retain_rouge', 'paraphrase_probability', 'paraphrase_rouge', 'privacy_leak', 'fluency', ...LM_RELEARNING_METRICS] as const;
 export type LmStudyMetric = (typeof LM_STUDY_METRICS)[number];
 
 type MetricOf<K extends StudyKind> = K extends 'classifier' ? StudyMetric : LmStudyMetric;
@@ -252,8 +299,18 @@ export const STUDY_COLUMNS: { [K in StudyKind]: Record<MetricOf<K>, { header: st
     paraphrase_rouge: { header: 'Para. ROUGE', best: 'none' },
     privacy_leak: { header: 'Privacy leak', best: 'zero' },
     fluency: { header: 'Perplexity', best: 'none' },
+    // After the relearning attack, on the held-back forget pairs: best nearest Retrain's, a model that never knew them.
+    relearn_probability: { header: 'Relearn prob.', best: 'gap' },
+    relearn_rouge: { header: 'Relearn ROUGE', best: 'gap' },
+    relearn_recovered_probability: { header: 'Recovered P', best: 'gap' },
   },
 };
+
+/** A study's metric columns: its kind's, the relearning attack's only where its evaluation runs the attack. */
+export function studyColumns(config: AnyStudyConfig): string[] {
+  if (!isLanguageModelStudy(config)) return [...STUDY_METRICS];
+  return LM_STUDY_METRICS.filter((m) => config.evaluation.relearn !== undefined || !(LM_RELEARNING_METRICS as readonly string[]).includes(m));
+}
 
 /** One finished, evaluated run of a row (one seed / learning rate), as the per-seed view shows it. */
 export interface StudyRun<M extends string = StudyMetric> {

@@ -86,9 +86,14 @@ export function escapeLatex(text: string): string {
   return text.replace(/[\\~^&%$#_{}]/g, (c) => LATEX_SPECIALS[c] ?? `\\${c}`);
 }
 
-/** The notes under a table: what its kind's columns mean, and how its rows were chosen. */
+/** What the relearning attack's columns mean, for a language-model study whose evaluation runs it. */
+export const RELEARNING_NOTE =
+  'Relearn prob. and Relearn ROUGE = probability and ROUGE-L of the held-back forget questions after the relearning attack (a few AdamW steps on the other forget pairs, on a copy of the model); Recovered P = the probability the attack brought back, P after − P before (negative: it fell); in these three columns the best is nearest Retrain, which never saw the forget people.';
+
+/** The notes under a table: what its columns mean, and how its rows were chosen. */
 export function notes(table: AnyStudyTable): string {
-  const note = LAYOUTS[table.kind].note;
+  const relearning = (table.columns as readonly string[]).includes('relearn_probability');
+  const note = relearning ? `${LAYOUTS[table.kind].note} ${RELEARNING_NOTE}` : LAYOUTS[table.kind].note;
   return table.selection === 'best-avg-gap' ? `${note} ${SELECTION_NOTE}` : note;
 }
 

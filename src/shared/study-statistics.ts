@@ -62,16 +62,16 @@ function bestScore(rule: 'gap' | 'high' | 'low' | 'zero' | 'none', cell: StudyCe
 
 /**
  * Marks, in each method row's `best`, the columns it is best in among the method rows:
- * each metric column by its kind's rule (STUDY_COLUMNS), Avg. Gap (classifier studies) and run time.
+ * each of the table's metric columns by its kind's rule (STUDY_COLUMNS), Avg. Gap (classifier studies) and run time.
  */
-export function markBestColumns(kind: StudyKind, rows: readonly StudyRow<string>[]): void {
+export function markBestColumns(kind: StudyKind, rows: readonly StudyRow<string>[], columns: readonly string[] = Object.keys(STUDY_COLUMNS[kind])): void {
   const rules: Record<string, { best: 'gap' | 'high' | 'low' | 'zero' | 'none' }> = STUDY_COLUMNS[kind];
   const methods = rows.filter((r) => r.role === 'method' && r.metrics);
   const markBest = (column: string, score: (r: StudyRow<string>) => number | null) =>
     bestOf(methods.map(score)).forEach((isBest, i) => {
       if (isBest) methods[i]!.best.push(column);
     });
-  for (const [m, rule] of Object.entries(rules)) markBest(m, (r) => bestScore(rule.best, r.metrics![m]!));
+  for (const m of columns) markBest(m, (r) => bestScore(rules[m]!.best, r.metrics![m]!));
   if (kind === 'classifier') markBest('avgGap', (r) => r.avgGap);
   markBest('rte', (r) => r.rte?.mean ?? null);
 }

@@ -1,7 +1,8 @@
 /**
  * The study page of a language-model study in Chromium over the HTTP bridge: a tiny
  * study made first through the CLI (transformer-tiny, 20 people x 2 facts, GA and NPO,
- * two seeds), then its TOFU table (the service's numbers, Retrain's forget quality 1)
+ * two seeds, the relearning attack in its evaluation), then its TOFU table (the service's
+ * numbers, Retrain's forget quality 1, the relearning columns)
  * and its front of forget quality against model utility, with screenshots in
  * test-output/e2e/. Needs the built renderer (npm run build) and Chromium.
  */
@@ -21,6 +22,7 @@ model: transformer-tiny
 original: { people: 20, attributes: 2, generalSentences: 4, epochs: 2, batchSize: 16, lr: 0.01, seed: 0 }
 forget: { split: forget05 }
 seeds: [1, 2]
+evaluation: { relearn: { steps: 2, batchSize: 1 } }
 methods:
   - { label: GA, method: ga, steps: 3, batchSize: 2, lr: 0.05 }
   - { label: NPO-UPGrad, method: npo, aggregator: upgrad, steps: 2, batchSize: 2 }
@@ -53,7 +55,9 @@ describe.skipIf(chromiumBrowser.skip)('a language-model study in the window', ()
     await page.goto(`${base}/#/studies/e2e-facts`);
     const lmTable = page.getByTestId('lm-study-table');
     await expect.poll(() => lmTable.count()).toBe(1);
-    expect((await lmTable.locator('th').allTextContents()).map((t) => t.trim())).toEqual(['Method', 'Forget quality', 'Model utility', 'Forget prob.', 'Forget ROUGE', 'Retain prob.', 'Retain ROUGE', 'Para. prob.', 'Para. ROUGE', 'Privacy leak', 'Perplexity', 'RTE (s)', 'n']);
+    expect((await lmTable.locator('th').allTextContents()).map((t) => t.trim())).toEqual(['Method', 'Forget quality', 'Model utility', 'Forget prob.', 'Forget ROUGE', 'Retain prob.', 'Retain ROUGE', 'Para. prob.', 'Para. ROUGE', 'Privacy leak', 'Perplexity', 'Relearn prob.', 'Relearn ROUGE', 'Recovered P', 'RTE (s)', 'n']);
+    // The relearning columns are explained under the table.
+    expect(await page.getByTestId('lm-relearning-note').textContent()).toContain('Recovered P = the probability the attack brought back');
     const rows = await lmTable.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => (td as { textContent: string | null }).textContent!.replace(/\s+/g, ' ').trim())));
     expect(rows.map((r) => r[0])).toEqual(['Original', 'Retrain', 'GA', 'NPO-UPGrad [upgrad]']);
     expect(rows[1]![1]).toBe('1.00');

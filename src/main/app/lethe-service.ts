@@ -25,7 +25,7 @@ import type { ImageDataset } from '../engine/data/dataset.js';
 import { releaseStaged } from './upload-staging.js';
 import { GenerateRequestSchema, type GenerateOutcome, type GenerateRequestInput } from '../../shared/generate.js';
 import { parseLmTrainConfig, type LmTrainConfigInput } from '../../shared/lm-train-config.js';
-import { LmEvaluationRequestSchema, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
+import { LmEvaluationRequestSchema, relearningMetrics, type LmEvaluationOutcome, type LmEvaluationRequestInput } from '../../shared/lm-evaluation.js';
 import { parseLmUnlearnConfig, type LmUnlearnConfigInput } from '../../shared/lm-unlearn-config.js';
 import { DatasetSourceRequestSchema, isSubsetRequest, type DatasetSourceRequest, type DatasetSourceRequestInput } from '../../shared/import.js';
 import { InvalidRequestError, parseOrExplain } from '../../shared/validation.js';
@@ -832,6 +832,7 @@ export class LetheService implements LetheRequests {
       };
       // MUSE's PrivLeak is the Min-K% attack's; the loss attack's is kept beside it.
       if (versusRetrain) Object.assign(values, { forget_quality: versusRetrain.forgetQuality, privacy_leak: versusRetrain.privacyLeak.minK, privacy_leak_loss: versusRetrain.privacyLeak.loss });
+      if (model.relearning) Object.assign(values, relearningMetrics(model.relearning));
       this.catalog.db.transaction(() => {
         this.catalog.runs.logMetrics(id, values, 0);
         this.catalog.runs.finish(id, 'finished');
@@ -897,11 +898,13 @@ function checkMethodChoice(choice: { method: string; aggregator: string; weights
   return info;
 }
 
-/** Config fields as write-once params (arrays as comma lists). */
-function flattenConfig(config: object): Record<string, string | number | boolean> {
+/** Config fields as write-once params (arrays as comma lists, nested settings as dotted keys: relearn.steps). */
+function flattenConfig(config: object, prefix = ''): Record<string, string | number | boolean> {
   return Object.fromEntries(
     Object.entries(config)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v as string | number | boolean)]),
+      .flatMap(([k, v]) =>
+        v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(flattenConfig(v as object, `${prefix}${k}.`)) : [[`${prefix}${k}`, Array.isArray(v) ? v.join(',') : (v as string | number | boolean)]],
+      ),
   );
 }

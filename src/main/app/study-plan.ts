@@ -9,7 +9,7 @@ import { parseEvaluationRequest, type EvaluationRequest } from '../../shared/eva
 import type { LmEvaluationRequest } from '../../shared/lm-evaluation.js';
 import { parseLmTrainConfig, type LmTrainConfig } from '../../shared/lm-train-config.js';
 import { parseLmUnlearnConfig, type LmUnlearnConfig } from '../../shared/lm-unlearn-config.js';
-import { isLanguageModelStudy, studyRowEntries, type AnyStudyConfig, type LmStudyConfig, type LmStudyEntry, type StudyConfig, type StudyRowEntry } from '../../shared/study-config.js';
+import { isLanguageModelStudy, lmStudyRowEntries, studyRowEntries, type AnyStudyConfig, type LmStudyConfig, type LmStudyRowEntry, type StudyConfig, type StudyRowEntry } from '../../shared/study-config.js';
 import { parseTrainConfig, type TrainConfig } from '../../shared/train-config.js';
 import { parseUnlearnConfig, type UnlearnConfig } from '../../shared/unlearn-config.js';
 import { configHash } from '../catalog/runs-repository.js';
@@ -52,7 +52,7 @@ export interface PlannedRun {
 }
 
 /** The (learning rate, seed) pairs a row is repeated over; lr null = the method's default. */
-export function entryRepeats(study: AnyStudyConfig, entry: Pick<StudyRowEntry | LmStudyEntry, 'lr' | 'seeds'>): { lr: number | null; seed: number }[] {
+export function entryRepeats(study: AnyStudyConfig, entry: Pick<StudyRowEntry | LmStudyRowEntry, 'lr' | 'seeds'>): { lr: number | null; seed: number }[] {
   const rates = entry.lr === undefined ? [null] : Array.isArray(entry.lr) ? entry.lr : [entry.lr];
   return rates.flatMap((lr) => (entry.seeds ?? study.seeds).map((seed) => ({ lr, seed })));
 }
@@ -105,15 +105,16 @@ export function lmRetrainConfig(study: LmStudyConfig): LmTrainConfig {
   return parseLmTrainConfig({ ...study.original, model: study.model, retainOf: study.forget.split, epochs: epochs ?? study.original.epochs, lr: lr ?? study.original.lr, batchSize: batchSize ?? study.original.batchSize, seed: seed ?? study.original.seed });
 }
 
-/** One run per (learning rate, seed) of a language-model entry, unlearning the study's split from the original. */
-export function lmEntryRuns(study: LmStudyConfig, entry: LmStudyEntry, original: string): { label: string; seed: number; lr: number | null; config: LmUnlearnConfig }[] {
-  const { label, seeds: _seeds, lr: _lr, grid: _grid, ...settings } = entry;
+/** One run per (learning rate, seed) of a language-model row, unlearning the study's split from the original. */
+export function lmEntryRuns(study: LmStudyConfig, entry: LmStudyRowEntry, original: string): { label: string; seed: number; lr: number | null; config: LmUnlearnConfig }[] {
+  const { label, entry: _entry, seeds: _seeds, lr: _lr, ...settings } = entry;
   return entryRepeats(study, entry).map(({ lr, seed }) => ({ label, seed, lr, config: parseLmUnlearnConfig({ ...settings, lr: lr ?? undefined, seed, checkpoint: original, split: study.forget.split }) }));
 }
 
-/** What the catalog stores as a language-model evaluation: the checkpoint and its Retrain by full hash. */
+/** What the catalog stores as a language-model evaluation: the checkpoint and its Retrain by full hash (a study without the relearning attack keeps its evaluations' hashes). */
 export function lmEvaluationRequest(study: LmStudyConfig, checkpoint: string, retrain: string): LmEvaluationRequest {
-  return { checkpoint, retrain, split: study.forget.split, ...(study.evaluation.retainPeople === undefined ? {} : { retainPeople: study.evaluation.retainPeople }) };
+  const { retainPeople, relearn } = study.evaluation;
+  return { checkpoint, retrain, split: study.forget.split, ...(retainPeople === undefined ? {} : { retainPeople }), ...(relearn === undefined ? {} : { relearn }) };
 }
 
 /** The service calls a study makes (both kinds). */
@@ -163,9 +164,9 @@ export function studyPlan(study: AnyStudyConfig, forgetSet: number | null): Stud
       originalSeed: original.seed,
       retrain: () => ({ kind: 'retrain', hash: configHash(retrain), seed: retrain.seed, start: (service) => service.startLanguageModelTraining(retrain) }),
       entries: (checkpoint) =>
-        study.methods.map((entry) => ({
+        lmStudyRowEntries(study).map((entry) => ({
           label: entry.label,
-          entry: entry.label,
+          entry: entry.entry,
           method: entry.method,
           aggregator: entry.aggregator,
           runs: lmEntryRuns(study, entry, checkpoint).map((run) => ({ kind: 'unlearn', hash: configHash(run.config), seed: run.seed, lr: run.lr, start: (service) => service.startLanguageModelUnlearning(run.config) })),

@@ -11,7 +11,7 @@
 import type { RunRecord, StudyRecord } from '../../shared/catalog-types.js';
 import type { RunSummary } from '../../shared/catalog-types.js';
 import type { StudyProgress } from '../../shared/lethe-api.js';
-import { isLanguageModelStudy, studyRowEntries, type AnyStudyConfig } from '../../shared/study-config.js';
+import { isLanguageModelStudy, lmStudyRowEntries, studyRowEntries, type AnyStudyConfig } from '../../shared/study-config.js';
 import { InvalidRequestError } from '../../shared/validation.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { entryRepeats, originalConfig, studyPlan, type PlannedStep, type StudyService } from './study-plan.js';
@@ -43,7 +43,7 @@ export async function runStudy(service: StudyService, catalog: Catalog, config: 
   const study = catalog.studies.byName(config.name) ?? catalog.studies.create(config.name, config.description);
   catalog.studies.setConfig(study.id, config.description, config, forgetSetId);
   const outcome: StudyOutcome = { study, created: 0, skipped: 0, failed: [] };
-  const rows = isLanguageModelStudy(config) ? config.methods : studyRowEntries(config);
+  const rows = isLanguageModelStudy(config) ? lmStudyRowEntries(config) : studyRowEntries(config);
   const planned = 2 + rows.reduce((n, entry) => n + entryRepeats(config, entry).length, 0);
   // The likelihood-ratio test's models: each a run and its evaluation (skipped where the study already has them).
   const liraModels = !isLanguageModelStudy(config) && config.lira ? config.lira.k * (1 + config.lira.rows.length) : 0;

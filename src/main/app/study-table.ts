@@ -6,10 +6,11 @@
  */
 import {
   isLanguageModelStudy,
+  lmStudyRowEntries,
   parseStudyConfig,
   PARETO_OBJECTIVES_BY_KIND,
-  STUDY_COLUMNS,
   STUDY_METRICS,
+  studyColumns,
   studyKind,
   studyRowEntries,
   type AnyStudyConfig,
@@ -115,7 +116,7 @@ function readRows(catalog: Catalog, study: StudyRecord): CollectedRows {
   const rows: RowRuns[] = [reference('Original', 'original', originalRun?.id, plan.originalSeed)];
   if (originalCheckpoint === undefined || !retrainStep) {
     rows.push({ label: 'Retrain', entry: 'Retrain', role: 'retrain', method: 'retrain', aggregator: null, planned: 1, repeats: [] });
-    for (const entry of isLanguageModelStudy(config) ? config.methods.map((m) => ({ ...m, entry: m.label })) : studyRowEntries(config)) {
+    for (const entry of isLanguageModelStudy(config) ? lmStudyRowEntries(config) : studyRowEntries(config)) {
       rows.push({ label: entry.label, entry: entry.entry, role: 'method', method: entry.method, aggregator: entry.aggregator, planned: 0, repeats: [] });
     }
     return { config, rows, backend };
@@ -162,11 +163,11 @@ const rowMean = (repeats: Repeat[], key: string): number | null => {
   return values.length ? meanStd(values).mean : null;
 };
 
-/** The study's table, its columns by the study's kind (STUDY_COLUMNS), with a classifier study's comparisons and likelihood-ratio test. */
+/** The study's table, its columns by the study's kind and evaluation (studyColumns), with a classifier study's comparisons and likelihood-ratio test. */
 export function studyTable(catalog: Catalog, study: StudyRecord): AnyStudyTable {
   const { config, rows: collected, backend, lira } = collectRows(catalog, study);
   const kind = studyKind(config);
-  const columns = Object.keys(STUDY_COLUMNS[kind]);
+  const columns = studyColumns(config);
   const retrain = collected.find((r) => r.role === 'retrain')!;
   const retrainMean = Object.fromEntries(columns.map((m) => [m, rowMean(retrain.repeats, m)]));
   const rows: StudyRow<string>[] = collected.map((row) => {
@@ -198,7 +199,7 @@ export function studyTable(catalog: Catalog, study: StudyRecord): AnyStudyTable 
       runs: row.repeats.map((r) => studyRun(kind, columns, r, retrainMean)),
     };
   });
-  markBestColumns(kind, rows);
+  markBestColumns(kind, rows, columns);
   const forgetSet = forgetSetOf(catalog, study, config, collected[0]!.repeats[0]);
   const table = { kind, study: study.name, dataset: config.dataset, model: config.model, columns, forgetSet, backend, rows, ...(lira ? { lira } : {}) } as AnyStudyTable;
   if (isLanguageModelStudy(config) || config.comparisons.length === 0) return table;

@@ -35,8 +35,9 @@ Avg. Gap of A and B over the seeds both have, with a 95% bootstrap interval (an
 entry with a grid stands for its best grid point). A study whose dataset is facts
 is of language models (docs/lm-unlearning.md): its table is TOFU's (forget
 quality, model utility, forget/retain/paraphrase probability and ROUGE-L, privacy
-leak, perplexity, RTE) and its Pareto objectives forget_quality, model_utility,
-RTE; grids, comparisons, --best, --compare and lira are of classifier studies.
+leak, perplexity, with evaluation.relearn the relearning attack's columns, RTE)
+and its Pareto objectives forget_quality, model_utility, RTE; its grids are over
+lr and steps; comparisons, --best, --compare and lira are of classifier studies.
 
 'pareto' lists the non-dominated method runs over two or three objectives, all
 minimised: UA_gap, RA_gap, TA_gap, MIA_gap, avg_gap, RA, TA (accuracies enter

@@ -48,6 +48,19 @@ export const METRIC_DEFINITIONS: Record<StudyKind, [string, string][]> = {
   ],
 };
 
+/** The relearning attack's columns, defined where a language-model study's evaluation runs it. */
+export const RELEARNING_DEFINITIONS: [string, string][] = [
+  ['Relearn prob.', 'the relearning attack: a copy of the model is fine-tuned (AdamW, the study’s relearn steps and lr) on a seeded part of the forget pairs; this is the held-back forget questions’ length-normalised answer probability afterwards. Best nearest Retrain’s, a model that never saw the forget people.'],
+  ['Relearn ROUGE', 'ROUGE-L recall of the greedy answers to the held-back forget questions after the relearning attack; best nearest Retrain’s.'],
+  ['Recovered P', 'the held-back answers’ probability the attack brought back, P̄ after − P̄ before (negative where the fine-tuning lowered it); best nearest Retrain’s.'],
+];
+
+/** The definitions of a table's columns: its kind's, and the relearning attack's where the table has them. */
+function definitionsOf(table: StudyReport['table']): [string, string][] {
+  const relearning = (table.columns as readonly string[]).includes('relearn_probability');
+  return relearning ? [...METRIC_DEFINITIONS[table.kind], ...RELEARNING_DEFINITIONS] : METRIC_DEFINITIONS[table.kind];
+}
+
 const STYLE = `
 /* The margins are the printer's (pdf-printer.ts), which leave room for the page numbers. */
 @page { size: A4; }
@@ -207,7 +220,7 @@ ${mia}
 <h2>Traces of the multi-objective runs</h2>
 ${traces.length ? traces.map(figureHtml).join('\n') : '<p class="muted">The study has no evaluated multi-objective run.</p>'}
 <h2>Definitions</h2>
-<dl>${METRIC_DEFINITIONS[table.kind].map(([term, meaning]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(meaning)}</dd>`).join('')}</dl>
+<dl>${definitionsOf(table).map(([term, meaning]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(meaning)}</dd>`).join('')}</dl>
 <h2 class="new-page">Provenance</h2>
 ${provenanceSection(report)}
 <h2>Runs</h2>

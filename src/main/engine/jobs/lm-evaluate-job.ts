@@ -1,7 +1,8 @@
 /**
  * A language-model checkpoint measured as TOFU does on the facts dataset it was trained
  * with: forget, retain and paraphrased questions, truth ratios, membership against
- * held-out people, fluency; with the split's Retrain, forget quality and privacy leak.
+ * held-out people, fluency; with the split's Retrain, forget quality and privacy leak;
+ * when asked, the relearning attack on a copy of each model.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { loadLanguageModel, resolveCheckpoint } from '../checkpoint.js';
 import { heldOutPeople, pairsOf, retainPeople, type FactsDataset, type FactsOptions } from '../data/facts/facts-dataset.js';
 import { loadFactsDataset } from '../data/facts/facts-store.js';
 import { compareWithRetrain, evaluateLanguageModel, type LanguageModelEvaluation } from '../evaluation/lm/evaluate-language-model.js';
+import { relearningAttack, type RelearningResult } from '../evaluation/lm/relearning.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { checkpointsRoot } from './train-job.js';
 
@@ -18,8 +20,11 @@ interface LmProvenance {
   dataset?: { name?: string; digest?: string; options?: FactsOptions };
 }
 
-function summary(evaluation: LanguageModelEvaluation): LmEvaluationSummary {
-  const { forget, retain, forgetParaphrased, membership, modelUtility, fluencyPerplexity } = evaluation;
+/** A model's evaluation and, when the request asks for it, its relearning attack. */
+type Measurement = LanguageModelEvaluation & { relearning?: RelearningResult };
+
+function summary(evaluation: Measurement): LmEvaluationSummary {
+  const { forget, retain, forgetParaphrased, membership, modelUtility, fluencyPerplexity, relearning } = evaluation;
   return {
     forget: { probability: forget.probability, rougeL: forget.rougeL, exactMatch: forget.exactMatch, count: forget.count, truthRatio: forget.truthRatio },
     retain,
@@ -28,6 +33,7 @@ function summary(evaluation: LanguageModelEvaluation): LmEvaluationSummary {
     minKAuc: membership.minKAuc,
     modelUtility,
     fluencyPerplexity,
+    ...(relearning ? { relearning } : {}),
   };
 }
 
@@ -48,14 +54,17 @@ export function openLanguageModel(dataDir: string, reference: string, notice: (m
   return { folder, dataset };
 }
 
-function measure(folder: string, dataset: FactsDataset, request: LmEvaluationRequest): LanguageModelEvaluation {
+function measure(folder: string, dataset: FactsDataset, request: LmEvaluationRequest): Measurement {
   const model = loadLanguageModel(folder);
   try {
     const forgetPeople = dataset.forgetPeople[request.split];
     const retain = retainPeople(dataset, request.split).slice(0, request.retainPeople ?? forgetPeople.length);
     const sets = { forget: pairsOf(dataset, forgetPeople), retain: pairsOf(dataset, retain), heldOut: pairsOf(dataset, heldOutPeople(dataset)) };
     if (sets.heldOut.length === 0) throw new InvalidRequestError('the facts dataset has no held-out people to measure membership against (heldOutFraction 0)');
-    return evaluateLanguageModel(model, new Tokenizer(model.spec.tokenizer), dataset, sets);
+    if (request.relearn && sets.forget.length < 2) throw new InvalidRequestError(`relearn: the relearning attack needs at least 2 forget pairs (one to fine-tune on, one to measure); ${request.split} has ${sets.forget.length}`);
+    const tokenizer = new Tokenizer(model.spec.tokenizer);
+    const evaluation = evaluateLanguageModel(model, tokenizer, dataset, sets);
+    return request.relearn ? { ...evaluation, relearning: relearningAttack(model, tokenizer, sets.forget, request.relearn) } : evaluation;
   } finally {
     model.dispose();
   }
@@ -66,11 +75,11 @@ function measure(folder: string, dataset: FactsDataset, request: LmEvaluationReq
  * every run with the same Retrain, and measuring a model is deterministic, so the
  * engine measures it once instead of once per run.
  */
-const retrainMeasurements = new Map<string, LanguageModelEvaluation>();
+const retrainMeasurements = new Map<string, Measurement>();
 const KEPT_RETRAIN_MEASUREMENTS = 4;
 
-function measureRetrain(folder: string, dataset: FactsDataset, request: LmEvaluationRequest): LanguageModelEvaluation {
-  const key = JSON.stringify([folder, dataset.digest, request.split, request.retainPeople ?? null]);
+function measureRetrain(folder: string, dataset: FactsDataset, request: LmEvaluationRequest): Measurement {
+  const key = JSON.stringify([folder, dataset.digest, request.split, request.retainPeople ?? null, request.relearn ?? null]);
   const kept = retrainMeasurements.get(key);
   if (kept) return kept;
   const measured = measure(folder, dataset, request);

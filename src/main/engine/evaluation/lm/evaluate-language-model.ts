@@ -53,7 +53,8 @@ export function sequenceLogProbs(model: Transformer, sequences: readonly Sequenc
   return out;
 }
 
-function qaSetMetrics(model: Transformer, tokenizer: Tokenizer, items: readonly { question: string; answer: string }[]): QaSetMetrics {
+/** P̄, ROUGE-L recall and exact match of greedy answers over a set of questions. */
+export function qaSetMetrics(model: Transformer, tokenizer: Tokenizer, items: readonly { question: string; answer: string }[]): QaSetMetrics {
   const logProbs = sequenceLogProbs(model, items.map((item) => encodeQa(tokenizer, item.question, item.answer)));
   let rouge = 0;
   let exact = 0;
