@@ -7,8 +7,9 @@
  * compared), then times each part of one evaluation of the unlearned model on its own,
  * [wall, CPU] seconds: the forwards of each split, the boundary items, PGD, relearning
  * and each of the five SVM attacks, single-threaded. Where the native SVM is built, each
- * evaluation and each attack runs with both solvers, the TypeScript one (LETHE_SVM=typescript)
- * and the native one, side by side, and says whether their numbers are identical.
+ * evaluation and each attack runs with both solvers, the native one and the TypeScript one
+ * (LETHE_SVM=typescript), side by side, and says whether their numbers are identical. The
+ * unlearned model's evaluation reuses the boundary items of the original's (as a study's do).
  * Run: npm run bench, or
  *   node --import tsx bench/evaluate.ts [--data DIR] [--repeat N]
  * --data keeps the trained models in DIR for later runs (the same models before and after a change).
@@ -75,7 +76,9 @@ const made = await models();
 console.log(JSON.stringify({ bench: 'evaluate', dataDir, cores: os.availableParallelism(), load: os.loadavg().map((l) => Number(l.toFixed(2))) }));
 
 const { addon } = loadNativeAddon();
-const solvers = typeof addon?.svmSolve === 'function' ? (['typescript', 'auto'] as const) : (['typescript'] as const);
+// Native first: the boundary items an evaluation keeps for the next one against the same
+// original (as in a study) then favour the TypeScript runs, not the native ones.
+const solvers = typeof addon?.svmSolve === 'function' ? (['auto', 'typescript'] as const) : (['typescript'] as const);
 /** Runs with the SVM solver chosen (the attack workers read LETHE_SVM when they start). */
 async function withSolver<T>(solver: (typeof solvers)[number], run: () => T | Promise<T>): Promise<T> {
   process.env.LETHE_SVM = solver;
@@ -98,7 +101,7 @@ for (let round = 0; round < repeat; round++) {
       const cpuSeconds = cpuSince(cpu);
       const { seconds: _, ...numbers } = result.assessment!;
       outcomes.push(JSON.stringify({ splits: result.splits, assessment: numbers }));
-      const identical = outcomes.length > 1 ? { identicalToTypescript: outcomes.at(-1) === outcomes[0] } : {};
+      const identical = outcomes.length > 1 ? { identicalToNative: outcomes.at(-1) === outcomes[0] } : {};
       console.log(JSON.stringify({ case: `evaluate job: ${name}`, svm: solverName(solver), seconds: seconds(started), cpuSeconds, load: os.loadavg()[0]!.toFixed(1), ...identical, splits: result.splits, assessment: numbers }));
     }
   }
