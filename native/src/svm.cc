@@ -7,6 +7,8 @@
 // for y = 2); Math.min / Math.max keep their NaN and signed-zero rules.
 #include "svm.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -288,6 +290,197 @@ const auto fillRow = hasAvx2 ? fillRowAvx2 : fillRowScalar;
 const auto decisions = hasAvx2 ? decisionsAvx2 : decisionsScalar;
 const auto expAll = hasAvx2 ? expAvx2 : expScalar;
 
+// The solver's scans over the active set, in the order of `order`. The AVX2 versions take
+// four variables at a time, without a branch per variable (the SVMs about 20 % faster
+// than with the scalar scans here), and keep, per lane, the running extreme of the scalar loop:
+// as the scalar loop keeps the last variable at or past its running extreme (>= / <=),
+// its result is the last position holding the overall extreme, which the lanes give once
+// combined that way; Math.min's fold is order-free (NaN wins, -0 < +0). So the selected
+// variables, gmin and every gradient entry are the scalar's.
+
+/**
+ * With update, first G[t] += rowI[t] dI + rowJ[t] dJ; then the t in I_up maximising -y G
+ * (the later on ties): WSS3's i.
+ */
+void selectIScalar(const int32_t* order, int64_t active, const int32_t* inUp, const double* y, double* G, const double* rowI, const double* rowJ,
+                   double dI, double dJ, bool update, double& gmax, int64_t& i) {
+  gmax = -std::numeric_limits<double>::infinity();
+  i = -1;
+  for (int64_t k = 0; k < active; k++) {
+    const int64_t t = order[k];
+    if (update) G[t] += rowI[t] * dI + rowJ[t] * dJ;
+    if (inUp[t] && -y[t] * G[t] >= gmax) {
+      gmax = -y[t] * G[t];
+      i = t;
+    }
+  }
+}
+
+/** gmin over I_low of -y G, and (with Qi) the t in I_low of least second-order gain: WSS3's j. */
+void selectJScalar(const int32_t* order, int64_t active, const int32_t* inLow, const double* y, const double* G, const double* Qi, double yi,
+                   double gmax, double& gmin, int64_t& j) {
+  gmin = std::numeric_limits<double>::infinity();
+  j = -1;
+  double best = std::numeric_limits<double>::infinity();
+  for (int64_t k = 0; k < active; k++) {
+    const int64_t t = order[k];
+    if (!inLow[t]) continue;
+    const double value = -y[t] * G[t];
+    gmin = jsMin(gmin, value);
+    if (Qi && gmax - value > 0) {
+      const double a = 2 - 2 * yi * y[t] * Qi[t];
+      const double gap = gmax - value;
+      const double gain = -(gap * gap) / (a > 0 ? a : 1e-12);
+      if (gain <= best) {
+        best = gain;
+        j = t;
+      }
+    }
+  }
+}
+
+void addScaledRowScalar(double* Gbar, const double* Q, double change, int64_t n) {
+  for (int64_t t = 0; t < n; t++) Gbar[t] += change * Q[t];
+}
+
+/** Lane by lane Math.min: NaN if either is NaN, -0 below +0. */
+__attribute__((target("avx2"))) inline __m256d jsMin4(__m256d a, __m256d b) {
+  __m256d r = _mm256_blendv_pd(a, b, _mm256_cmp_pd(b, a, _CMP_LT_OQ));
+  r = _mm256_blendv_pd(r, _mm256_or_pd(a, b), _mm256_cmp_pd(a, b, _CMP_EQ_OQ));
+  return _mm256_blendv_pd(r, _mm256_add_pd(a, b), _mm256_cmp_pd(a, b, _CMP_UNORD_Q));
+}
+
+/** a[idx[0..3]] as four scalar loads (gather instructions measured slower here). */
+__attribute__((target("avx2"))) inline __m256d pick4(const double* a, const int32_t* idx) {
+  return _mm256_setr_pd(a[idx[0]], a[idx[1]], a[idx[2]], a[idx[3]]);
+}
+
+/** Lane masks (all ones / zero) of the flags of four variables. */
+__attribute__((target("avx2"))) inline __m256d flags4(const int32_t* flags, const int32_t* idx) {
+  const __m128i set = _mm_cmpgt_epi32(_mm_setr_epi32(flags[idx[0]], flags[idx[1]], flags[idx[2]], flags[idx[3]]), _mm_setzero_si128());
+  return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(set));
+}
+
+/**
+ * Of the lanes holding the extreme (the least with `least`, else the greatest), the last
+ * position in scan order and its value: -1 where no lane has one.
+ */
+__attribute__((target("avx2"))) inline int64_t lastExtreme(__m256d lanes, __m256i at, bool least, double& extreme) {
+  alignas(32) double v[4];
+  alignas(32) int64_t k[4];
+  _mm256_store_pd(v, lanes);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(k), at);
+  double target = v[0];
+  for (int m = 1; m < 4; m++) target = least ? std::min(target, v[m]) : std::max(target, v[m]);
+  int64_t last = -1;
+  extreme = target;
+  for (int m = 0; m < 4; m++)
+    if (v[m] == target && k[m] > last) {
+      last = k[m];
+      extreme = v[m];
+    }
+  return last;
+}
+
+__attribute__((target("avx2"))) void selectIAvx2(const int32_t* order, int64_t active, const int32_t* inUp, const double* y, double* G,
+                                                 const double* rowI, const double* rowJ, double dI, double dJ, bool update, double& gmax,
+                                                 int64_t& i) {
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  __m256d bestV = _mm256_set1_pd(-std::numeric_limits<double>::infinity());
+  __m256i bestK = _mm256_set1_epi64x(-1);
+  __m256i k4 = _mm256_setr_epi64x(0, 1, 2, 3);
+  const __m256i four = _mm256_set1_epi64x(4);
+  const __m256d dIv = _mm256_set1_pd(dI), dJv = _mm256_set1_pd(dJ);
+  const int64_t whole = active - active % 4;
+  for (int64_t k = 0; k < whole; k += 4, k4 = _mm256_add_epi64(k4, four)) {
+    const int32_t* idx = order + k;
+    __m256d g = pick4(G, idx);
+    if (update) {
+      g = _mm256_add_pd(g, _mm256_add_pd(_mm256_mul_pd(pick4(rowI, idx), dIv), _mm256_mul_pd(pick4(rowJ, idx), dJv)));
+      alignas(32) double lanes[4];
+      _mm256_store_pd(lanes, g);
+      for (int m = 0; m < 4; m++) G[order[k + m]] = lanes[m];
+    }
+    const __m256d value = _mm256_mul_pd(_mm256_xor_pd(pick4(y, idx), sign), g);
+    const __m256d take = _mm256_and_pd(flags4(inUp, idx), _mm256_cmp_pd(value, bestV, _CMP_GE_OQ));
+    bestV = _mm256_blendv_pd(bestV, value, take);
+    bestK = _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(bestK), _mm256_castsi256_pd(k4), take));
+  }
+  int64_t at = lastExtreme(bestV, bestK, false, gmax);
+  for (int64_t k = whole; k < active; k++) {
+    const int64_t t = order[k];
+    if (update) G[t] += rowI[t] * dI + rowJ[t] * dJ;
+    if (inUp[t] && -y[t] * G[t] >= gmax) {
+      gmax = -y[t] * G[t];
+      at = k;
+    }
+  }
+  i = at < 0 ? -1 : order[at];
+}
+
+__attribute__((target("avx2"))) void selectJAvx2(const int32_t* order, int64_t active, const int32_t* inLow, const double* y, const double* G,
+                                                 const double* Qi, double yi, double gmax, double& gmin, int64_t& j) {
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  const __m256d infinity = _mm256_set1_pd(std::numeric_limits<double>::infinity());
+  const __m256d gmaxV = _mm256_set1_pd(gmax), twoYi = _mm256_set1_pd(2 * yi), two = _mm256_set1_pd(2), zero = _mm256_setzero_pd(),
+                tiny = _mm256_set1_pd(1e-12);
+  __m256d gminV = infinity, bestV = infinity;
+  __m256i bestK = _mm256_set1_epi64x(-1);
+  __m256i k4 = _mm256_setr_epi64x(0, 1, 2, 3);
+  const __m256i four = _mm256_set1_epi64x(4);
+  const int64_t whole = active - active % 4;
+  for (int64_t k = 0; k < whole; k += 4, k4 = _mm256_add_epi64(k4, four)) {
+    const int32_t* idx = order + k;
+    const __m256d low = flags4(inLow, idx);
+    if (_mm256_testz_pd(low, low)) continue;
+    const __m256d yt = pick4(y, idx);
+    const __m256d value = _mm256_mul_pd(_mm256_xor_pd(yt, sign), pick4(G, idx));
+    gminV = _mm256_blendv_pd(gminV, jsMin4(gminV, value), low);
+    if (!Qi) continue;
+    const __m256d gap = _mm256_sub_pd(gmaxV, value);
+    const __m256d candidate = _mm256_and_pd(low, _mm256_cmp_pd(gap, zero, _CMP_GT_OQ));
+    if (_mm256_testz_pd(candidate, candidate)) continue;
+    const __m256d a = _mm256_sub_pd(two, _mm256_mul_pd(_mm256_mul_pd(twoYi, yt), pick4(Qi, idx)));
+    const __m256d divisor = _mm256_blendv_pd(tiny, a, _mm256_cmp_pd(a, zero, _CMP_GT_OQ));
+    const __m256d gain = _mm256_div_pd(_mm256_xor_pd(_mm256_mul_pd(gap, gap), sign), divisor);
+    const __m256d take = _mm256_and_pd(candidate, _mm256_cmp_pd(gain, bestV, _CMP_LE_OQ));
+    bestV = _mm256_blendv_pd(bestV, gain, take);
+    bestK = _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(bestK), _mm256_castsi256_pd(k4), take));
+  }
+  alignas(32) double m[4];
+  _mm256_store_pd(m, gminV);
+  gmin = jsMin(jsMin(m[0], m[1]), jsMin(m[2], m[3]));
+  double best;
+  int64_t at = lastExtreme(bestV, bestK, true, best);
+  for (int64_t k = whole; k < active; k++) {
+    const int64_t t = order[k];
+    if (!inLow[t]) continue;
+    const double value = -y[t] * G[t];
+    gmin = jsMin(gmin, value);
+    if (Qi && gmax - value > 0) {
+      const double a = 2 - 2 * yi * y[t] * Qi[t];
+      const double gap = gmax - value;
+      const double gain = -(gap * gap) / (a > 0 ? a : 1e-12);
+      if (gain <= best) {
+        best = gain;
+        at = k;
+      }
+    }
+  }
+  j = at < 0 ? -1 : order[at];
+}
+
+__attribute__((target("avx2"))) void addScaledRowAvx2(double* Gbar, const double* Q, double change, int64_t n) {
+  const __m256d c = _mm256_set1_pd(change);
+  const int64_t whole = n - n % 4;
+  for (int64_t t = 0; t < whole; t += 4) _mm256_storeu_pd(Gbar + t, _mm256_add_pd(_mm256_loadu_pd(Gbar + t), _mm256_mul_pd(c, _mm256_loadu_pd(Q + t))));
+  for (int64_t t = whole; t < n; t++) Gbar[t] += change * Q[t];
+}
+
+const auto selectI = hasAvx2 ? selectIAvx2 : selectIScalar;
+const auto selectJ = hasAvx2 ? selectJAvx2 : selectJScalar;
+const auto addScaledRow = hasAvx2 ? addScaledRowAvx2 : addScaledRowScalar;
+
 struct Cancelled {};
 
 /** rows x dims, row-major, to dims-major. */
@@ -337,7 +530,7 @@ double solve(const double* flat, const double* y, const double* bound, int64_t n
   };
 
   std::vector<double> G(n, -1.0), Gbar(n, 0.0);
-  std::vector<uint8_t> atUpperFlag(n), atLowerFlag(n), inUpFlag(n), inLowFlag(n);
+  std::vector<int32_t> atUpperFlag(n), atLowerFlag(n), inUpFlag(n), inLowFlag(n);
   auto updateStatus = [&](int64_t t) {
     atUpperFlag[t] = alpha[t] >= bound[t] ? 1 : 0;
     atLowerFlag[t] = alpha[t] <= 0 ? 1 : 0;
@@ -398,45 +591,11 @@ double solve(const double* flat, const double* y, const double* bound, int64_t n
     }
     double gmax = nextGmax;
     int64_t i = nextI;
-    if (!foundNext) {
-      gmax = -std::numeric_limits<double>::infinity();
-      i = -1;
-      for (int64_t k = 0; k < activeSize; k++) {
-        const int64_t t = order[k];
-        if (inUpFlag[t] && -y[t] * G[t] >= gmax) {
-          gmax = -y[t] * G[t];
-          i = t;
-        }
-      }
-    }
+    if (!foundNext) selectI(order.data(), activeSize, inUpFlag.data(), y, G.data(), nullptr, nullptr, 0, 0, false, gmax, i);
     foundNext = false;
-    double gmin = std::numeric_limits<double>::infinity();
-    int64_t j = -1;
-    double best = std::numeric_limits<double>::infinity();
-    if (i >= 0) {
-      const double* Qi = row(i);
-      const double yi = y[i];
-      for (int64_t k = 0; k < activeSize; k++) {
-        const int64_t t = order[k];
-        if (!inLowFlag[t]) continue;
-        const double value = -y[t] * G[t];
-        gmin = jsMin(gmin, value);
-        if (gmax - value > 0) {
-          const double a = 2 - 2 * yi * y[t] * Qi[t];
-          const double gap = gmax - value;
-          const double gain = -(gap * gap) / (a > 0 ? a : 1e-12);
-          if (gain <= best) {
-            best = gain;
-            j = t;
-          }
-        }
-      }
-    } else {
-      for (int64_t k = 0; k < activeSize; k++) {
-        const int64_t t = order[k];
-        if (inLowFlag[t]) gmin = jsMin(gmin, -y[t] * G[t]);
-      }
-    }
+    double gmin;
+    int64_t j;
+    selectJ(order.data(), activeSize, inLowFlag.data(), y, G.data(), i >= 0 ? row(i) : nullptr, i >= 0 ? y[i] : 0, gmax, gmin, j);
     if (i < 0 || j < 0 || gmax - gmin < tolerance) {
       if (activeSize == n) break;
       reconstructGradient();
@@ -446,8 +605,8 @@ double solve(const double* flat, const double* y, const double* bound, int64_t n
     }
     const double oldI = alpha[i];
     const double oldJ = alpha[j];
-    const uint8_t wasUpperI = atUpperFlag[i];
-    const uint8_t wasUpperJ = atUpperFlag[j];
+    const int32_t wasUpperI = atUpperFlag[i];
+    const int32_t wasUpperJ = atUpperFlag[j];
     const double* rowI = row(i);
     const double* rowJ = row(j);
     double quad = 2 - 2 * y[i] * y[j] * rowI[j];
@@ -497,25 +656,16 @@ double solve(const double* flat, const double* y, const double* bound, int64_t n
     updateStatus(j);
     const double dI = alpha[i] - oldI;
     const double dJ = alpha[j] - oldJ;
-    nextGmax = -std::numeric_limits<double>::infinity();
-    nextI = -1;
-    for (int64_t k = 0; k < activeSize; k++) {
-      const int64_t t = order[k];
-      G[t] += rowI[t] * dI + rowJ[t] * dJ;
-      if (inUpFlag[t] && -y[t] * G[t] >= nextGmax) {
-        nextGmax = -y[t] * G[t];
-        nextI = t;
-      }
-    }
+    selectI(order.data(), activeSize, inUpFlag.data(), y, G.data(), rowI, rowJ, dI, dJ, true, nextGmax, nextI);
     foundNext = true;
     const int64_t moved[2] = {i, j};
-    const uint8_t was[2] = {wasUpperI, wasUpperJ};
+    const int32_t was[2] = {wasUpperI, wasUpperJ};
     const double* rows[2] = {rowI, rowJ};
     for (int v = 0; v < 2; v++) {
       if (was[v] == atUpperFlag[moved[v]]) continue;
       const double change = was[v] ? -bound[moved[v]] : bound[moved[v]];
       const double* Qv = rows[v];
-      for (int64_t t = 0; t < n; t++) Gbar[t] += change * Qv[t];
+      addScaledRow(Gbar.data(), Qv, change, n);
     }
   }
   reconstructGradient();
