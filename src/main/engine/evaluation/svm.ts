@@ -6,7 +6,7 @@
  * and kept in an LRU cache of bounded size (libsvm's approach), so the protocol's
  * 20,000 attack points need a few hundred MiB at most, not the full 3.2 GB matrix.
  * Where the native addon is built, the fit and the predictions run in its C++ port
- * (native/src/svm.cc): the same operations in the same order, to the bit, in about a third of the time.
+ * (native/src/svm.cc): the same operations in the same order, to the bit, in about a quarter of the time.
  */
 import { loadNativeAddon, type NativeAddon } from '../kernels/native-addon.js';
 
