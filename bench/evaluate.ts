@@ -6,7 +6,10 @@
  * seconds, and the numbers at full precision so two versions of the code can be
  * compared), then times each part of one evaluation of the unlearned model on its own,
  * [wall, CPU] seconds: the forwards of each split, the boundary items, PGD, relearning
- * and each of the five SVM attacks, single-threaded.
+ * and each of the five SVM attacks, single-threaded. Where the native SVM is built, each
+ * evaluation and each attack runs with both solvers, the native one and the TypeScript one
+ * (LETHE_SVM=typescript), side by side, and says whether their numbers are identical. The
+ * unlearned model's evaluation reuses the boundary items of the original's (as a study's do).
  * Run: npm run bench, or
  *   node --import tsx bench/evaluate.ts [--data DIR] [--repeat N]
  * --data keeps the trained models in DIR for later runs (the same models before and after a change).
@@ -28,6 +31,7 @@ import { runEvaluateJob } from '../src/main/engine/jobs/evaluate-job.js';
 import { runForgetSetJob } from '../src/main/engine/jobs/forget-set-job.js';
 import { runTrainJob, type JobContext } from '../src/main/engine/jobs/train-job.js';
 import { runUnlearnJob } from '../src/main/engine/jobs/unlearn-job.js';
+import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
 import { evaluate } from '../src/main/engine/train/evaluate.js';
 import { boundaryItems } from '../src/main/engine/unlearn/boundary.js';
 
@@ -71,15 +75,35 @@ function timed<T>(run: () => T): [T, [number, number]] {
 const made = await models();
 console.log(JSON.stringify({ bench: 'evaluate', dataDir, cores: os.availableParallelism(), load: os.loadavg().map((l) => Number(l.toFixed(2))) }));
 
+const { addon } = loadNativeAddon();
+// Native first: the boundary items an evaluation keeps for the next one against the same
+// original (as in a study) then favour the TypeScript runs, not the native ones.
+const solvers = typeof addon?.svmSolve === 'function' ? (['auto', 'typescript'] as const) : (['typescript'] as const);
+/** Runs with the SVM solver chosen (the attack workers read LETHE_SVM when they start). */
+async function withSolver<T>(solver: (typeof solvers)[number], run: () => T | Promise<T>): Promise<T> {
+  process.env.LETHE_SVM = solver;
+  try {
+    return await run();
+  } finally {
+    delete process.env.LETHE_SVM;
+  }
+}
+const solverName = (solver: string) => (solver === 'auto' ? 'native' : solver);
+
 for (let round = 0; round < repeat; round++) {
   for (const [name, checkpoint] of [['original', made.original], ['unlearned (GA)', made.unlearned]] as const) {
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    const result = await runEvaluateJob({ kind: 'evaluate', checkpoint, dataDir, forget: { ...made.forgetSet, checks, batchSize: BATCH } }, context);
-    // CPU seconds of all the process's threads (the SVM workers too): steadier than wall time on a shared machine.
-    const cpuSeconds = cpuSince(cpu);
-    const { seconds: _, ...numbers } = result.assessment!;
-    console.log(JSON.stringify({ case: `evaluate job: ${name}`, seconds: seconds(started), cpuSeconds, splits: result.splits, assessment: numbers }));
+    const outcomes: string[] = [];
+    for (const solver of solvers) {
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      const result = await withSolver(solver, () => runEvaluateJob({ kind: 'evaluate', checkpoint, dataDir, forget: { ...made.forgetSet, checks, batchSize: BATCH } }, context));
+      // CPU seconds of all the process's threads (the SVM workers too): steadier than wall time on a shared machine.
+      const cpuSeconds = cpuSince(cpu);
+      const { seconds: _, ...numbers } = result.assessment!;
+      outcomes.push(JSON.stringify({ splits: result.splits, assessment: numbers }));
+      const identical = outcomes.length > 1 ? { identicalToNative: outcomes.at(-1) === outcomes[0] } : {};
+      console.log(JSON.stringify({ case: `evaluate job: ${name}`, svm: solverName(solver), seconds: seconds(started), cpuSeconds, load: os.loadavg()[0]!.toFixed(1), ...identical, splits: result.splits, assessment: numbers }));
+    }
   }
 
   // The parts of one evaluation of the unlearned model, each on its own.
@@ -108,7 +132,13 @@ for (let round = 0; round < repeat; round++) {
     const relearn = await relearnAttack({ model, original, loadCopy: () => loadCheckpoint(opened.folder), dataset, split, forget, retain, checks, batchSize: BATCH });
     parts[`relearning (${relearn.steps} steps)`] = [seconds(relearnStarted), cpuSince(relearnCpu)];
     for (const feature of MIA_FEATURE_NAMES) {
-      parts[`SVM attack ${feature}`] = timed(() => miaEfficacy(feature, scored.retain!, scored.test!, scored.forget!))[1];
+      const efficacies: number[] = [];
+      for (const solver of solvers) {
+        const [efficacy, spent] = await withSolver(solver, () => timed(() => miaEfficacy(feature, scored.retain!, scored.test!, scored.forget!)));
+        efficacies.push(efficacy);
+        parts[`SVM attack ${feature} (${solverName(solver)})`] = spent;
+      }
+      if (efficacies.some((e) => !Object.is(e, efficacies[0]))) throw new Error(`the SVM solvers disagree on ${feature}: ${efficacies.join(' vs ')}`);
     }
     console.log(JSON.stringify({ case: 'parts of one evaluation (unlearned), [wall, CPU] seconds', ...parts }));
   } finally {

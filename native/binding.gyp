@@ -3,10 +3,18 @@
     {
       "target_name": "lethe_native",
       "sources": ["src/lethe_native.cc"],
+      "dependencies": ["lethe_svm"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++20", "-O3", "-fopenmp", "-fexceptions"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl"]
+    },
+    {
+      "target_name": "lethe_svm",
+      "type": "static_library",
+      "sources": ["src/svm.cc"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++20", "-O2", "-fPIC", "-fexceptions", "-ffp-contract=off", "-fno-fast-math", "-Wno-psabi"]
     }
   ]
 }

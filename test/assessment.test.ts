@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { EvaluationChecksSchema, MIA_FEATURE_NAMES } from '../src/shared/evaluation.js';
 import { parseTrainConfig } from '../src/shared/train-config.js';
 import { initBackend } from '../src/main/engine/backend.js';
@@ -132,6 +132,35 @@ describe('assessment of a model against a forget set', () => {
     const nearest = boundaryItems(trained, dataset, forget, retain);
     expect(b.boundary).toMatchObject({ rule: 'nearest', items: nearest.length });
     expect(b.boundary!.accuracy).toBeCloseTo(percent(untrained, nearest), 10);
+  });
+
+  it('keeps the boundary items for the next evaluation against the same original, and for nothing else', async () => {
+    const noExtras = { ...checks, relearn: false, pgd: false };
+    const forwards = vi.spyOn(trained, 'predict');
+    try {
+      const first = await assess(input(untrained, { checks: noExtras, originalKey: 'original-a' }));
+      const computed = forwards.mock.calls.length;
+      expect(computed).toBeGreaterThan(0);
+      // The same original and sets: the items kept, the original not forwarded again, the same number.
+      const again = await assess(input(untrained, { checks: noExtras, originalKey: 'original-a' }));
+      expect(forwards.mock.calls.length).toBe(computed);
+      expect(again.assessment.boundary).toEqual(first.assessment.boundary);
+      // Without a key, and under another key, computed afresh: still the same number.
+      for (const originalKey of [undefined, 'original-b']) {
+        const calls = forwards.mock.calls.length;
+        const fresh = await assess(input(untrained, { checks: noExtras, originalKey }));
+        expect(forwards.mock.calls.length).toBeGreaterThan(calls);
+        expect(fresh.assessment.boundary).toEqual(first.assessment.boundary);
+      }
+      // Another forget set under the same key: its own items.
+      const other = selectByRule({ kind: 'random', percent: 10, seed: 2 }, dataset.labels, dataset.classNames, split.train).indices;
+      const calls = forwards.mock.calls.length;
+      const { assessment } = await assess(input(untrained, { checks: noExtras, originalKey: 'original-a', forget: other, retain: retainOf(split.train, other) }));
+      expect(forwards.mock.calls.length).toBeGreaterThan(calls);
+      expect(assessment.boundary!.items).toBe(boundaryItems(trained, dataset, other, retainOf(split.train, other)).length);
+    } finally {
+      forwards.mockRestore();
+    }
   });
 
   it('a cancellation stops the evaluation, also while the MIA attacks run', async () => {

@@ -216,5 +216,6 @@ export function referenceSvm(features: number[][], targets: number[], options: S
   const supportVectors = support.map((t) => X[t]!);
   const coefficients = support.map((t) => alpha[t]! * y[t]!);
   const decision = (x: number[]) => supportVectors.reduce((s, v, k) => s + coefficients[k]! * rbf(v, x, gamma), 0) - rho;
-  return { supportVectors, coefficients, bias: -rho, gamma, decision, predict: (x) => (decision(x) > 0 ? 1 : 0) };
+  const predict = (x: number[]) => (decision(x) > 0 ? 1 : 0);
+  return { supportVectors, coefficients, bias: -rho, gamma, decision, predict, predictAll: (xs) => Uint8Array.from(xs, predict) };
 }

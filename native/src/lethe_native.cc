@@ -14,6 +14,8 @@
 
 #include <dnnl.hpp>
 
+#include "svm.h"
+
 #include <algorithm>
 #include <stdexcept>
 #include <cmath>
@@ -809,6 +811,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"implementations", nullptr, Implementations, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"svmSolve", nullptr, SvmSolve, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"svmDecisions", nullptr, SvmDecisions, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"v8Exp", nullptr, V8Exp, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

@@ -68,6 +68,9 @@ export async function miaEfficacies(
   };
   const queue = [...features];
   const results = {} as Record<MiaFeatureName, number>;
+  // Terminating a worker waits for a native SVM fit to return; this flag, set when the
+  // attacks end early (cancelled, or another attack failed), makes it return at once.
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
   let onAbort = () => {};
   const cancelled = new Promise<never>((_, reject) => {
     onAbort = () => reject(new CancelledError());
@@ -81,12 +84,13 @@ export async function miaEfficacies(
       Promise.all(
         workers.map(async (worker) => {
           for (let feature = queue.shift(); feature !== undefined; feature = queue.shift()) {
-            results[feature] = await runTask(worker, { feature, retain: retainHead, test, forget });
+            results[feature] = await runTask(worker, { feature, retain: retainHead, test, forget, cancel });
           }
         }),
       ),
     ]);
   } finally {
+    Atomics.store(cancel, 0, 1);
     signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((w) => w.terminate()));
   }

@@ -8,11 +8,13 @@ export interface MiaTask {
   retain: ScoredSamples;
   test: ScoredSamples;
   forget: ScoredSamples;
+  /** Shared with the caller: non-zero once the evaluation is cancelled. */
+  cancel?: Int32Array;
 }
 
 parentPort!.on('message', (task: MiaTask) => {
   try {
-    parentPort!.postMessage({ efficacy: miaEfficacy(task.feature, task.retain, task.test, task.forget) });
+    parentPort!.postMessage({ efficacy: miaEfficacy(task.feature, task.retain, task.test, task.forget, task.cancel) });
   } catch (error) {
     parentPort!.postMessage({ error: (error as Error).message });
   }

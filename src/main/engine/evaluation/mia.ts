@@ -44,17 +44,21 @@ export interface ScoredSamples {
 }
 
 function features(kind: MiaFeature, s: ScoredSamples, count = s.labels.length): number[][] {
-  return Array.from({ length: Math.min(count, s.labels.length) }, (_, i) =>
-    miaFeature(kind, Array.prototype.slice.call(s.probabilities, i * s.classes, (i + 1) * s.classes) as number[], s.labels[i]!),
-  );
+  // A view of each row where the probabilities are a typed array (they are, from the engine), not a copy.
+  const p = s.probabilities;
+  const rowOf = ArrayBuffer.isView(p) ? (i: number) => (p as Float32Array).subarray(i * s.classes, (i + 1) * s.classes) : (i: number) => Array.prototype.slice.call(p, i * s.classes, (i + 1) * s.classes) as number[];
+  return Array.from({ length: Math.min(count, s.labels.length) }, (_, i) => miaFeature(kind, rowOf(i), s.labels[i]!));
 }
 
-/** MIA-efficacy in [0, 1] for one feature: members = the first |test| retain samples. */
-export function miaEfficacy(kind: MiaFeature, retain: ScoredSamples, test: ScoredSamples, forget: ScoredSamples): number {
+/**
+ * MIA-efficacy in [0, 1] for one feature: members = the first |test| retain samples.
+ * `cancel` (a shared flag) stops the SVM fit once element 0 is non-zero.
+ */
+export function miaEfficacy(kind: MiaFeature, retain: ScoredSamples, test: ScoredSamples, forget: ScoredSamples, cancel?: Int32Array): number {
   const nonMembers = features(kind, test);
   const members = features(kind, retain, nonMembers.length);
-  const svm = trainSvm([...members, ...nonMembers], [...members.map(() => 1), ...nonMembers.map(() => 0)], { C: 3 });
+  const svm = trainSvm([...members, ...nonMembers], [...members.map(() => 1), ...nonMembers.map(() => 0)], { C: 3, cancel });
   const forgetFeatures = features(kind, forget);
   if (forgetFeatures.length === 0) throw new Error('MIA-efficacy needs forget samples');
-  return forgetFeatures.filter((f) => svm.predict(f) === 0).length / forgetFeatures.length;
+  return svm.predictAll(forgetFeatures).filter((member) => member === 0).length / forgetFeatures.length;
 }

@@ -27,31 +27,39 @@ export async function runEvaluateJob(job: EvaluateJob, context: Pick<JobContext,
   try {
     const batchSize = job.forget?.batchSize ?? EVAL_BATCH_SIZE;
     const measure = (indices: Int32Array) => evaluate(model, dataset, indices, batchSize);
+    const hash = path.basename(folder);
+    // The assessment first: its MIA attacks start in worker threads, and the split measures
+    // below run on this thread while they work instead of before them.
+    original = job.forget && opened.forget && provenance.from ? loadCheckpoint(resolveCheckpoint(checkpointsRoot(job.dataDir), provenance.from)) : undefined;
+    const assessing = job.forget && opened.forget
+      ? assess({
+          model,
+          original: original ?? model,
+          originalKey: provenance.from ?? hash,
+          loadCopy: () => loadCheckpoint(folder),
+          dataset,
+          split,
+          forget: opened.forget,
+          retain: opened.retain,
+          checks: job.forget.checks,
+          batchSize,
+          signal: context.signal,
+          onPhase: (phase) => context.notice(`evaluating: ${phase}`),
+        })
+      : undefined;
+    assessing?.catch(() => {}); // awaited below; a failure of the split measures must not leave it unhandled
     const result: EvaluateJobResult = {
       kind: 'evaluate',
-      checkpoint: { hash: path.basename(folder), path: folder },
+      checkpoint: { hash, path: folder },
       model: model.spec.architecture,
       dataset: { name: dataset.name, digest: dataset.digest },
       splits: { train: measure(split.train), heldOut: measure(split.heldOut), test: measure(split.test) },
       backend: context.backend,
       seconds: 0,
     };
-    if (job.forget && opened.forget) {
-      original = provenance.from ? loadCheckpoint(resolveCheckpoint(checkpointsRoot(job.dataDir), provenance.from)) : undefined;
-      const { assessment, scores } = await assess({
-        model,
-        original: original ?? model,
-        loadCopy: () => loadCheckpoint(folder),
-        dataset,
-        split,
-        forget: opened.forget,
-        retain: opened.retain,
-        checks: job.forget.checks,
-        batchSize,
-        signal: context.signal,
-        onPhase: (phase) => context.notice(`evaluating: ${phase}`),
-      });
-      const file = path.join(job.dataDir, 'artifacts', 'scores', `${result.checkpoint.hash.slice(0, 16)}-${path.basename(job.forget.path, '.json')}.scores`);
+    if (assessing && job.forget) {
+      const { assessment, scores } = await assessing;
+      const file = path.join(job.dataDir, 'artifacts', 'scores', `${hash.slice(0, 16)}-${path.basename(job.forget.path, '.json')}.scores`);
       result.assessment = assessment;
       result.scores = { path: file, hash: writeScoreFile(file, scores) };
     }

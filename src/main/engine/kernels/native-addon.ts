@@ -23,6 +23,15 @@ export interface NativeAddon {
   sgdUpdate(heap: ArrayBuffer, count: number, theta: number, grad: number, velocity: number, lr: number, momentum: number, weightDecay: number, thetaOut: number, velocityOut: number): void;
   /** c[i] = op(a[i]) op(b[i]), row-major, a batch of 1 shared (oneDNN's sgemm). */
   batchMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, transposeA: number, transposeB: number, a: number, b: number, c: number): void;
+  /**
+   * The MIA attack's SVM (native/src/svm.cc, bit for bit evaluation/svm.ts's solver): fills
+   * alphaOut and returns rho; throws once cancel[0] is non-zero.
+   */
+  svmSolve(features: Float64Array, y: Float64Array, bounds: Float64Array, dims: number, gamma: number, tolerance: number, maxIterations: number, maxRows: number, alphaOut: Float64Array, cancel: Int32Array | undefined): number;
+  /** out[q] = sum_k weights[k] exp(-gamma |vectors_k - queries_q|^2) - rho. */
+  svmDecisions(vectors: Float64Array, weights: Float64Array, dims: number, gamma: number, rho: number, queries: Float64Array, out: Float64Array): void;
+  /** V8's Math.exp (fdlibm's), elementwise: what the SVM uses. */
+  v8Exp(x: Float64Array, out: Float64Array): void;
   /** "kind,geometry implementation" of every oneDNN primitive made so far. */
   implementations(): string[];
   threads(): number;
