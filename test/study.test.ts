@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifierTable, type StudyConfigInput } from '../src/shared/study-config.js';
 import { formatStudyTable } from '../src/shared/study-format.js';
@@ -5,9 +6,15 @@ import type { StudyProgress } from '../src/shared/lethe-api.js';
 import type { RunDetail } from '../src/shared/catalog-types.js';
 import { likelihoodRatioTest } from '../src/main/engine/evaluation/lira.js';
 import { readScoreFile } from '../src/main/engine/evaluation/score-file.js';
+import { initBackend } from '../src/main/engine/backend.js';
+import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
+import { runEvaluateJob } from '../src/main/engine/jobs/evaluate-job.js';
+import type { EvaluationChecks } from '../src/shared/evaluation.js';
 import { serviceForTests } from './helpers.js';
+import { requirement } from './requirements.js';
 
 const { catalog, engine, service } = serviceForTests('study');
+const nativeSvm = requirement('native', 'the native SVM', typeof loadNativeAddon().addon?.svmSolve === 'function' ? null : 'the native addon is not built, or built without the SVM');
 
 const base: StudyConfigInput = {
   name: 'mnist-small',
@@ -359,4 +366,37 @@ describe('studies', () => {
     await expect(service.getStudyTable('missing')).rejects.toThrow(/no study named 'missing'/);
     expect(catalog.runs.list()).toHaveLength(before);
   });
+
+  it.skipIf(nativeSvm.skip)("the study's evaluations give the same numbers with the native SVM and the TypeScript one, to the bit", async () => {
+    const backend = await initBackend('wasm');
+    const study = (await service.listStudies()).find((s) => s.name === 'mnist-small')!;
+    const runs = await Promise.all(study.runIds.map((id) => service.getRun(id)));
+    const evaluations = runs.filter((r) => r.kind === 'evaluate').slice(0, 3);
+    expect(evaluations).toHaveLength(3);
+    // Run in this process both times, so the models' forward passes are the same ones. Last in
+    // this file: it writes the same score files over the study's.
+    const evaluateWith = async (solver: 'auto' | 'typescript', run: RunDetail) => {
+      process.env.LETHE_SVM = solver;
+      try {
+        const forgetSet = catalog.forgetSets.byId(Number(run.config.forgetSet))!;
+        const checkpoint = catalog.checkpoints.get(String(run.config.checkpoint))!;
+        const checks = run.config.checks as EvaluationChecks;
+        const result = await runEvaluateJob(
+          { kind: 'evaluate', checkpoint: path.resolve(catalog.dataDir, checkpoint.path), dataDir: catalog.dataDir, forget: { path: path.resolve(catalog.dataDir, forgetSet.path), digest: forgetSet.digest, checks, batchSize: Number(run.config.batchSize) } },
+          { backend, notice: () => {} },
+        );
+        // Everything but the timings.
+        return JSON.parse(JSON.stringify({ splits: result.splits, assessment: result.assessment }, (key, value: unknown) => (key === 'seconds' ? undefined : value))) as Pick<typeof result, 'splits' | 'assessment'>;
+      } finally {
+        delete process.env.LETHE_SVM;
+      }
+    };
+    for (const run of evaluations) {
+      const native = await evaluateWith('auto', run);
+      expect(await evaluateWith('typescript', run)).toEqual(native);
+      // And the study's table shows these numbers: the catalog holds the engine's, printed alike.
+      for (const metric of ['UA', 'RA', 'TA', 'MIA'] as const) expect(native.assessment![metric].toFixed(2)).toBe(run.latestMetrics[metric]!.toFixed(2));
+    }
+  });
+
 });
