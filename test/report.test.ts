@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/main/cli.js';
 import { ChromiumNotFoundError, findChromium } from '../src/main/reports/chromium-printer.js';
 import { electronPdfOptions, electronPrinter, type ElectronPdfOptions } from '../src/main/reports/electron-printer.js';
+import { legendRows, renderSvg } from '../src/main/reports/report-figures.js';
 import type { ReportFile } from '../src/shared/report.js';
 import { classifierTable, type StudyConfigInput, type StudyTable } from '../src/shared/study-config.js';
 import { escapeLatex } from '../src/shared/study-format.js';
@@ -113,6 +114,28 @@ describe('electron printToPDF options (the app path; Electron itself cannot run 
       ['<svg></svg>', { width: 1, height: 0.5 }],
     ]);
     expect(destroyed).toBe(true);
+  });
+});
+
+describe('figures for paper', () => {
+  const scatter = (methods: number) => ({
+    legend: { type: 'scroll', bottom: 0 },
+    grid: { left: 64, right: 24, top: 64, bottom: 80 },
+    xAxis: { type: 'value' },
+    yAxis: { type: 'value' },
+    series: Array.from({ length: methods }, (_, i) => ({ name: `RAUL-UniDist-method-${i} (lr 0.005, 5 ep)`, type: 'scatter', data: [[i, i]] })),
+  });
+
+  it('a legend of one row keeps the figure as asked; a longer one makes it taller by its extra rows, below the plot', () => {
+    expect(legendRows(['FT', 'GA'], 740)).toBe(1);
+    const small = renderSvg(scatter(2), 760, 440);
+    expect(small.height).toBe(440);
+    expect(small.svg).toMatch(/height="440"/);
+    const rows = legendRows(scatter(24).series.map((s) => s.name), 740);
+    expect(rows).toBeGreaterThan(4);
+    const large = renderSvg(scatter(24), 760, 440);
+    expect(large.height).toBe(440 + (rows - 1) * 24);
+    expect(large.svg).toMatch(new RegExp(`height="${large.height}"`));
   });
 });
 

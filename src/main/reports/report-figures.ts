@@ -22,16 +22,45 @@ export interface ReportFigure {
   svg: string;
 }
 
+// ECharts' default legend: a 25 px symbol, 5 px to its 12 px text, 10 px between entries, 14 px rows 10 px apart.
+const LEGEND_ROW = 24;
+const legendEntryWidth = (name: string) => 25 + 5 + 7 * name.length + 10;
+
+/** How many rows a plain legend of these names takes in `width` pixels (entries wrap whole). */
+export function legendRows(names: string[], width: number): number {
+  let rows = names.length ? 1 : 0;
+  let used = 0;
+  for (const entry of names.map(legendEntryWidth)) {
+    if (used > 0 && used + entry > width) {
+      rows += 1;
+      used = 0;
+    }
+    used += entry;
+  }
+  return rows;
+}
+
 /**
  * One chart as an SVG document, for paper: without animation (a printed page shows the
- * first frame) and with every legend entry shown (a scrolling legend hides some behind arrows).
+ * first frame) and with every legend entry shown (a scrolling legend hides some behind
+ * arrows). A legend at the bottom that needs more than one row makes the figure taller
+ * by its extra rows and keeps them below the plot, which they would otherwise cover.
  */
-export function renderSvg(option: Record<string, unknown>, width: number, height: number): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+export function renderSvg(option: Record<string, unknown>, width: number, height: number): { svg: string; height: number } {
+  const legend = option.legend as Record<string, unknown> | undefined;
+  const grid = option.grid as Record<string, unknown> | undefined;
+  const names = ((option.series as { name?: string }[] | undefined) ?? []).flatMap((s) => (s.name ? [s.name] : []));
+  const extra = legend?.bottom !== undefined && typeof grid?.bottom === 'number' ? (legendRows(names, width - 20) - 1) * LEGEND_ROW : 0;
+  const tall = height + Math.max(0, extra);
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height: tall });
   try {
-    const legend = option.legend as Record<string, unknown> | undefined;
-    chart.setOption({ ...option, animation: false, ...(legend ? { legend: { ...legend, type: 'plain' } } : {}) });
-    return chart.renderToSVGString();
+    chart.setOption({
+      ...option,
+      animation: false,
+      ...(legend ? { legend: { ...legend, type: 'plain' } } : {}),
+      ...(extra > 0 ? { grid: { ...grid, bottom: (grid!.bottom as number) + extra } } : {}),
+    });
+    return { svg: chart.renderToSVGString(), height: tall };
   } finally {
     chart.dispose();
   }
@@ -42,7 +71,7 @@ const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|
 export function reportFigures(report: StudyReport): ReportFigure[] {
   const colorOf = methodColors(report.table.rows.map((r) => r.label));
   const figures: ReportFigure[] = [];
-  const add = (figure: Omit<ReportFigure, 'svg'>, option: Record<string, unknown>) => figures.push({ ...figure, svg: renderSvg(option, figure.width, figure.height) });
+  const add = (figure: Omit<ReportFigure, 'svg'>, option: Record<string, unknown>) => figures.push({ ...figure, ...renderSvg(option, figure.width, figure.height) });
   for (const analysis of report.paretos.filter(isAvailable)) {
     const [x, y] = analysis.objectives as [keyof typeof STUDY_AXES, keyof typeof STUDY_AXES];
     add(
