@@ -317,26 +317,31 @@ void selectIScalar(const int32_t* order, int64_t active, const int32_t* inUp, co
 }
 
 /** gmin over I_low of -y G, and (with Qi) the t in I_low of least second-order gain: WSS3's j. */
+/** One variable of the scan for j: gmin over I_low, and the least second-order gain (the last position on ties) at `at`. */
+inline void considerJ(int64_t k, int64_t t, const double* y, const double* G, const double* Qi, double yi, double gmax, double& gmin, double& best,
+                      int64_t& at) {
+  const double value = -y[t] * G[t];
+  gmin = jsMin(gmin, value);
+  if (Qi && gmax - value > 0) {
+    const double a = 2 - 2 * yi * y[t] * Qi[t];
+    const double gap = gmax - value;
+    const double gain = -(gap * gap) / (a > 0 ? a : 1e-12);
+    if (gain <= best) {
+      best = gain;
+      at = k;
+    }
+  }
+}
+
 void selectJScalar(const int32_t* order, int64_t active, const int32_t* inLow, const double* y, const double* G, const double* Qi, double yi,
                    double gmax, double& gmin, int64_t& j) {
   gmin = std::numeric_limits<double>::infinity();
-  j = -1;
   double best = std::numeric_limits<double>::infinity();
+  int64_t at = -1;
   for (int64_t k = 0; k < active; k++) {
-    const int64_t t = order[k];
-    if (!inLow[t]) continue;
-    const double value = -y[t] * G[t];
-    gmin = jsMin(gmin, value);
-    if (Qi && gmax - value > 0) {
-      const double a = 2 - 2 * yi * y[t] * Qi[t];
-      const double gap = gmax - value;
-      const double gain = -(gap * gap) / (a > 0 ? a : 1e-12);
-      if (gain <= best) {
-        best = gain;
-        j = t;
-      }
-    }
+    if (inLow[order[k]]) considerJ(k, order[k], y, G, Qi, yi, gmax, gmin, best, at);
   }
+  j = at < 0 ? -1 : order[at];
 }
 
 void addScaledRowScalar(double* Gbar, const double* Q, double change, int64_t n) {
@@ -453,19 +458,7 @@ __attribute__((target("avx2"))) void selectJAvx2(const int32_t* order, int64_t a
   double best;
   int64_t at = lastExtreme(bestV, bestK, true, best);
   for (int64_t k = whole; k < active; k++) {
-    const int64_t t = order[k];
-    if (!inLow[t]) continue;
-    const double value = -y[t] * G[t];
-    gmin = jsMin(gmin, value);
-    if (Qi && gmax - value > 0) {
-      const double a = 2 - 2 * yi * y[t] * Qi[t];
-      const double gap = gmax - value;
-      const double gain = -(gap * gap) / (a > 0 ? a : 1e-12);
-      if (gain <= best) {
-        best = gain;
-        at = k;
-      }
-    }
+    if (inLow[order[k]]) considerJ(k, order[k], y, G, Qi, yi, gmax, gmin, best, at);
   }
   j = at < 0 ? -1 : order[at];
 }
