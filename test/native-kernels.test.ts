@@ -189,6 +189,46 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     actual.parameters.forEach((p, i) => expectClose(p, expected.parameters[i]!, tolerance, `parameter ${i}`));
   });
 
+  // tfjs' FusedBatchNorm in float32 steps: offset + (x - mean) * scale / sqrt(variance + epsilon).
+  function batchNormInFloat32(x: Float32Array, channels: number, p: { mean: Float32Array; variance: Float32Array; offset?: Float32Array; scale?: Float32Array }, epsilon: number): Float32Array {
+    const f = Math.fround;
+    const at = (values: Float32Array | undefined, c: number, otherwise: number) => (values ? values[values.length === 1 ? 0 : c]! : otherwise);
+    return x.map((v, i) => {
+      const c = i % channels;
+      const factor = f(Math.sqrt(f(at(p.variance, c, 1) + f(epsilon))));
+      return f(at(p.offset, c, 0) + f(f(f(v - at(p.mean, c, 0)) * at(p.scale, c, 1)) / factor));
+    });
+  }
+
+  it.each([
+    [[64, 28, 28, 1], 1, true, 0],
+    [[8, 32, 32, 3], 3, true, 0],
+    [[4, 5, 5, 64], 64, false, 1e-3],
+    [[3, 70], 70, true, 1e-5],
+  ] as [number[], number, boolean, number][])('FusedBatchNorm x %j, statistics of %i, offset and scale %s, epsilon %d: each float step correctly rounded', (shape, statistics, affine, epsilon) => {
+    tf.setBackend('wasm');
+    const size = shape.reduce((a, b) => a * b);
+    const x = randomArray(size, 7).map((v) => v * 40 + 100);
+    const mean = randomArray(statistics, 8);
+    const variance = randomArray(statistics, 9).map((v) => v * v + 0.1);
+    const offset = affine ? randomArray(statistics, 10) : undefined;
+    const scale = affine ? randomArray(statistics, 11) : undefined;
+    const vector = (v: Float32Array | undefined) => (v ? tf.tensor1d(v) : undefined);
+    const y = tf.batchNorm(tf.tensor(x, shape), tf.tensor1d(mean), tf.tensor1d(variance), vector(offset), vector(scale), epsilon);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(batchNormInFloat32(x, shape[shape.length - 1]!, { mean, variance, offset, scale }, epsilon)));
+  });
+
+  it('FusedBatchNorm with statistics that broadcast otherwise (the stock wasm kernel) is within 1 ulp of the same steps', () => {
+    tf.setBackend('wasm');
+    const x = randomArray(96, 7).map((v) => v * 40 + 100);
+    const [mean, variance, offset, scale] = [Float32Array.of(0.37), Float32Array.of(2.3), Float32Array.of(0.11), Float32Array.of(1.7)];
+    const y = tf.batchNorm(tf.tensor(x, [2, 4, 4, 3]), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(offset), tf.tensor1d(scale), 0).dataSync();
+    const expected = batchNormInFloat32(x, 3, { mean, variance, offset, scale }, 0);
+    // One float32 ulp of the value: 2^(exponent - 23).
+    const ulp = (v: number) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23);
+    y.forEach((v, i) => expect(Math.abs(v - expected[i]!), `element ${i}`).toBeLessThanOrEqual(ulp(expected[i]!)));
+  });
+
   it('refuses a tensor that lies outside the heap, naming it', () => {
     const heap = new ArrayBuffer(1024);
     const geometry = Int32Array.from([1, 4, 4, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);

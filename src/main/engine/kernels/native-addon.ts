@@ -19,6 +19,8 @@ export interface NativeAddon {
   /** Training-mode batch norm over a rows x channels matrix, + residual, relu. */
   batchNormForward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, x: number, gamma: number, beta: number, residual: number, relu: number, y: number, mean: number, variance: number): void;
   batchNormBackward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, dy: number, x: number, gamma: number, y: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number, dresidual: number): void;
+  /** tfjs' FusedBatchNorm with per-channel statistics (offset, scale -1 when absent), each float step correctly rounded. */
+  batchNormInference(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, x: number, mean: number, variance: number, offset: number, scale: number, y: number): void;
   /** PyTorch's SGD step with momentum (velocity -1 at the first step) and weight decay. */
   sgdUpdate(heap: ArrayBuffer, count: number, theta: number, grad: number, velocity: number, lr: number, momentum: number, weightDecay: number, thetaOut: number, velocityOut: number): void;
   /** c[i] = op(a[i]) op(b[i]), row-major, a batch of 1 shared (oneDNN's sgemm). */

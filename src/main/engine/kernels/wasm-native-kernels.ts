@@ -1,6 +1,6 @@
 /**
  * tfjs' own training kernels on the wasm backend (Conv2D, FusedConv2D with bias and relu,
- * both convolution gradients, MaxPoolGrad, BatchMatMul) run by the native addon on the
+ * both convolution gradients, MaxPoolGrad, BatchMatMul, FusedBatchNorm) run by the native addon on the
  * wasm heap itself: oneDNN, multi-threaded (what PyTorch's CPU path uses), instead of
  * single-threaded wasm. A case the addon cannot take (another data format,
  * activation or dtype, or a geometry oneDNN refuses) goes to the kernel underneath.
@@ -165,6 +165,28 @@ function batchMatMulKernel(addon: NativeAddon) {
     });
 }
 
+/**
+ * FusedBatchNorm with given statistics (the models' input normalisation, inference-mode
+ * batch norm), multi-threaded and vectorised, in the order of the wasm kernel's source, each
+ * step correctly rounded (the stock kernel's build is off by 1 ulp in a few percent of its
+ * outputs). Statistics that broadcast otherwise than per channel go underneath.
+ */
+function batchNormInferenceKernel(addon: NativeAddon) {
+  return (previous: KernelFunc) =>
+    withFallback(previous, (args) => {
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+      const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
+      if (!x || !mean || !variance || x.shape.length === 0) return undefined;
+      const channels = x.shape[x.shape.length - 1]!;
+      const perChannel = (t: TensorInfo | undefined) => t === undefined || (t.dtype === 'float32' && util.sizeFromShape(t.shape) === channels);
+      if (x.dtype !== 'float32' || channels === 0 || ![mean, variance, offset, scale].every(perChannel)) return undefined;
+      const y = backend.makeOutput([...x.shape], 'float32');
+      return onHeap(backend, y, [x, mean, variance, offset, scale, y], (heap, [xAt, meanAt, varianceAt, offsetAt, scaleAt, yAt]) =>
+        addon.batchNormInference(heap, util.sizeFromShape(x.shape) / channels, channels, varianceEpsilon, xAt!, meanAt!, varianceAt!, offsetAt!, scaleAt!, yAt!));
+    });
+}
+
 /** Puts the native kernels over the wasm backend's (call after the wasm-heap kernels). */
 export function registerWasmNativeKernels(addon: NativeAddon): void {
   replaceWasmKernel('native', 'Conv2D', conv2DKernel(addon, false));
@@ -173,4 +195,5 @@ export function registerWasmNativeKernels(addon: NativeAddon): void {
   replaceWasmKernel('native', 'Conv2DBackpropFilter', conv2DBackpropFilterKernel(addon));
   replaceWasmKernel('native', 'MaxPoolGrad', maxPoolGradKernel(addon));
   replaceWasmKernel('native', 'BatchMatMul', batchMatMulKernel(addon));
+  replaceWasmKernel('native', 'FusedBatchNorm', batchNormInferenceKernel(addon));
 }
