@@ -97,6 +97,7 @@ describe('import and forget through the service', () => {
     await expect(service.importDataset({ subsetOf: 'squares', perClass: 2, name: 'mnist' })).rejects.toThrow(/'mnist' is a built-in dataset/);
     await expect(service.importDataset({ subsetOf: 'squares', perClass: 2.5, name: 'x' })).rejects.toThrow(/perClass must be a whole number/);
     await expect(service.importDataset({ subsetOf: 'squares', perClass: 2 } as never)).rejects.toThrow(/name/);
+    await expect(service.importDataset({ subsetOf: 'squares', perclass: 2, name: 'x' } as never)).rejects.toThrow(/perclass: unknown key; did you mean 'perClass'\?/);
     await expect(service.createForgetSet({ dataset: 'squares', rule: { kind: 'random', percent: 120, seed: 0 } })).rejects.toThrow(/percentage must be in \(0, 100\)/);
     await expect(service.createForgetSet({ dataset: 'squares', rule: { kind: 'classes', classes: [4] } })).rejects.toThrow(/class 4 does not exist/);
     await expect(service.createForgetSet({ dataset: 'nope', rule: { kind: 'classes', classes: [0] } })).rejects.toThrow(/unknown dataset 'nope'/);

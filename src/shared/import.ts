@@ -1,5 +1,6 @@
 /** Dataset import requests and what they report. */
 import { z } from 'zod';
+import { schemaChosenBy } from './validation.js';
 
 export const IMPORT_FORMATS = ['idx', 'cifar', 'csv', 'image-folder'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -44,13 +45,9 @@ export function isSubsetRequest(request: DatasetSourceRequest): request is Subse
 }
 
 /** Either request, checked against its own schema (a `subsetOf` field decides), so errors name that kind's fields. */
-export const DatasetSourceRequestSchema = z.unknown().transform((input, ctx): DatasetSourceRequest => {
-  const subset = typeof input === 'object' && input !== null && 'subsetOf' in input;
-  const parsed = (subset ? SubsetRequestSchema : ImportRequestSchema).safeParse(input);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-  return z.NEVER;
-});
+export const DatasetSourceRequestSchema = schemaChosenBy<DatasetSourceRequest>((input) =>
+  typeof input === 'object' && input !== null && 'subsetOf' in input ? SubsetRequestSchema : ImportRequestSchema,
+);
 
 export interface TaskProgress {
   phase: string;

@@ -14,7 +14,7 @@ import { LmUnlearnConfigSchema } from './lm-unlearn-config.js';
 import { TrainConfigSchema } from './train-config.js';
 import { UnlearnConfigSchema } from './unlearn-config.js';
 import type { BootstrapInterval } from './bootstrap.js';
-import { explainUnknownKeys, InvalidRequestError, parseOrExplain, positiveInt } from './validation.js';
+import { InvalidRequestError, parseOrExplain, positiveInt, schemaChosenBy } from './validation.js';
 
 export type StudyKind = 'classifier' | 'language-model';
 
@@ -178,13 +178,7 @@ export const LmStudyConfigSchema = z
   });
 
 /** A study of either kind, checked against its kind's schema (the dataset decides), so errors name that kind's fields. */
-export const StudyConfigSchema = z.unknown().transform((input, ctx): StudyConfig | LmStudyConfig => {
-  const schema = isLanguageModelInput(input) ? LmStudyConfigSchema : ClassifierStudyConfigSchema;
-  const parsed = schema.safeParse(input, { error: explainUnknownKeys });
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-  return z.NEVER;
-});
+export const StudyConfigSchema = schemaChosenBy<StudyConfig | LmStudyConfig>((input) => (isLanguageModelInput(input) ? LmStudyConfigSchema : ClassifierStudyConfigSchema));
 
 function isLanguageModelInput(input: unknown): boolean {
   return typeof input === 'object' && input !== null && (input as { dataset?: unknown }).dataset === LANGUAGE_MODEL_DATASET;

@@ -41,6 +41,19 @@ export function explainUnknownKeys(issue: z.core.$ZodRawIssue): string | undefin
     .join('; ');
 }
 
+/**
+ * A schema for input of several kinds: `choose` picks the kind's schema from the input (a
+ * field that says what it is), and the errors are that schema's, naming its fields.
+ */
+export function schemaChosenBy<T>(choose: (input: unknown) => z.ZodType<T>) {
+  return z.unknown().transform((input, ctx): T => {
+    const parsed = choose(input).safeParse(input, { error: explainUnknownKeys });
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  });
+}
+
 /** Parses or throws an InvalidRequestError: "invalid <what>: <each problem>". */
 export function parseOrExplain<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input, { error: explainUnknownKeys });

@@ -573,17 +573,17 @@ export class LetheService implements LetheRequests {
 
   async importDataset(input: DatasetSourceRequestInput): Promise<ImportOutcome> {
     const request = parseOrExplain(DatasetSourceRequestSchema, input, 'import request');
-    if (isSubsetRequest(request)) return this.importFiles(request);
+    if (isSubsetRequest(request)) return this.importFrom(request);
     const relative = request.paths.find((p) => !path.isAbsolute(p));
     if (relative) throw new InvalidRequestError(`import paths must be absolute, got '${relative}'`);
     try {
-      return await this.importFiles(request);
+      return await this.importFrom(request);
     } finally {
       releaseStaged(this.catalog.dataDir, request.paths);
     }
   }
 
-  private async importFiles(request: DatasetSourceRequest): Promise<ImportOutcome> {
+  private async importFrom(request: DatasetSourceRequest): Promise<ImportOutcome> {
     if (request.name && isBuiltinDataset(request.name)) throw new InvalidRequestError(`'${request.name}' is a built-in dataset; choose another name`);
     const label = isSubsetRequest(request) ? `${request.name} (subset of ${request.subsetOf})` : (request.name ?? path.basename(request.paths[0]!));
     const job = this.engine.submit(
