@@ -43,6 +43,16 @@ dnnl::stream& cpuStream() {
   return stream;
 }
 
+/**
+ * What the convolutions and matrix products read their operands as (setPrecision): f32, or
+ * bf16 (converted by oneDNN's reorders on the way in) with f32 accumulation and f32
+ * outputs. Every other kernel, and every tensor tfjs holds, stays f32.
+ */
+dt operandType = dt::f32;
+
+/** The primitive cache's key of a call: the same geometry is another primitive in bf16. */
+std::string withPrecision(std::string key) { return operandType == dt::bf16 ? "bf16 " + key : key; }
+
 /** A convolution's (or pooling window's) geometry, in the order the JS side writes it. */
 struct Geometry {
   int64_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
@@ -56,9 +66,9 @@ struct Geometry {
     }
     return k;
   }
-  memory::desc input(tag layout = tag::nhwc) const { return {{n, ic, ih, iw}, dt::f32, layout}; }
-  memory::desc output(tag layout = tag::nhwc) const { return {{n, oc, oh, ow}, dt::f32, layout}; }
-  memory::desc filter(tag layout) const { return {{oc, ic, kh, kw}, dt::f32, layout}; }
+  memory::desc input(tag layout = tag::nhwc, dt type = dt::f32) const { return {{n, ic, ih, iw}, type, layout}; }
+  memory::desc output(tag layout = tag::nhwc, dt type = dt::f32) const { return {{n, oc, oh, ow}, type, layout}; }
+  memory::desc filter(tag layout, dt type = dt::f32) const { return {{oc, ic, kh, kw}, type, layout}; }
   memory::dims strides() const { return {sh, sw}; }
   // oneDNN counts dilation from 0 (no gaps), tfjs from 1.
   memory::dims dilations() const { return {dh - 1, dw - 1}; }
@@ -221,28 +231,33 @@ bool winogradFits(const Geometry& g) {
 struct Algorithm {
   dnnl::algorithm kind;
   tag activations;  // any (the primitive's choice) for Winograd, nhwc otherwise
+  dt operands;      // what the primitive reads x, the filter and dy as (its outputs are f32)
 };
 
 dnnl::convolution_forward::desc forwardDesc(const Geometry& g, const Algorithm& a, bool bias) {
-  const memory::desc input = g.input(a.activations), output = g.output(a.activations);
+  const memory::desc input = g.input(a.activations, a.operands), output = g.output(a.activations);
   if (bias) {
-    return {dnnl::prop_kind::forward_training, a.kind, input, g.filter(tag::any), memory::desc({g.oc}, dt::f32, tag::x), output,
+    return {dnnl::prop_kind::forward_training, a.kind, input, g.filter(tag::any, a.operands), memory::desc({g.oc}, dt::f32, tag::x), output,
             g.strides(), g.dilations(), g.padBefore(), g.padAfter()};
   }
-  return {dnnl::prop_kind::forward_training, a.kind, input, g.filter(tag::any), output, g.strides(), g.dilations(), g.padBefore(), g.padAfter()};
+  return {dnnl::prop_kind::forward_training, a.kind, input, g.filter(tag::any, a.operands), output, g.strides(), g.dilations(), g.padBefore(), g.padAfter()};
 }
 
-/** Builds with Winograd where it fits and oneDNN has it, else directly on NHWC. */
+/**
+ * Builds with Winograd where it fits and oneDNN has it, else directly on NHWC; in bf16
+ * always directly (oneDNN's Winograd is f32 only; its bf16 kernels are AMX / AVX512-BF16
+ * direct ones).
+ */
 template <typename Make>
 auto withBestAlgorithm(const Geometry& g, Make make) {
-  if (winogradFits(g)) {
+  if (operandType == dt::f32 && winogradFits(g)) {
     try {
-      return make(Algorithm{dnnl::algorithm::convolution_winograd, tag::any});
+      return make(Algorithm{dnnl::algorithm::convolution_winograd, tag::any, dt::f32});
     } catch (const dnnl::error&) {
       // no Winograd kernel for this shape or CPU
     }
   }
-  return make(Algorithm{dnnl::algorithm::convolution_direct, tag::nhwc});
+  return make(Algorithm{dnnl::algorithm::convolution_direct, tag::nhwc, operandType});
 }
 
 dnnl::convolution_forward::primitive_desc forwardPd(const Geometry& g, const Algorithm& a, bool bias, bool relu) {
@@ -267,11 +282,16 @@ struct Forward {
         output(g.output(), pd.dst_desc(), kOutputSlot) {}
 };
 
-/** A backward pass of kind Op (data or weights), with the same algorithm's forward as its hint. */
+/**
+ * A backward pass of kind Op (data or weights), with the same algorithm's forward as its
+ * hint. Of x, the filter and y, the one the pass computes the gradient of (`computed`) is
+ * f32; the two it reads are the algorithm's operand type.
+ */
 template <typename Op>
-typename Op::primitive_desc backwardPd(const Geometry& g, const Algorithm& a) {
-  return {typename Op::desc(a.kind, g.input(a.activations), g.filter(tag::any), g.output(a.activations), g.strides(), g.dilations(), g.padBefore(),
-                            g.padAfter()),
+typename Op::primitive_desc backwardPd(const Geometry& g, const Algorithm& a, int computed) {
+  const auto type = [&](int argument) { return argument == computed ? dt::f32 : a.operands; };
+  return {typename Op::desc(a.kind, g.input(a.activations, type(DNNL_ARG_SRC)), g.filter(tag::any, type(DNNL_ARG_WEIGHTS)),
+                            g.output(a.activations, type(DNNL_ARG_DST)), g.strides(), g.dilations(), g.padBefore(), g.padAfter()),
           cpu(), forwardPd(g, a, false, false)};
 }
 
@@ -280,7 +300,7 @@ struct BackwardInput {
   dnnl::convolution_backward_data primitive;
   Layout gradient, filter, inputGradient;
   explicit BackwardInput(const Geometry& g)
-      : pd(withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_data>(g, a); })),
+      : pd(withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_data>(g, a, DNNL_ARG_SRC); })),
         primitive(pd),
         gradient(g.output(), pd.diff_dst_desc(), kOutputSlot),
         filter(g.filter(tag::hwio), pd.weights_desc(), kFilterSlot),
@@ -292,7 +312,7 @@ struct BackwardFilter {
   dnnl::convolution_backward_weights primitive;
   Layout input, gradient, filterGradient;
   explicit BackwardFilter(const Geometry& g)
-      : pd(withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_weights>(g, a); })),
+      : pd(withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_weights>(g, a, DNNL_ARG_WEIGHTS); })),
         primitive(pd),
         input(g.input(), pd.src_desc(), kInputSlot),
         gradient(g.output(), pd.diff_dst_desc(), kOutputSlot),
@@ -350,7 +370,7 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
     const bool hasBias = bias != nullptr;
     float* y = call.tensor(5, g.outputSize());
     const bool relu = call.integer(6) != 0;
-    const std::string key = g.key(hasBias ? "conv2d+bias" : "conv2d", relu);
+    const std::string key = withPrecision(g.key(hasBias ? "conv2d+bias" : "conv2d", relu));
     Forward& conv = primitiveFor<Forward>(key, g, hasBias, relu);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, conv.input.in(x)},
@@ -635,7 +655,7 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     }
     if (dx) {
       float* w = call.tensor(4, g.filterSize());
-      BackwardInput& conv = primitiveFor<BackwardInput>(g.key("conv2d-backprop-input", 0), g);
+      BackwardInput& conv = primitiveFor<BackwardInput>(withPrecision(g.key("conv2d-backprop-input", 0)), g);
       conv.primitive.execute(cpuStream(), {
                                               {DNNL_ARG_DIFF_DST, conv.gradient.in(dz)},
                                               {DNNL_ARG_WEIGHTS, conv.filter.in(w)},
@@ -645,7 +665,7 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     }
     if (dw) {
       float* x = call.tensor(3, g.inputSize());
-      BackwardFilter& conv = primitiveFor<BackwardFilter>(g.key("conv2d-backprop-filter", 0), g);
+      BackwardFilter& conv = primitiveFor<BackwardFilter>(withPrecision(g.key("conv2d-backprop-filter", 0)), g);
       conv.primitive.execute(cpuStream(), {
                                               {DNNL_ARG_SRC, conv.input.in(x)},
                                               {DNNL_ARG_DIFF_DST, conv.gradient.in(dz)},
@@ -791,8 +811,30 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   });
 }
 
+/** `batch` row-major rows x columns matrices, or their transposes as stored (columns x rows). */
+memory::desc matrices(int64_t batch, int64_t rows, int64_t columns, bool transposed) {
+  return {{batch, rows, columns}, dt::f32, transposed ? memory::dims{rows * columns, 1, rows} : memory::dims{rows * columns, columns, 1}};
+}
+
+/**
+ * A batch of products through oneDNN's matmul primitive (sgemm has no bf16): the operands
+ * reordered into its bf16 layouts, f32 accumulation, c written in place as f32.
+ */
+struct MatMul {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul primitive;
+  Layout a, b;
+  MatMul(int64_t batchA, int64_t batchB, int64_t M, int64_t N, int64_t K, bool transposeA, bool transposeB)
+      : pd(dnnl::matmul::desc({{batchA, M, K}, operandType, tag::any}, {{batchB, K, N}, operandType, tag::any}, matrices(std::max(batchA, batchB), M, N, false)),
+           cpu()),
+        primitive(pd),
+        a(matrices(batchA, M, K, transposeA), pd.src_desc(), kInputSlot),
+        b(matrices(batchB, K, N, transposeB), pd.weights_desc(), kFilterSlot) {}
+};
+
 // batchMatMul(heap, batchA, batchB, m, n, k, transposeA, transposeB, a, b, c): c[i] = op(a[i]) op(b[i])
-// over max(batchA, batchB) products (a batch of 1 is shared), row-major, through oneDNN's sgemm.
+// over max(batchA, batchB) products (a batch of 1 is shared), row-major, through oneDNN's sgemm
+// (in bf16, its matmul primitive).
 napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call call(env, info, 11);
@@ -803,6 +845,18 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
     const float* a = call.tensor(8, static_cast<size_t>(batchA * M * K));
     const float* b = call.tensor(9, static_cast<size_t>(batchB * K * N));
     float* c = call.tensor(10, static_cast<size_t>(batch * M * N));
+    if (operandType == dt::bf16) {
+      const std::string key = withPrecision("matmul," + std::to_string(batchA) + "," + std::to_string(batchB) + "," + std::to_string(M) + "," + std::to_string(N) + "," +
+                                            std::to_string(K) + "," + std::to_string(transposeA) + "," + std::to_string(transposeB));
+      MatMul& product = primitiveFor<MatMul>(key, batchA, batchB, M, N, K, transposeA, transposeB);
+      product.primitive.execute(cpuStream(), {
+                                                 {DNNL_ARG_SRC, product.a.in(const_cast<float*>(a))},
+                                                 {DNNL_ARG_WEIGHTS, product.b.in(const_cast<float*>(b))},
+                                                 {DNNL_ARG_DST, memory(product.pd.dst_desc(), cpu(), c)},
+                                             });
+      cpuStream().wait();
+      return;
+    }
     // A small product is done before the other threads would be awake (see kParallelElements).
     const int threads = omp_get_max_threads();
     const bool alone = M * N * K < kParallelElements * 64;
@@ -819,6 +873,60 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
     }
     if (alone) omp_set_num_threads(threads);
   });
+}
+
+/** oneDNN's name for the instruction set it generates code for here (ONEDNN_MAX_CPU_ISA may lower it). */
+std::string isaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "isa " + std::to_string(static_cast<int>(isa));
+  }
+}
+
+/** Whether oneDNN runs bf16 in hardware here: its ISAs are bit sets, each containing the ones below. */
+bool hasBf16Instructions() {
+  const int isa = static_cast<int>(dnnl::get_effective_cpu_isa()), bf16 = static_cast<int>(dnnl::cpu_isa::avx512_core_bf16);
+  return (isa & bf16) == bf16;
+}
+
+// setPrecision('fp32' | 'bf16'): what the convolutions and matrix products read their operands
+// as from now on, process-wide. bf16 where the CPU has no bf16 instructions is refused
+// (oneDNN would emulate it, slower than f32).
+napi_value SetPrecision(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    char name[8] = {0};
+    size_t length = 0;
+    if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof(name), &length) != napi_ok) throw ArgumentError{"precision must be a string"};
+    const std::string precision(name, length);
+    if (precision == "fp32") {
+      operandType = dt::f32;
+    } else if (precision == "bf16") {
+      if (!hasBf16Instructions()) {
+        throw ArgumentError{"bf16 needs a CPU with AVX512-BF16 or AMX instructions; oneDNN runs " + isaName(dnnl::get_effective_cpu_isa()) + " here"};
+      }
+      operandType = dt::bf16;
+    } else {
+      throw ArgumentError{"precision must be fp32 or bf16; got '" + precision + "'"};
+    }
+  });
+}
+
+// isa(): the instruction set oneDNN generates its kernels for here.
+napi_value Isa(napi_env env, napi_callback_info) {
+  const std::string text = isaName(dnnl::get_effective_cpu_isa());
+  napi_value result;
+  napi_create_string_utf8(env, text.c_str(), text.size(), &result);
+  return result;
 }
 
 // implementations(): "kind,geometry implementation" for every primitive made so far.
@@ -859,6 +967,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNormInference", nullptr, BatchNormInference, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setPrecision", nullptr, SetPrecision, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implementations", nullptr, Implementations, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},

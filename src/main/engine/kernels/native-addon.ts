@@ -34,6 +34,14 @@ export interface NativeAddon {
   svmDecisions(vectors: Float64Array, weights: Float64Array, dims: number, gamma: number, rho: number, queries: Float64Array, out: Float64Array): void;
   /** V8's Math.exp (fdlibm's), elementwise: what the SVM uses. */
   v8Exp(x: Float64Array, out: Float64Array): void;
+  /**
+   * What the convolutions and matrix products read their operands as from now on,
+   * process-wide: fp32, or bf16 with fp32 accumulation and outputs. bf16 throws where
+   * the CPU has no bf16 instructions.
+   */
+  setPrecision(precision: 'fp32' | 'bf16'): void;
+  /** The instruction set oneDNN generates its kernels for (avx512_core_amx, avx512_core_bf16, avx2, ...). */
+  isa(): string;
   /** "kind,geometry implementation" of every oneDNN primitive made so far. */
   implementations(): string[];
   threads(): number;
