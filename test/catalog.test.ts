@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { Catalog, catalogPath } from '../src/main/catalog/catalog.js';
 import { LATEST_VERSION } from '../src/main/catalog/migrations.js';
 import { configHash } from '../src/main/catalog/runs-repository.js';
+import { unlearnRunConfig } from '../src/main/engine/unlearn/run-config.js';
+import { parseLmTrainConfig } from '../src/shared/lm-train-config.js';
+import { parseTrainConfig } from '../src/shared/train-config.js';
+import { parseUnlearnConfig } from '../src/shared/unlearn-config.js';
 import { makeTempDir } from './helpers.js';
 
 function newRun(catalog: Catalog, id: string, config: Record<string, unknown> = { lr: 0.1 }) {
@@ -43,6 +47,32 @@ describe('migrations', () => {
     upgraded.close();
     // Opening again is a no-op.
     Catalog.open(dir).close();
+  });
+
+  it('upgrade a version-6 catalog: classifier runs record precision fp32, with the config hash a study plans for them now', () => {
+    const dir = makeTempDir('mig-v6');
+    const old = Catalog.open(dir, { migrateTo: 6 });
+    // Configs as the previous version recorded them: every field but precision.
+    const { precision: _train, ...train } = parseTrainConfig({ dataset: 'mnist', model: 'mlp' });
+    const { precision: _unlearn, ...unlearned } = unlearnRunConfig(parseUnlearnConfig({ checkpoint: 'abc', forgetSet: 1, method: 'ga' }));
+    const lm = parseLmTrainConfig({ model: 'transformer-small' });
+    const runs = [['train', 'train', train], ['unlearn', 'unlearn', unlearned], ['lm', 'train', lm]] as const;
+    for (const [id, kind, config] of runs) {
+      old.runs.create({ id, kind, config, appVersion: 'old', ownerPid: process.pid }, 1000);
+      old.runs.setParams(id, { seed: 0 });
+    }
+    old.close();
+
+    const upgraded = Catalog.open(dir);
+    expect(upgraded.runs.get('train')!.config).toEqual(parseTrainConfig({ dataset: 'mnist', model: 'mlp' }));
+    expect(upgraded.runs.get('train')!.configHash).toBe(configHash(parseTrainConfig({ dataset: 'mnist', model: 'mlp' })));
+    expect(upgraded.runs.get('unlearn')!.configHash).toBe(configHash(unlearnRunConfig(parseUnlearnConfig({ checkpoint: 'abc', forgetSet: 1, method: 'ga' }))));
+    expect(upgraded.runs.params('train')).toEqual({ precision: 'fp32', seed: '0' });
+    expect(upgraded.runs.params('unlearn')).toEqual({ precision: 'fp32', seed: '0' });
+    // A language model's run has no precision: left as it was.
+    expect(upgraded.runs.get('lm')).toMatchObject({ config: lm, configHash: configHash(lm) });
+    expect(upgraded.runs.params('lm')).toEqual({ seed: '0' });
+    upgraded.close();
   });
 
   it('upgrade a version-3 catalog: checkpoints linked to their runs, paths inside the data directory made relative', () => {

@@ -72,6 +72,8 @@ describe('every refusal exits 2 and changes nothing', () => {
     [[...train, '--lr=-1'], /learning rate must be finite and positive/],
     [[...train, '--lr', 'Infinity'], /--lr must be a finite number/],
     [[...train, '--optimizer', 'rmsprop'], /optimizer must be one of sgd, adamw/],
+    [[...train, '--precision', 'fp16'], /precision must be one of fp32, bf16/],
+    [['unlearn', '--from', 'CHECKPOINT', '--forget', '1', '--method', 'ft', '--precision', 'half'], /precision must be one of fp32, bf16/],
     [['evaluate'], /name the checkpoint to evaluate/],
     [['evaluate', '--checks', 'pgd', 'abcdef123'], /--checks needs --forget ID/],
     [['evaluate', 'CHECKPOINT', '--forget', '99'], /no forget set with id 99/],
@@ -113,5 +115,26 @@ describe('every refusal exits 2 and changes nothing', () => {
     expect(err).toMatch(message as RegExp);
     expect(code).toBe(2);
     expect(snapshot(dataDir)).toEqual(before);
+  });
+
+  it.each([
+    [{ LETHE_NATIVE: 'off' }, /precision bf16 needs Lethe's native kernels, which are unused here: LETHE_NATIVE=off \(use precision fp32\)/],
+    [{ LETHE_BACKEND: 'cpu' }, /precision bf16 needs Lethe's native kernels, which run on the wasm backend; this engine runs cpu \(use precision fp32\)/],
+  ])('bf16 without the native kernels (%j) is refused by the engine', async (env, message) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env); // the engine process inherits it
+    try {
+      for (const args of [[...train, '--precision', 'bf16'], ['unlearn', '--from', checkpoint, '--forget', '1', '--method', 'ft', '--precision', 'bf16']]) {
+        const { code, err } = await cli([...args, '--data-dir', dataDir]);
+        expect(err).toMatch(message);
+        expect(code).toBe(2);
+        expect(snapshot(dataDir)).toEqual(before);
+      }
+    } finally {
+      for (const key of Object.keys(env)) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
   });
 });

@@ -115,7 +115,7 @@ describe.skipIf(nativeKernels.skip)('native kernels in bf16', () => {
     expectBf16([dy, w], inputGradient, 1e-5);
     const filterGradient = ([xs, dys]: Float32Array[]) =>
       tf.tidy(() => {
-        const gradient = tf.grad((filter: tf.Tensor4D) => tf.conv2d(tf.tensor4d(xs!, [...xShape]), filter, strides, pad).mul(tf.tensor4d(dys!, outShape)).sum());
+        const gradient = tf.grad((filter: tf.Tensor) => tf.conv2d(tf.tensor4d(xs!, [...xShape]), filter as tf.Tensor4D, strides, pad).mul(tf.tensor4d(dys!, outShape)).sum());
         return gradient(tf.tensor4d(w, [...wShape])).dataSync() as Float32Array;
       });
     expectBf16([x, dy], filterGradient, 1e-5);

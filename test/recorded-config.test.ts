@@ -27,7 +27,7 @@ describe('recorded unlearning config', () => {
     expect(recordedKeys({ method: 'scrub', alpha: 0.01 })).toEqual(['alpha', 'gamma', 'maxSteps', 'objectives', 'temperature']);
     expect(recordedKeys({ method: 'iu' })).toEqual(['fisherSamples', 'objectives']);
     const ft = unlearnRunConfig(parseUnlearnConfig({ checkpoint: 'h', forgetSet: 1, method: 'ft', epochs: 2 }));
-    expect(ft).toEqual({ checkpoint: 'h', forgetSet: 1, method: 'ft', optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4, epochs: 2, batchSize: 256, seed: 1, evalBatchSize: 1000, objectives: ['retain'] });
+    expect(ft).toEqual({ checkpoint: 'h', forgetSet: 1, method: 'ft', optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4, epochs: 2, batchSize: 256, seed: 1, evalBatchSize: 1000, precision: 'fp32', objectives: ['retain'] });
   });
 
   it('is applied to the runs of an older catalog, so a study run again over it skips every finished run', async () => {

@@ -7,6 +7,14 @@ import { parseOrExplain, positiveInt } from './validation.js';
 
 export const OPTIMIZERS = ['sgd', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'multistep', 'cosine'] as const;
+/**
+ * What convolutions and matrix products compute in: fp32, or bf16 operands with fp32
+ * accumulation, outputs and master weights (the native kernels on a CPU with bf16
+ * instructions only).
+ */
+export const PRECISIONS = ['fp32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+export const precisionSchema = z.enum(PRECISIONS, { error: `precision must be one of ${PRECISIONS.join(', ')}` });
 
 const finitePositive = (what: string) =>
   z.number({ error: `${what} must be a finite number` }).positive(`${what} must be finite and positive`);
@@ -29,6 +37,7 @@ export const TrainConfigSchema = z.strictObject({
   augmentCrop: z.number().int().min(0, 'crop padding must be >= 0').default(0),
   augmentFlip: z.boolean().default(false),
   evalBatchSize: positiveInt('eval batch size').default(1000),
+  precision: precisionSchema.default('fp32'),
   /** Seed of the train / held-out / test split (kept apart from the training seed). */
   splitSeed: z.number().int().default(0),
 });

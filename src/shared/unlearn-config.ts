@@ -1,6 +1,6 @@
 /** The configuration of an unlearning run, validated the same way from every door. */
 import { z } from 'zod';
-import { OPTIMIZERS } from './train-config.js';
+import { OPTIMIZERS, precisionSchema } from './train-config.js';
 import { parseOrExplain, positiveInt } from './validation.js';
 
 
@@ -39,6 +39,7 @@ export const UnlearnConfigSchema = z.strictObject({
   /** IU: retain samples in the WoodFisher inverse-Fisher estimate (1000). */
   fisherSamples: positiveInt('fisher samples').default(1000).describe('retain samples in the inverse-Fisher estimate'),
   evalBatchSize: positiveInt('eval batch size').default(1000).describe('samples per batch when measuring accuracy'),
+  precision: precisionSchema.default('fp32').describe('fp32, or bf16 convolutions and matrix products (fp32 master weights; native kernels only)'),
 });
 
 export type UnlearnConfig = z.output<typeof UnlearnConfigSchema>;
@@ -61,6 +62,7 @@ export const COMMON_UNLEARN_OPTIONS = [
   'batchSize',
   'seed',
   'evalBatchSize',
+  'precision',
 ] as const satisfies readonly (keyof UnlearnConfig)[];
 
 export function parseUnlearnConfig(input: unknown): UnlearnConfig {

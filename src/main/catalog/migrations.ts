@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { TrainConfigSchema } from '../../shared/train-config.js';
 import { UnlearnConfigSchema } from '../../shared/unlearn-config.js';
 import { unlearnRunConfig } from '../engine/unlearn/run-config.js';
 import { storedPath } from './data-dir-paths.js';
@@ -214,6 +215,26 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'runs record which kernels ran them (wasm: native oneDNN or stock, and why)',
     up: (db) => {
       db.exec('ALTER TABLE runs ADD COLUMN kernels TEXT');
+    },
+  },
+  {
+    version: 7,
+    description: 'classifier training and unlearning runs record their precision: fp32 for every run made before the choice',
+    up: (db) => {
+      // In the config too, with its hash re-computed (as in version 5): a study planning the
+      // same fp32 run now finds it.
+      const update = db.prepare('UPDATE runs SET config = ?, config_hash = ? WHERE id = ?');
+      const param = db.prepare("INSERT OR IGNORE INTO params (run_id, key, value) VALUES (?, 'precision', 'fp32')");
+      const runs = db.prepare("SELECT id, kind, config FROM runs WHERE kind IN ('train', 'unlearn', 'retrain')").all() as { id: string; kind: string; config: string }[];
+      for (const { id, kind, config } of runs) {
+        const recorded = JSON.parse(config) as Record<string, unknown>;
+        // Unlearning configs carry derived keys (objectives); language models' runs parse as neither and have no precision.
+        const schema = kind === 'train' ? TrainConfigSchema : UnlearnConfigSchema.strip();
+        if ('precision' in recorded || !schema.safeParse(recorded).success) continue;
+        recorded.precision = 'fp32';
+        update.run(JSON.stringify(recorded), configHash(recorded), id);
+        param.run(id);
+      }
     },
   },
 ];

@@ -36,6 +36,9 @@ Training:
   --split-seed N        seed of the train / held-out / test split (default 0)
   --augment-crop P      random crop with P pixels of zero padding (default 0: off)
   --augment-flip        random horizontal flips
+  --precision NAME      fp32 | bf16: bf16 convolutions and matrix products with fp32
+                        master weights (native kernels, a CPU with AVX512-BF16 or AMX;
+                        default fp32)
 
 Example:
   lethe train --dataset fashion-mnist --model cnn --epochs 3`;
@@ -56,6 +59,7 @@ const BASE_OPTIONS = {
   'split-seed': { type: 'string' },
   'augment-crop': { type: 'string' },
   'augment-flip': { type: 'boolean' },
+  precision: { type: 'string' },
 } satisfies OptionSpecs;
 
 // --dataset facts takes the language-model trainer's options too.
@@ -86,6 +90,7 @@ function trainConfigFromOptions(values: TrainValues): TrainConfigInput {
     splitSeed: numberOption(values, 'split-seed'),
     augmentCrop: numberOption(values, 'augment-crop'),
     augmentFlip: values['augment-flip'],
+    precision: values.precision,
   };
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TrainConfigInput;
 }

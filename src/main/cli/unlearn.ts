@@ -25,6 +25,9 @@ Options:
   --batch-size N        default 256
   --optimizer NAME      sgd (momentum 0.9, weight decay 5e-4) or adamw
   --seed N              batches, random labels, PCGrad order (default 1)
+  --precision NAME      fp32 | bf16: bf16 convolutions and matrix products with fp32
+                        master weights (native kernels, a CPU with AVX512-BF16 or AMX;
+                        default fp32)
   --alpha X             neggrad+ a (0.9999), l1-sparse alpha (1e-4), iu alpha (0.2),
                         scrub KL weight (0.001)
   --mask-ratio R        salun: share of weights that may move (0.5)
@@ -61,6 +64,7 @@ const OPTIONS = {
   'forget-batch-size': { type: 'string' },
   'fisher-samples': { type: 'string' },
   boundary: { type: 'string' },
+  precision: { type: 'string' },
 } satisfies OptionSpecs;
 
 type UnlearnValues = Values<typeof OPTIONS>;
@@ -98,6 +102,7 @@ async function handle(values: UnlearnValues, io: Output): Promise<number> {
       forgetBatchSize: numberOption(values, 'forget-batch-size'),
       fisherSamples: numberOption(values, 'fisher-samples'),
       boundary: values.boundary,
+      precision: values.precision,
     }).filter(([, v]) => v !== undefined),
   );
   const quiet = values.json === true;

@@ -14,6 +14,7 @@ import { channelStatistics, describeDataset } from '../data/dataset.js';
 import { DEFAULT_SPLIT_RULE, describeSplit, loadOrCreateSplit } from '../data/split.js';
 import { checkJobFitsInHeap, measureSpecMemory, optimizerSlots } from '../memory-estimate.js';
 import { Classifier } from '../models/classifier.js';
+import { atPrecision } from '../precision.js';
 import { MODEL_ARCHITECTURES, type ModelArchitecture } from '../models/model-spec.js';
 import { trainClassifier } from '../train/trainer.js';
 
@@ -30,7 +31,11 @@ export function checkpointsRoot(dataDir: string): string {
   return path.join(dataDir, 'checkpoints');
 }
 
-export async function runTrainJob(config: TrainConfig, context: JobContext): Promise<TrainJobResult> {
+export function runTrainJob(config: TrainConfig, context: JobContext): Promise<TrainJobResult> {
+  return atPrecision(config.precision, context.backend, () => train(config, context));
+}
+
+async function train(config: TrainConfig, context: JobContext): Promise<TrainJobResult> {
   if (!(MODEL_ARCHITECTURES as readonly string[]).includes(config.model)) {
     throw new Error(`unknown model '${config.model}'; available: ${MODEL_ARCHITECTURES.join(', ')}`);
   }

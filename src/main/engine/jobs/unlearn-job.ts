@@ -13,6 +13,7 @@ import { describeDataset } from '../data/dataset.js';
 import { checkJobFitsInHeap, measureModelMemory, optimizerSlots } from '../memory-estimate.js';
 import type { Classifier } from '../models/classifier.js';
 import { mean } from '../moo/mean.js';
+import { atPrecision } from '../precision.js';
 import { createAggregator } from '../moo/registry.js';
 import { Random } from '../random.js';
 import { evaluate } from '../train/evaluate.js';
@@ -23,7 +24,11 @@ import { unlearnMethod } from '../unlearn/method-registry.js';
 import { openCheckpointWithForgetSet } from './checkpoint-context.js';
 import { checkpointsRoot, type JobContext } from './train-job.js';
 
-export async function runUnlearnJob(job: UnlearnJob, context: JobContext, onStep: (step: UnlearnStep) => void): Promise<UnlearnJobResult> {
+export function runUnlearnJob(job: UnlearnJob, context: JobContext, onStep: (step: UnlearnStep) => void): Promise<UnlearnJobResult> {
+  return atPrecision(job.config.precision, context.backend, () => unlearn(job, context, onStep));
+}
+
+async function unlearn(job: UnlearnJob, context: JobContext, onStep: (step: UnlearnStep) => void): Promise<UnlearnJobResult> {
   const { config } = job;
   const info = methodInfo(config.method);
   const method = unlearnMethod(config.method);
