@@ -11,9 +11,11 @@
  * every case ends the run.
  * Each backend of --backends (default tensorflow-gpu, tensorflow, wasm; cpu on request)
  * is measured where it can start and reported unavailable, with why, where it cannot.
+ * With --precision bf16 each case runs in fp32 and then, back to back, in bf16 (the native
+ * kernels' bf16 convolutions and matrix products), and a table of both ends the run.
  * Run: npm run bench, or
  *   node --import tsx bench/train-step.ts [--cases mlp,cnn] [--batches 64] [--steps 200] [--kernels]
- *     [--backends wasm,cpu] [--pytorch /usr/bin/python3]
+ *     [--backends wasm,cpu] [--pytorch /usr/bin/python3] [--precision bf16]
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +27,13 @@ import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
 import type { WasmHeapBackend } from '../src/main/engine/kernels/replace-wasm-kernel.js';
 import { estimateJobBytes, measureModelMemory } from '../src/main/engine/memory-estimate.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
+import { enterPrecision } from '../src/main/engine/precision.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
 import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';
 import { trainingStep } from '../src/main/engine/train/trainer.js';
 import { measurePeak } from './peak.js';
+import { PRECISIONS, type Precision } from '../src/shared/train-config.js';
 
 /**
  * The PyTorch configurations tried for each case; Lethe is compared with the fastest.
@@ -64,6 +68,8 @@ const { values } = parseArgs({
     pytorch: { type: 'string' },
     /** Backends to measure, each where it can start (default: the native ones and wasm; cpu on request). */
     backends: { type: 'string' },
+    /** bf16: each case in fp32, then in bf16 (fp32: fp32 alone, the default). */
+    precision: { type: 'string' },
     /** Internal: run one case in this process (each case gets its own, for its own peak memory and crashes). */
     only: { type: 'boolean' },
     /** Internal: the backend that process uses. */
@@ -75,6 +81,8 @@ const batches = (values.batches ?? '64,256').split(',').map(Number);
 /** Each timed window: at least this many seconds' worth of steps, and at least `steps` when given. */
 const minSeconds = Number(values.seconds ?? 3);
 const minSteps = Number(values.steps ?? 2);
+const precision = (values.precision ?? 'fp32') as Precision;
+if (!PRECISIONS.includes(precision)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}; got '${precision}'`);
 
 if (!values.only) {
   // One process per case: peak memory is the case's own, and a case that aborts (the wasm
@@ -88,15 +96,18 @@ if (!values.only) {
   console.log(JSON.stringify({ bench: 'sgemm-peak', size: 2048, ...peak }));
   const peakGflops = 'gflops' in peak ? peak.gflops : undefined;
   const rows: string[] = [];
+  const precisionRows: string[] = [];
   for (const backendName of (values.backends ?? 'tensorflow-gpu,tensorflow,wasm').split(',')) {
     let unavailable = false;
     for (const c of CASES.filter((c) => chosen.includes(c.name))) {
       for (const batch of batches) {
         if (unavailable) continue;
-        const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), ...forwarded, '--only', '--backend', backendName, '--cases', c.name, '--batches', String(batch)], {
-          encoding: 'utf8',
-          maxBuffer: 64 * 2 ** 20,
-        });
+        const measure = (at: Precision) =>
+          spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), ...forwarded, '--only', '--backend', backendName, '--cases', c.name, '--batches', String(batch), '--precision', at], {
+            encoding: 'utf8',
+            maxBuffer: 64 * 2 ** 20,
+          });
+        const child = measure('fp32');
         let line = child.stdout.split('\n').find((l) => l.startsWith('{'));
         if (child.status === 0 && line) {
           const result = JSON.parse(line) as Record<string, unknown> & { gflops: number };
@@ -110,6 +121,7 @@ if (!values.only) {
           unavailable = /no compute backend could start/.test(reason);
           console.log(JSON.stringify(unavailable ? { bench: 'train-step', backend: backendName, unavailable: reason } : { bench: 'train-step', backend: backendName, case: c.name, batch, failed: reason }));
         }
+        if (precision === 'bf16' && !unavailable) precisionRows.push(compareWithBf16(measure('bf16'), c.name, batch, line && child.status === 0 ? (JSON.parse(line) as CaseResult) : undefined));
         if (values.pytorch && !unavailable) {
           const lethe = line && child.status === 0 ? (JSON.parse(line) as CaseResult) : undefined;
           rows.push(compareWithPytorch(values.pytorch, c.name, batch, lethe, peakGflops));
@@ -123,7 +135,23 @@ if (!values.only) {
     console.log('|---|---:|---:|---:|---:|---:|---:|---|');
     for (const row of rows) console.log(row);
   }
+  if (precisionRows.length) {
+    console.log(`\nTraining step, samples/s in fp32 and bf16, measured back to back (best of ${WINDOWS} windows of ${minSeconds} s each):`);
+    console.log('| model | batch | fp32 | bf16 | bf16 / fp32 |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const row of precisionRows) console.log(row);
+  }
   process.exit(0);
+}
+
+/** Prints the bf16 run of a case and returns its table row beside the fp32 one. */
+function compareWithBf16(child: ReturnType<typeof spawnSync>, name: string, batch: number, fp32: CaseResult | undefined): string {
+  const line = String(child.stdout).split('\n').find((l) => l.startsWith('{'));
+  const bf16 = child.status === 0 && line ? (JSON.parse(line) as CaseResult) : undefined;
+  const reason = String(child.stderr).split('\n').filter((l) => /Error/.test(l)).slice(-1)[0]?.trim().slice(0, 300) ?? `exit ${child.status}`;
+  console.log(bf16 ? line : JSON.stringify({ bench: 'train-step', case: name, batch, precision: 'bf16', failed: reason }));
+  const ratio = bf16 && fp32 ? (bf16.samplesPerSecond / fp32.samplesPerSecond).toFixed(2) : '';
+  return `| ${name} | ${batch} | ${fp32?.samplesPerSecond ?? 'failed'} | ${bf16?.samplesPerSecond ?? 'failed'} | ${ratio} |`;
 }
 
 interface CaseResult {
@@ -196,6 +224,7 @@ async function flopsPerSample(model: Classifier, input: [number, number, number]
 }
 
 const backend = await initBackend(values.backend ? parseBackendRequest(values.backend) : undefined);
+enterPrecision(precision, backend);
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 for (const c of CASES.filter((c) => chosen.includes(c.name))) {
@@ -238,6 +267,7 @@ for (const c of CASES.filter((c) => chosen.includes(c.name))) {
       case: c.name,
       batch,
       backend: backend.name,
+      precision,
       ...(backend.kernels ? { backendKernels: backend.kernels } : {}),
       samplesPerSecond: Math.round(best.samplesPerSecond),
       windows,
