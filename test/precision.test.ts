@@ -43,7 +43,7 @@ describe.skipIf(nativeKernels.skip || !bf16Runs())('a run in bf16', () => {
     expect(accuracy(bf16Run)).not.toBe(accuracy(fp32Run));
 
     const unlearned = await service.waitForRun((await service.startUnlearning({ checkpoint: bf16Run.checkpoints[0]!.hash, forgetSet: await forgetSet(), method: 'ga', epochs: 1, precision: 'bf16' })).id);
-    expect((await service.getRun(unlearned.id)).params.precision).toBe('bf16');
+    expect(await service.getRun(unlearned.id)).toMatchObject({ status: 'finished', params: { precision: 'bf16' }, config: { precision: 'bf16' } });
   });
 
   async function forgetSet(): Promise<number> {
