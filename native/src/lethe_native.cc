@@ -307,12 +307,31 @@ struct BackwardInput {
         inputGradient(g.input(), pd.diff_src_desc(), kInputSlot) {}
 };
 
+/** make() with oneDNN limited to `threads`: its kernels fix their thread count when made. */
+template <typename Make>
+auto madeWithThreads(int threads, Make make) {
+  const int all = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  try {
+    auto made = make();
+    omp_set_num_threads(all);
+    return made;
+  } catch (...) {
+    omp_set_num_threads(all);
+    throw;
+  }
+}
+
 struct BackwardFilter {
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights primitive;
   Layout input, gradient, filterGradient;
   explicit BackwardFilter(const Geometry& g)
-      : pd(withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_weights>(g, a, DNNL_ARG_WEIGHTS); })),
+      // In bf16 on one thread: oneDNN 2.6.3's AMX filter-gradient kernel, on two threads of
+      // a busy machine, stalled calls for up to a second (ResNet-18 b64: 140 calls took 42.7 s
+      // on two threads, 1.7 s on one); the other bf16 kernels did not.
+      : pd(madeWithThreads(operandType == dt::bf16 ? 1 : omp_get_max_threads(),
+                           [&] { return withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_weights>(g, a, DNNL_ARG_WEIGHTS); }); })),
         primitive(pd),
         input(g.input(), pd.src_desc(), kInputSlot),
         gradient(g.output(), pd.diff_dst_desc(), kOutputSlot),
