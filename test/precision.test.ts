@@ -1,13 +1,15 @@
 /**
- * A run's precision: recorded with every classifier training and unlearning run (fp32
- * by default), and bf16 training of the MLP lands close to fp32's accuracy from the same
+ * A run's precision: set by a study's recipe (its Retrain's too) and entries, recorded
+ * with every classifier training and unlearning run (fp32 by default), and bf16 training of the MLP lands close to fp32's accuracy from the same
  * seed without equalling it (the setting reaches the kernels). The refusals where bf16
  * cannot run are in test/cli-refusals.test.ts; the kernels' numerics in
  * test/native-bf16.test.ts. Skipped where the native kernels are not built or the CPU
  * has no bf16 instructions.
  */
 import { describe, expect, it } from 'vitest';
+import { entryRuns, originalConfig, retrainConfig } from '../src/main/app/study-plan.js';
 import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
+import { parseClassifierStudyConfig, studyRowEntries } from '../src/shared/study-config.js';
 import { serviceForTests } from './helpers.js';
 import { requirement } from './requirements.js';
 
@@ -24,6 +26,22 @@ function bf16Runs(): boolean {
     native.addon?.setPrecision('fp32');
   }
 }
+
+describe("a study's precision", () => {
+  it("is its original's recipe's, which its Retrain follows; each method entry sets its own", () => {
+    const study = parseClassifierStudyConfig({
+      name: 'bf16',
+      dataset: 'mnist',
+      model: 'mlp',
+      original: { epochs: 1, precision: 'bf16' },
+      forget: { kind: 'random', percent: 10 },
+      methods: [{ label: 'FT', method: 'ft' }, { label: 'GA', method: 'ga', precision: 'bf16' }],
+    });
+    expect(originalConfig(study).precision).toBe('bf16');
+    expect(retrainConfig(study, 'hash', 1).precision).toBe('bf16');
+    expect(studyRowEntries(study).map((entry) => entryRuns(study, entry, 'hash', 1)[0]!.config.precision)).toEqual(['fp32', 'bf16']);
+  });
+});
 
 describe.skipIf(nativeKernels.skip || !bf16Runs())('a run in bf16', () => {
   const { service } = serviceForTests('precision');

@@ -41,6 +41,7 @@ export function retrainConfig(study: StudyConfig, original: string, forgetSet: n
     batchSize: study.retrain.batchSize ?? recipe.batchSize,
     seed: study.retrain.seed ?? recipe.seed,
     evalBatchSize: recipe.evalBatchSize,
+    precision: recipe.precision,
   });
 }
 
