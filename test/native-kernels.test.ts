@@ -154,6 +154,37 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     expectClose(actual.values, expected.values, 1e-5, 'product');
   });
 
+  // One native call updates every parameter: sizes below and above the threshold for
+  // waking the threads (32k elements), so a thread's share crosses parameters' boundaries.
+  it.each([
+    [0.9, 5e-4],
+    [0, 0.1],
+  ])('SGD (momentum %d, weight decay %d) updates every parameter in one call as the composed ops do on the cpu backend', (momentum, weightDecay) => {
+    const shapes = [[3], [200, 200], [7, 5], [1], [33, 1000]];
+    const train = (backend: string) => {
+      tf.setBackend(backend);
+      const params = shapes.map((shape, i) => tf.variable(tf.tensor(randomArray(shape.reduce((a, b) => a * b), 20 + i), shape)));
+      const optimizer = new SgdOptimizer(momentum, weightDecay);
+      const before = tf.memory().numTensors;
+      for (let step = 0; step < 3; step++) {
+        const grads = shapes.map((shape, i) => tf.tensor(randomArray(shape.reduce((a, b) => a * b), 40 + 10 * step + i), shape));
+        optimizer.step(params, grads, 0.05 * (step + 1));
+        tf.dispose(grads);
+      }
+      // The velocities (one per parameter, with momentum) are all the update keeps.
+      const kept = tf.memory().numTensors - before;
+      const values = params.map((p) => p.dataSync() as Float32Array);
+      optimizer.dispose();
+      tf.dispose(params);
+      return { values, kept };
+    };
+    const expected = train('cpu');
+    const actual = train('wasm');
+    expect(actual.kept).toBe(momentum !== 0 ? shapes.length : 0);
+    expect(actual.kept).toBe(expected.kept);
+    actual.values.forEach((v, i) => expectClose(v, expected.values[i]!, 1e-6, `parameter ${i}`));
+  });
+
   // Small images keep the cpu backend's side of ResNet-18 to seconds. Its last stages
   // normalise over 4 samples, which amplifies rounding step after step (after two, the
   // wasm backend without native kernels is itself 2e-3 off the cpu backend), so one step;
@@ -234,6 +265,7 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     const geometry = Int32Array.from([1, 4, 4, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(() => native.addon!.conv2d(heap, geometry, 0, 64, -1, 4096, 0)).toThrow(/argument 6 lies outside the heap/);
     expect(() => native.addon!.conv2d(heap, geometry.subarray(0, 5), 0, 64, -1, 128, 0)).toThrow(/geometry must be an Int32Array of 17/);
+    expect(() => native.addon!.sgdUpdate(heap, Float64Array.of(4, 0, 16, -1, 1020, -1), 0.1, 0, 0)).toThrow(/parameter 0's tensor 4 lies outside the heap/);
   });
 
   it('load with passive OpenMP threads unless OMP_WAIT_POLICY says otherwise', () => {

@@ -770,23 +770,67 @@ napi_value BatchNormInference(napi_env env, napi_callback_info info) {
   });
 }
 
-// sgdUpdate(heap, count, theta, grad, velocity or -1, lr, momentum, weightDecay, thetaOut, velocityOut or -1):
-// PyTorch's SGD: d = grad + weightDecay * theta; with momentum v = momentum * v + d (v = d at
-// the first step, when there is no velocity yet) and d = v; theta -= lr * d.
+/** One parameter of sgdUpdate: its size and its tensors' pointers (velocity, velocityOut null when absent). */
+struct SgdParameter {
+  int64_t count;
+  const float* theta;
+  const float* grad;
+  const float* velocity;
+  float* thetaOut;
+  float* velocityOut;
+};
+
+// sgdUpdate(heap, table, lr, momentum, weightDecay): PyTorch's SGD for every parameter at once,
+// table a Float64Array of (count, theta, grad, velocity or -1, thetaOut, velocityOut or -1) per
+// parameter: d = grad + weightDecay * theta; with momentum v = momentum * v + d (v = d at the
+// first step, when there is no velocity yet) and d = v; theta -= lr * d. One parallel region for
+// the whole model (each thread a contiguous share of all the elements): waking the threads once
+// per parameter cost more than most parameters' updates.
 napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Call call(env, info, 10);
-    const int64_t n = call.count(1);
-    const float* theta = call.tensor(2, n);
-    const float* grad = call.tensor(3, n);
-    const float* velocity = call.optionalTensor(4, n);
-    const float lr = static_cast<float>(call.number(5));
-    const float momentum = static_cast<float>(call.number(6));
-    const float weightDecay = static_cast<float>(call.number(7));
-    float* thetaOut = call.tensor(8, n);
-    float* velocityOut = call.optionalTensor(9, n);
-    inParallel(n, 1, [&](int64_t begin, int64_t end) {
-      sgdRange(theta, grad, velocity, lr, momentum, weightDecay, thetaOut, velocityOut, begin, end);
+    Call call(env, info, 5);
+    bool isTyped = false;
+    napi_is_typedarray(env, call.argv[1], &isTyped);
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0;
+    void* values = nullptr;
+    if (isTyped) napi_get_typedarray_info(env, call.argv[1], &type, &length, &values, nullptr, nullptr);
+    constexpr size_t kFields = 6;
+    if (!isTyped || type != napi_float64_array || length % kFields != 0) {
+      throw ArgumentError{"argument 2 must be a Float64Array of 6 numbers per parameter"};
+    }
+    const double* table = static_cast<const double*>(values);
+    const float lr = static_cast<float>(call.number(2));
+    const float momentum = static_cast<float>(call.number(3));
+    const float weightDecay = static_cast<float>(call.number(4));
+    std::vector<SgdParameter> parameters;
+    std::vector<int64_t> starts{0};  // each parameter's first element in the concatenation
+    for (size_t p = 0; p < length / kFields; ++p) {
+      const double* row = table + p * kFields;
+      const auto at = [&](size_t field, int64_t count, bool optional) -> float* {
+        const double offset = row[field];
+        if (optional && offset == -1) return nullptr;
+        const std::string what = "parameter " + std::to_string(p) + "'s tensor " + std::to_string(field);
+        if (!(offset >= 0) || offset != std::floor(offset) || static_cast<uint64_t>(offset) % 4 != 0 ||
+            static_cast<uint64_t>(offset) + static_cast<uint64_t>(count) * 4 > call.heapBytes) {
+          throw ArgumentError{what + " lies outside the heap"};
+        }
+        return reinterpret_cast<float*>(call.heap + static_cast<uint64_t>(offset));
+      };
+      if (!(row[0] >= 1) || row[0] != std::floor(row[0]) || row[0] > 9.0e15) throw ArgumentError{"parameter " + std::to_string(p) + "'s count must be >= 1"};
+      const int64_t n = static_cast<int64_t>(row[0]);
+      SgdParameter parameter{n, at(1, n, false), at(2, n, false), at(3, n, true), at(4, n, false), at(5, n, true)};
+      if (parameter.velocity && !parameter.velocityOut) throw ArgumentError{"parameter " + std::to_string(p) + " has a velocity but nowhere to write the next"};
+      parameters.push_back(parameter);
+      starts.push_back(starts.back() + n);
+    }
+    inParallel(starts.back(), 1, [&](int64_t begin, int64_t end) {
+      for (size_t p = 0; p < parameters.size(); ++p) {
+        const int64_t from = std::max(begin, starts[p]), to = std::min(end, starts[p + 1]);
+        if (from >= to) continue;
+        const SgdParameter& q = parameters[p];
+        sgdRange(q.theta, q.grad, q.velocity, lr, momentum, weightDecay, q.thetaOut, q.velocityOut, from - starts[p], to - starts[p]);
+      }
     });
   });
 }

@@ -21,8 +21,11 @@ export interface NativeAddon {
   batchNormBackward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, dy: number, x: number, gamma: number, y: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number, dresidual: number): void;
   /** tfjs' FusedBatchNorm with per-channel statistics (offset, scale -1 when absent), each float step correctly rounded. */
   batchNormInference(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, x: number, mean: number, variance: number, offset: number, scale: number, y: number): void;
-  /** PyTorch's SGD step with momentum (velocity -1 at the first step) and weight decay. */
-  sgdUpdate(heap: ArrayBuffer, count: number, theta: number, grad: number, velocity: number, lr: number, momentum: number, weightDecay: number, thetaOut: number, velocityOut: number): void;
+  /**
+   * PyTorch's SGD step with momentum and weight decay for every parameter at once; table holds
+   * (count, theta, grad, velocity or -1 at the first step, thetaOut, velocityOut or -1) per parameter.
+   */
+  sgdUpdate(heap: ArrayBuffer, table: Float64Array, lr: number, momentum: number, weightDecay: number): void;
   /** c[i] = op(a[i]) op(b[i]), row-major, a batch of 1 shared (oneDNN's sgemm). */
   batchMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, transposeA: number, transposeB: number, a: number, b: number, c: number): void;
   /**

@@ -1,7 +1,7 @@
 /**
  * Training ops that run as one native call each, forward and backward, where the wasm
  * backend has Lethe's native kernels: convolution + bias + relu, training-mode batch
- * norm (+ a residual, + relu), and the SGD update of one parameter. tfjs composes these
+ * norm (+ a residual, + relu), and the SGD update of every parameter. tfjs composes these
  * from elementwise and reduction kernels (the batch-norm gradient alone tiles and sums
  * whole activations several times), and on wasm those cost more than the convolutions.
  * Layers and the SGD optimizer use these ops when `hasNativeTrainingOps()` and compose
@@ -51,15 +51,28 @@ export function nativeBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
+/** One parameter's SGD state: the parameter, its gradient and its velocity (none before the first step or without momentum). */
+export interface SgdState {
+  theta: tf.Tensor;
+  grad: tf.Tensor;
+  velocity?: tf.Tensor;
+}
+
 /**
- * PyTorch's SGD step for one parameter: d = grad + weightDecay * theta; with momentum,
- * velocity = momentum * velocity + d (d itself at the first step) and d = velocity;
- * theta - lr * d. Returns the new parameter and (with momentum) the new velocity.
+ * PyTorch's SGD step for every parameter in one native call: d = grad + weightDecay * theta;
+ * with momentum, velocity = momentum * velocity + d (d itself at the first step) and
+ * d = velocity; theta - lr * d. Returns each new parameter and (with momentum) its new velocity.
  */
-export function nativeSgdUpdate(theta: tf.Tensor, grad: tf.Tensor, velocity: tf.Tensor | undefined, lr: number, momentum: number, weightDecay: number): { theta: tf.Tensor; velocity?: tf.Tensor } {
-  const inputs: NamedTensorMap = velocity ? { theta, grad, velocity } : { theta, grad };
-  const [next, nextVelocity] = run(SGD_UPDATE, inputs, { lr, momentum, weightDecay });
-  return { theta: next!, ...(nextVelocity ? { velocity: nextVelocity } : {}) };
+export function nativeSgdUpdate(states: SgdState[], lr: number, momentum: number, weightDecay: number): { theta: tf.Tensor; velocity?: tf.Tensor }[] {
+  const inputs: NamedTensorMap = {};
+  states.forEach(({ theta, grad, velocity }, i) => {
+    inputs[`theta${i}`] = theta;
+    inputs[`grad${i}`] = grad;
+    if (velocity) inputs[`velocity${i}`] = velocity;
+  });
+  const outputs = run(SGD_UPDATE, inputs, { lr, momentum, weightDecay, count: states.length });
+  // Outputs: every new parameter, then (with momentum) every new velocity.
+  return states.map((_, i) => ({ theta: outputs[i]!, ...(momentum !== 0 ? { velocity: outputs[states.length + i]! } : {}) }));
 }
 
 function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
@@ -127,12 +140,18 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
     },
     [SGD_UPDATE]: ({ inputs, backend: b, attrs }) => {
       const backend = b as unknown as WasmHeapBackend;
-      const { theta, grad, velocity } = inputs as Record<string, TensorInfo | undefined>;
-      const { lr, momentum, weightDecay } = attrs as unknown as { lr: number; momentum: number; weightDecay: number };
-      const next = backend.makeOutput([...theta!.shape], 'float32');
-      const nextVelocity = momentum !== 0 ? backend.makeOutput([...theta!.shape], 'float32') : undefined;
-      addon.sgdUpdate(heapBuffer(backend), util.sizeFromShape(theta!.shape), heapOffset(backend, theta), heapOffset(backend, grad), heapOffset(backend, velocity), lr, momentum, weightDecay, heapOffset(backend, next), heapOffset(backend, nextVelocity));
-      return nextVelocity ? [next, nextVelocity] : [next];
+      const { lr, momentum, weightDecay, count } = attrs as unknown as { lr: number; momentum: number; weightDecay: number; count: number };
+      const tensors = inputs as Record<string, TensorInfo | undefined>;
+      const thetas = Array.from({ length: count }, (_, i) => tensors[`theta${i}`]!);
+      const next = thetas.map((theta) => backend.makeOutput([...theta.shape], 'float32'));
+      const nextVelocities = momentum !== 0 ? thetas.map((theta) => backend.makeOutput([...theta.shape], 'float32')) : [];
+      // Per parameter: count, theta, grad, velocity, thetaOut, velocityOut (offsets taken after every output is made).
+      const table = new Float64Array(6 * count);
+      thetas.forEach((theta, i) => {
+        table.set([util.sizeFromShape(theta.shape), heapOffset(backend, theta), heapOffset(backend, tensors[`grad${i}`]), heapOffset(backend, tensors[`velocity${i}`]), heapOffset(backend, next[i]), heapOffset(backend, nextVelocities[i])], 6 * i);
+      });
+      addon.sgdUpdate(heapBuffer(backend), table, lr, momentum, weightDecay);
+      return [...next, ...nextVelocities];
     },
   };
 }
