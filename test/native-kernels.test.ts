@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/main/engine/backend.js';
 import type { Activation } from '../src/main/engine/kernels/activation.js';
 import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
-import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d, type ConvPadding } from '../src/main/engine/kernels/native-training-ops.js';
+import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d, nativeDense, type ConvPadding } from '../src/main/engine/kernels/native-training-ops.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
@@ -87,6 +87,47 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
       });
     },
   );
+
+  // Sizes on both sides of the threshold for waking the threads (products of 2M
+  // multiply-adds, loops of 32k elements), with and without bias and relu.
+  it.each([
+    [5, 7, 3, true, 'relu'],
+    [6, 4, 9, false, 'relu'],
+    [8, 5, 6, true, 'linear'],
+    [64, 784, 256, true, 'relu'],
+    [200, 300, 170, false, 'linear'],
+  ] as [number, number, number, boolean, Activation][])('dense %i x %i -> %i bias %s %s: output and gradients equal the composed ops on the cpu backend', (rows, fanIn, units, withBias, activation) => {
+    const x = randomArray(rows * fanIn, 12);
+    const w = randomArray(fanIn * units, 13).map((v) => v / Math.sqrt(fanIn));
+    const b = randomArray(units, 14);
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const [xt, wt, bt] = [tf.tensor2d(x, [rows, fanIn]), tf.tensor2d(w, [fanIn, units]), tf.tensor1d(b)];
+        const dense = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor): tf.Tensor => {
+          if (backend === 'wasm') return nativeDense(xi as tf.Tensor2D, wi as tf.Tensor2D, withBias ? (bi as tf.Tensor1D) : undefined, activation);
+          const z = withBias ? tf.add(tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D), bi) : tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D);
+          return activation === 'relu' ? tf.relu(z) : z;
+        };
+        const y = dense(xt, wt, bt);
+        const dy = tf.tensor(randomArray(y.size, 15), y.shape);
+        const grads = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi?: tf.Tensor) => tf.sum(tf.mul(dense(xi, wi, bi ?? bt), dy)))(withBias ? [xt, wt, bt] : [xt, wt]);
+        // The weights' gradient alone: the input's is not computed when the tape does not ask.
+        const [dwAlone] = tf.grads((wi: tf.Tensor) => tf.sum(tf.mul(dense(xt, wi, bt), dy)))([wt]);
+        return [y, ...grads, dwAlone!].map((t) => t.dataSync() as Float32Array);
+      });
+    };
+    const expected = run('cpu');
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const actual = run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    // The relu must cut some of the outputs, and pass others, for its mask to be checked.
+    if (activation === 'relu') expect(actual[0]!.filter((v) => v === 0).length).toBeGreaterThan(0);
+    if (activation === 'relu') expect(actual[0]!.filter((v) => v === 0).length).toBeLessThan(rows * units);
+    const names = withBias ? ['y', 'dx', 'dw', 'dbias', 'dw alone'] : ['y', 'dx', 'dw', 'dw alone'];
+    names.forEach((what, i) => expectClose(actual[i]!, expected[i]!, 1e-5, what));
+  });
 
   it.each([
     [[4, 5, 5, 8], 'relu', true],

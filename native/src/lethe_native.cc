@@ -865,6 +865,79 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
   });
 }
 
+/**
+ * c = op(a) op(b), row-major, through oneDNN's sgemm; a product too small to repay waking the
+ * other threads (see kParallelElements) runs on the calling one.
+ */
+void product(bool transposeA, bool transposeB, int64_t M, int64_t N, int64_t K, const float* a, const float* b, float* c) {
+  const int threads = omp_get_max_threads();
+  const bool alone = M * N * K < kParallelElements * 64;
+  if (alone) omp_set_num_threads(1);
+  const dnnl_status_t status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, a, transposeA ? M : K, b, transposeB ? K : N, 0.f, c, N);
+  if (alone) omp_set_num_threads(threads);
+  if (status != dnnl_success) throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
+}
+
+template <bool Bias, bool Relu>
+__attribute__((always_inline)) inline void biasRowsOf(const float* __restrict__ bias, float* __restrict__ y, int64_t columns, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    float* row = y + r * columns;
+    for (int64_t c = 0; c < columns; ++c) {
+      float v = row[c];
+      if constexpr (Bias) v += bias[c];
+      if constexpr (Relu) v = v > 0.f ? v : 0.f;
+      row[c] = v;
+    }
+  }
+}
+
+/** y = act(y + bias) in place, per row (bias may be null). */
+LETHE_VECTORIZED void biasRows(const float* bias, bool relu, float* y, int64_t columns, int64_t begin, int64_t end) {
+  if (bias && relu) biasRowsOf<true, true>(bias, y, columns, begin, end);
+  else if (bias) biasRowsOf<true, false>(bias, y, columns, begin, end);
+  else if (relu) biasRowsOf<false, true>(bias, y, columns, begin, end);
+}
+
+// dense(heap, m, k, n, x, w, bias or -1, y, relu 0|1): a fully connected layer,
+// y[m x n] = act(x[m x k] w[k x n] + bias), act = relu or identity: the product, then the
+// bias and the relu in one pass over y (tfjs composes them from three kernels).
+napi_value Dense(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 9);
+    const int64_t M = call.count(1), K = call.count(2), N = call.count(3);
+    const float* x = call.tensor(4, M * K);
+    const float* w = call.tensor(5, K * N);
+    const float* bias = call.optionalTensor(6, N);
+    float* y = call.tensor(7, M * N);
+    const bool relu = call.integer(8) != 0;
+    product(false, false, M, N, K, x, w, y);
+    if (bias || relu) inParallel(M, N, [&](int64_t begin, int64_t end) { biasRows(bias, relu, y, N, begin, end); });
+  });
+}
+
+// denseBackward(heap, m, k, n, dy, x, w, y or -1, dx or -1, dw or -1, db or -1): the gradients
+// of dense that are asked for (offset >= 0), act = relu when y is given (its mask read from y),
+// else identity: dz = dy through the relu, db = the column sums of dz, dw = x^T dz, dx = dz w^T.
+// x is read only for dw, w only for dx.
+napi_value DenseBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 11);
+    const int64_t M = call.count(1), K = call.count(2), N = call.count(3);
+    float* dy = call.tensor(4, M * N);
+    const float* y = call.optionalTensor(7, M * N);
+    float* dx = call.optionalTensor(8, M * K);
+    float* dw = call.optionalTensor(9, K * N);
+    float* db = call.optionalTensor(10, N);
+    const float* dz = maskedGradient(dy, y, M * N);
+    if (db) {
+      const std::vector<double> sums = channelSums(M, N, 1, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, N, begin, end, partial); });
+      for (int64_t c = 0; c < N; ++c) db[c] = static_cast<float>(sums[c]);
+    }
+    if (dw) product(true, false, K, N, M, call.tensor(5, M * K), dz, dw);
+    if (dx) product(false, true, M, K, N, dz, call.tensor(6, K * N), dx);
+  });
+}
+
 // implementations(): "kind,geometry implementation" for every primitive made so far.
 napi_value Implementations(napi_env env, napi_callback_info) {
   napi_value list;
@@ -903,6 +976,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNormInference", nullptr, BatchNormInference, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dense", nullptr, Dense, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"denseBackward", nullptr, DenseBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implementations", nullptr, Implementations, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -26,6 +26,10 @@ export interface NativeAddon {
    * (count, theta, grad, velocity or -1 at the first step, thetaOut, velocityOut or -1) per parameter.
    */
   sgdUpdate(heap: ArrayBuffer, table: Float64Array, lr: number, momentum: number, weightDecay: number): void;
+  /** A dense layer: y[m x n] = act(x[m x k] w[k x n] + bias), bias -1 when absent, act relu when relu is 1. */
+  dense(heap: ArrayBuffer, m: number, k: number, n: number, x: number, w: number, bias: number, y: number, relu: number): void;
+  /** The gradients asked for (offset >= 0) of dense; act is relu when y is given. */
+  denseBackward(heap: ArrayBuffer, m: number, k: number, n: number, dy: number, x: number, w: number, y: number, dx: number, dw: number, db: number): void;
   /** c[i] = op(a[i]) op(b[i]), row-major, a batch of 1 shared (oneDNN's sgemm). */
   batchMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, transposeA: number, transposeB: number, a: number, b: number, c: number): void;
   /**

@@ -1,6 +1,7 @@
 /**
  * Training ops that run as one native call each, forward and backward, where the wasm
- * backend has Lethe's native kernels: convolution + bias + relu, training-mode batch
+ * backend has Lethe's native kernels: convolution + bias + relu, a dense layer's matrix
+ * product + bias + relu, training-mode batch
  * norm (+ a residual, + relu), and the SGD update of every parameter. tfjs composes these
  * from elementwise and reduction kernels (the batch-norm gradient alone tiles and sums
  * whole activations several times), and on wasm those cost more than the convolutions.
@@ -20,6 +21,9 @@ const CONV_BACKPROP_FILTER_BIAS = 'LetheConv2DBackpropFilterBias';
 const BATCH_NORM = 'LetheBatchNorm';
 const BATCH_NORM_BACKWARD = 'LetheBatchNormBackward';
 const SGD_UPDATE = 'LetheSgdUpdate';
+const DENSE = 'LetheDense';
+const DENSE_BACKPROP_INPUT = 'LetheDenseBackpropInput';
+const DENSE_BACKPROP_WEIGHTS_BIAS = 'LetheDenseBackpropWeightsBias';
 
 export type ConvPadding = 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -39,6 +43,12 @@ export function nativeConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tenso
   const inputs: NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
   const attrs: ConvAttrs = { strides, pad, activation, hasBias: bias !== undefined };
   return run(CONV, inputs, attrs)[0] as tf.Tensor4D;
+}
+
+/** act(x w + bias), x [rows, in], w [in, out]. */
+export function nativeDense(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): tf.Tensor2D {
+  const inputs: NamedTensorMap = bias ? { x, w, bias } : { x, w };
+  return run(DENSE, inputs, { activation, hasBias: bias !== undefined })[0] as tf.Tensor2D;
 }
 
 /**
@@ -73,6 +83,11 @@ export function nativeSgdUpdate(states: SgdState[], lr: number, momentum: number
   const outputs = run(SGD_UPDATE, inputs, { lr, momentum, weightDecay, count: states.length });
   // Outputs: every new parameter, then (with momentum) every new velocity.
   return states.map((_, i) => ({ theta: outputs[i]!, ...(momentum !== 0 ? { velocity: outputs[states.length + i]! } : {}) }));
+}
+
+interface DenseAttrs {
+  activation: Activation;
+  hasBias: boolean;
 }
 
 function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
@@ -113,6 +128,33 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       const dw = backend.makeOutput([...a.filterShape], 'float32');
       const db = a.hasBias ? backend.makeOutput([info.outChannels], 'float32') : undefined;
       addon.conv2dBackward(heapBuffer(backend), geometryOf(info), heapOffset(backend, dy), heapOffset(backend, x), -1, heapOffset(backend, y), -1, heapOffset(backend, dw), heapOffset(backend, db));
+      return db ? [dw, db] : [dw];
+    },
+    [DENSE]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { x, w, bias } = inputs as Record<string, TensorInfo | undefined>;
+      const { activation } = attrs as unknown as DenseAttrs;
+      const [rows, fanIn, units] = [x!.shape[0]!, x!.shape[1]!, w!.shape[1]!];
+      const y = backend.makeOutput([rows, units], 'float32');
+      addon.dense(heapBuffer(backend), rows, fanIn, units, heapOffset(backend, x), heapOffset(backend, w), heapOffset(backend, bias), heapOffset(backend, y), activation === 'relu' ? 1 : 0);
+      return y;
+    },
+    [DENSE_BACKPROP_INPUT]: ({ inputs, backend: b }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, w, y } = inputs as Record<string, TensorInfo | undefined>;
+      const [rows, fanIn, units] = [dy!.shape[0]!, w!.shape[0]!, w!.shape[1]!];
+      const dx = backend.makeOutput([rows, fanIn], 'float32');
+      addon.denseBackward(heapBuffer(backend), rows, fanIn, units, heapOffset(backend, dy), -1, heapOffset(backend, w), heapOffset(backend, y), heapOffset(backend, dx), -1, -1);
+      return dx;
+    },
+    [DENSE_BACKPROP_WEIGHTS_BIAS]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, x, y } = inputs as Record<string, TensorInfo | undefined>;
+      const { hasBias } = attrs as unknown as DenseAttrs;
+      const [rows, fanIn, units] = [x!.shape[0]!, x!.shape[1]!, dy!.shape[1]!];
+      const dw = backend.makeOutput([fanIn, units], 'float32');
+      const db = hasBias ? backend.makeOutput([units], 'float32') : undefined;
+      addon.denseBackward(heapBuffer(backend), rows, fanIn, units, heapOffset(backend, dy), heapOffset(backend, x), -1, heapOffset(backend, y), -1, heapOffset(backend, dw), heapOffset(backend, db));
       return db ? [dw, db] : [dw];
     },
     [BATCH_NORM]: ({ inputs, backend: b, attrs }) => {
@@ -180,6 +222,23 @@ function registerGradients(): void {
       return {
         x: () => run(CONV_BACKPROP_INPUT, { dy: dy as tf.Tensor, filter, ...masked }, { ...a, inputShape: x.shape })[0]!,
         filter: () => dw!,
+        ...(db ? { bias: () => db } : {}),
+      };
+    },
+  });
+  registerGradient({
+    kernelName: DENSE,
+    inputsToSave: ['x', 'w'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const a = attrs as unknown as DenseAttrs;
+      const masked: NamedTensorMap = a.activation === 'relu' ? { y } : {};
+      // As for convolutions: the weights' and bias' gradients now, x's only if the tape asks.
+      const [dw, db] = run(DENSE_BACKPROP_WEIGHTS_BIAS, { dy: dy as tf.Tensor, x, ...masked }, a);
+      return {
+        x: () => run(DENSE_BACKPROP_INPUT, { dy: dy as tf.Tensor, w, ...masked }, a)[0]!,
+        w: () => dw!,
         ...(db ? { bias: () => db } : {}),
       };
     },
