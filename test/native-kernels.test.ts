@@ -195,6 +195,22 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     expectClose(actual.values, expected.values, 1e-5, 'product');
   });
 
+  it.each([
+    [[64, 28, 28, 16], 2, 2, 'valid'],
+    [[2, 7, 9, 5], 2, 2, 'valid'],
+    [[2, 7, 7, 3], 3, 2, 'same'],
+    [[1, 6, 5, 4], 3, 1, 'same'],
+  ] as [number[], number, number, 'same' | 'valid'][])('max-pool x %j, window %i, stride %i, %s: the cpu backend\'s output, to the bit', (shape, size, stride, pad) => {
+    // Negative values too, so that no window's maximum is a padding zero or an initial value.
+    const x = randomArray(shape.reduce((a, b) => a * b), 16).map((v) => v - 2);
+    const pool = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => tf.maxPool(tf.tensor4d(x, shape as [number, number, number, number]), size, stride, pad).dataSync() as Float32Array);
+    };
+    const expected = pool('cpu');
+    expect(Array.from(pool('wasm'))).toEqual(Array.from(expected));
+  });
+
   // One native call updates every parameter: sizes below and above the threshold for
   // waking the threads (32k elements), so a thread's share crosses parameters' boundaries.
   it.each([

@@ -590,6 +590,48 @@ LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* x, const 
   }
 }
 
+/**
+ * One image of maxPool, each window over all channels at once (contiguous in NHWC): the
+ * cpu backend's rule, from -infinity the values greater than the maximum so far (a NaN never
+ * is), which maxPoolGradImage's first maximum matches.
+ */
+LETHE_VECTORIZED void maxPoolImage(const Geometry& g, const float* __restrict__ x, float* __restrict__ y) {
+  const int64_t C = g.ic;
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      float* best = y + (oy * g.ow + ox) * C;
+      std::fill(best, best + C, -INFINITY);
+      const int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
+      for (int64_t fy = 0; fy < g.kh; ++fy) {
+        const int64_t row = y0 + fy * g.dh;
+        if (row < 0 || row >= g.ih) continue;
+        for (int64_t fx = 0; fx < g.kw; ++fx) {
+          const int64_t column = x0 + fx * g.dw;
+          if (column < 0 || column >= g.iw) continue;
+          const float* values = x + (row * g.iw + column) * C;
+          for (int64_t c = 0; c < C; ++c) best[c] = values[c] > best[c] ? values[c] : best[c];
+        }
+      }
+    }
+  }
+}
+
+// maxPool(heap, geometry, x, y): max-pooling, kh/kw the window, oc = ic; images in parallel
+// (the stock wasm kernel runs on one thread).
+napi_value MaxPool(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 4);
+    const Geometry g = call.geometry(1);
+    if (g.oc != g.ic) throw ArgumentError{"max-pool keeps the channel count"};
+    const float* x = call.tensor(2, g.inputSize());
+    float* y = call.tensor(3, g.outputSize());
+    const int64_t image = g.ih * g.iw * g.ic, pooled = g.oh * g.ow * g.ic;
+    inParallel(g.n, image, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) maxPoolImage(g, x + b * image, y + b * pooled);
+    });
+  });
+}
+
 // maxPoolGrad(heap, geometry, x, dy, dx): each output cell's gradient goes to the first
 // maximum of its window; kh/kw are the window, oc = ic.
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
@@ -969,6 +1011,7 @@ napi_value Version(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor properties[] = {
       {"conv2d", nullptr, Conv2D, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackward", nullptr, Conv2DBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},

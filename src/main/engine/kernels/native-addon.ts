@@ -15,6 +15,8 @@ export interface NativeAddon {
   conv2d(heap: ArrayBuffer, geometry: Int32Array, x: number, filter: number, bias: number, y: number, relu: number): void;
   /** The gradients asked for (offset >= 0) of act(conv(x, filter) + bias); act is relu when y is given. */
   conv2dBackward(heap: ArrayBuffer, geometry: Int32Array, dy: number, x: number, filter: number, y: number, dx: number, dw: number, db: number): void;
+  /** Max-pooling (the window in the geometry's kh, kw), on every core. */
+  maxPool(heap: ArrayBuffer, geometry: Int32Array, x: number, y: number): void;
   maxPoolGrad(heap: ArrayBuffer, geometry: Int32Array, x: number, dy: number, dx: number): void;
   /** Training-mode batch norm over a rows x channels matrix, + residual, relu. */
   batchNormForward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, x: number, gamma: number, beta: number, residual: number, relu: number, y: number, mean: number, variance: number): void;

@@ -1,6 +1,6 @@
 /**
  * tfjs' own training kernels on the wasm backend (Conv2D, FusedConv2D with bias and relu,
- * both convolution gradients, MaxPoolGrad, BatchMatMul, FusedBatchNorm) run by the native addon on the
+ * both convolution gradients, MaxPool, MaxPoolGrad, BatchMatMul, FusedBatchNorm) run by the native addon on the
  * wasm heap itself: oneDNN, multi-threaded (what PyTorch's CPU path uses), instead of
  * single-threaded wasm. A case the addon cannot take (another data format,
  * activation or dtype, or a geometry oneDNN refuses) goes to the kernel underneath.
@@ -129,6 +129,20 @@ function conv2DBackpropFilterKernel(addon: NativeAddon) {
     });
 }
 
+/** MaxPool on every core (the stock wasm kernel runs on one). */
+function maxPoolKernel(addon: NativeAddon) {
+  return (previous: KernelFunc) =>
+    withFallback(previous, (args) => {
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const { x } = args.inputs as Record<string, TensorInfo>;
+      const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as Omit<ConvAttrs, 'dataFormat'> & { filterSize: Pair };
+      if (x!.dtype !== 'float32') return undefined;
+      const info = backend_util.computePool2DInfo(x!.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+      const y = backend.makeOutput(info.outShape, 'float32');
+      return onHeap(backend, y, [x, y], (heap, [xAt, yAt]) => addon.maxPool(heap, geometryOf(info), xAt!, yAt!));
+    });
+}
+
 function maxPoolGradKernel(addon: NativeAddon) {
   return (previous: KernelFunc) =>
     withFallback(previous, (args) => {
@@ -193,6 +207,7 @@ export function registerWasmNativeKernels(addon: NativeAddon): void {
   replaceWasmKernel('native', 'FusedConv2D', conv2DKernel(addon, true));
   replaceWasmKernel('native', 'Conv2DBackpropInput', conv2DBackpropInputKernel(addon));
   replaceWasmKernel('native', 'Conv2DBackpropFilter', conv2DBackpropFilterKernel(addon));
+  replaceWasmKernel('native', 'MaxPool', maxPoolKernel(addon));
   replaceWasmKernel('native', 'MaxPoolGrad', maxPoolGradKernel(addon));
   replaceWasmKernel('native', 'BatchMatMul', batchMatMulKernel(addon));
   replaceWasmKernel('native', 'FusedBatchNorm', batchNormInferenceKernel(addon));
