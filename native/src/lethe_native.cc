@@ -650,11 +650,35 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   });
 }
 
-/** The gradient that reaches the pre-activation: dy where the relu passed (y > 0), else 0; dy itself without relu. */
-float* maskedGradient(float* dy, const float* y, size_t elements) {
-  if (!y) return dy;
-  float* dz = scratch(kMaskSlot, elements * sizeof(float));
-  inParallel(static_cast<int64_t>(elements), 1, [&](int64_t begin, int64_t end) { reluMask(dy, y, dz, begin, end); });
+/** dz = dy where the relu passed (y > 0), else 0, over rows, adding each column of dz into sums. */
+LETHE_VECTORIZED void reluMaskRows(const float* __restrict__ dy, const float* __restrict__ y, float* __restrict__ dz, int64_t columns, int64_t begin, int64_t end,
+                                   double* __restrict__ sums) {
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t at = r * columns;
+    for (int64_t c = 0; c < columns; ++c) {
+      const float v = throughRelu<true>(dy, y, at + c);
+      dz[at + c] = v;
+      sums[c] += v;
+    }
+  }
+}
+
+/**
+ * The gradient that reaches the pre-activation of a rows x columns output: dy where the relu
+ * passed (y > 0), else 0; dy itself without relu. With db, the bias gradient (dz's column
+ * sums) is taken in the same pass.
+ */
+float* gradientThroughRelu(float* dy, const float* y, int64_t rows, int64_t columns, float* db) {
+  float* dz = y ? scratch(kMaskSlot, rows * columns * sizeof(float)) : dy;
+  if (db) {
+    const std::vector<double> sums = channelSums(rows, columns, 1, [&](int64_t begin, int64_t end, double* partial) {
+      if (y) reluMaskRows(dy, y, dz, columns, begin, end, partial);
+      else addRows(dy, columns, begin, end, partial);
+    });
+    for (int64_t c = 0; c < columns; ++c) db[c] = static_cast<float>(sums[c]);
+  } else if (y) {
+    inParallel(rows * columns, 1, [&](int64_t begin, int64_t end) { reluMask(dy, y, dz, begin, end); });
+  }
   return dz;
 }
 
@@ -670,11 +694,7 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     float* dx = call.optionalTensor(6, g.inputSize());
     float* dw = call.optionalTensor(7, g.filterSize());
     float* db = call.optionalTensor(8, g.oc);
-    float* dz = maskedGradient(dy, y, g.outputSize());
-    if (db) {
-      const std::vector<double> sums = channelSums(g.n * g.oh * g.ow, g.oc, 1, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, g.oc, begin, end, partial); });
-      for (int64_t c = 0; c < g.oc; ++c) db[c] = static_cast<float>(sums[c]);
-    }
+    float* dz = gradientThroughRelu(dy, y, g.n * g.oh * g.ow, g.oc, db);
     if (dx) {
       float* w = call.tensor(4, g.filterSize());
       BackwardInput& conv = primitiveFor<BackwardInput>(g.key("conv2d-backprop-input", 0), g);
@@ -970,11 +990,7 @@ napi_value DenseBackward(napi_env env, napi_callback_info info) {
     float* dx = call.optionalTensor(8, M * K);
     float* dw = call.optionalTensor(9, K * N);
     float* db = call.optionalTensor(10, N);
-    const float* dz = maskedGradient(dy, y, M * N);
-    if (db) {
-      const std::vector<double> sums = channelSums(M, N, 1, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, N, begin, end, partial); });
-      for (int64_t c = 0; c < N; ++c) db[c] = static_cast<float>(sums[c]);
-    }
+    const float* dz = gradientThroughRelu(dy, y, M, N, db);
     if (dw) product(true, false, K, N, M, call.tensor(5, M * K), dz, dw);
     if (dx) product(false, true, M, K, N, dz, call.tensor(6, K * N), dx);
   });
