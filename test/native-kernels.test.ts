@@ -16,6 +16,7 @@ import { Classifier } from '../src/main/engine/models/classifier.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
 import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';
+import { crossEntropy } from '../src/main/engine/train/evaluate.js';
 import { trainingStep } from '../src/main/engine/train/trainer.js';
 import { requirement } from './requirements.js';
 
@@ -209,6 +210,33 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     };
     const expected = pool('cpu');
     expect(Array.from(pool('wasm'))).toEqual(Array.from(expected));
+  });
+
+  it.each([
+    [[6, 10], [3, 0, 9, 9, 1, 4]],
+    // Labels outside the classes pick nothing (tfjs' oneHot gives a row of zeros).
+    [[5, 4], [2, -1, 4, 0, 3]],
+    [[300, 10], Array.from({ length: 300 }, (_, i) => (i * 7) % 10)],
+  ] as [[number, number], number[]][])('cross-entropy of logits %j: the loss and its gradient equal the composed ops on the cpu backend', (shape, labels) => {
+    // Large logits too: the softmax must be taken stably.
+    const logits = randomArray(shape[0] * shape[1], 17).map((v, i) => (i % 13 === 0 ? 60 * v : 3 * v));
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const [l, y] = [tf.tensor2d(logits, shape), tf.tensor1d(labels, 'int32')];
+        const loss = crossEntropy(l, y);
+        // dy = 3, so that the gradient's scale by dy is checked too.
+        const dlogits = tf.grad((li: tf.Tensor) => tf.mul(crossEntropy(li as tf.Tensor2D, y), 3))(l);
+        return [loss.dataSync() as Float32Array, dlogits.dataSync() as Float32Array];
+      });
+    };
+    const expected = run('cpu');
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const actual = run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    expectClose(actual[0]!, expected[0]!, 1e-6, 'loss');
+    expectClose(actual[1]!, expected[1]!, 1e-6, 'dlogits');
   });
 
   // One native call updates every parameter: sizes below and above the threshold for

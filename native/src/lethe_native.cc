@@ -996,6 +996,46 @@ napi_value DenseBackward(napi_env env, napi_callback_info info) {
   });
 }
 
+// softmaxCrossEntropy(heap, rows, classes, logits, labels, loss or -1, dloss or -1, dlogits or -1):
+// the mean over rows of -log softmax(logits)[label] into loss (one float), and with dlogits its
+// gradient, dloss * (softmax(logits) - onehot(label)) / rows, dloss the one float at its offset.
+// labels are int32; one outside [0, classes) picks nothing, as tfjs' oneHot (a row of zeros):
+// it adds 0 to the loss and gets no gradient. Each row's exponentials are summed in double.
+// Small (a batch of logits): on the calling thread.
+napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 8);
+    const int64_t R = call.count(1), C = call.count(2);
+    const float* logits = call.tensor(3, R * C);
+    const int32_t* labels = reinterpret_cast<const int32_t*>(call.tensor(4, R));
+    float* loss = call.optionalTensor(5, 1);
+    float* dlogits = call.optionalTensor(7, R * C);
+    const float scale = dlogits ? *call.tensor(6, 1) / static_cast<float>(R) : 0.f;
+    std::vector<float> shifted(C);
+    double total = 0;
+    for (int64_t r = 0; r < R; ++r) {
+      const float* row = logits + r * C;
+      float top = row[0];
+      for (int64_t c = 1; c < C; ++c) top = row[c] > top ? row[c] : top;
+      double sum = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        shifted[c] = row[c] - top;
+        sum += std::exp(static_cast<double>(shifted[c]));
+      }
+      const int32_t label = labels[r];
+      const bool picked = label >= 0 && label < C;
+      if (picked) total += shifted[label] - std::log(sum);
+      if (!dlogits) continue;
+      float* gradient = dlogits + r * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const double probability = picked ? std::exp(static_cast<double>(shifted[c])) / sum : 0.0;
+        gradient[c] = static_cast<float>(probability - (c == label ? 1.0 : 0.0)) * scale;
+      }
+    }
+    if (loss) *loss = static_cast<float>(-total / static_cast<double>(R));
+  });
+}
+
 // implementations(): "kind,geometry implementation" for every primitive made so far.
 napi_value Implementations(napi_env env, napi_callback_info) {
   napi_value list;
@@ -1037,6 +1077,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dense", nullptr, Dense, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"denseBackward", nullptr, DenseBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implementations", nullptr, Implementations, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},

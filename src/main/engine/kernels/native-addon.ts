@@ -32,6 +32,11 @@ export interface NativeAddon {
   dense(heap: ArrayBuffer, m: number, k: number, n: number, x: number, w: number, bias: number, y: number, relu: number): void;
   /** The gradients asked for (offset >= 0) of dense; act is relu when y is given. */
   denseBackward(heap: ArrayBuffer, m: number, k: number, n: number, dy: number, x: number, w: number, y: number, dx: number, dw: number, db: number): void;
+  /**
+   * The mean softmax cross-entropy of rows x classes logits against int32 labels into loss, and
+   * its gradient times the float at dloss into dlogits (each -1 when not asked for).
+   */
+  softmaxCrossEntropy(heap: ArrayBuffer, rows: number, classes: number, logits: number, labels: number, loss: number, dloss: number, dlogits: number): void;
   /** c[i] = op(a[i]) op(b[i]), row-major, a batch of 1 shared (oneDNN's sgemm). */
   batchMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, transposeA: number, transposeB: number, a: number, b: number, c: number): void;
   /**

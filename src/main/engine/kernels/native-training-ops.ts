@@ -1,7 +1,7 @@
 /**
  * Training ops that run as one native call each, forward and backward, where the wasm
  * backend has Lethe's native kernels: convolution + bias + relu, a dense layer's matrix
- * product + bias + relu, training-mode batch
+ * product + bias + relu, the mean softmax cross-entropy, training-mode batch
  * norm (+ a residual, + relu), and the SGD update of every parameter. tfjs composes these
  * from elementwise and reduction kernels (the batch-norm gradient alone tiles and sums
  * whole activations several times), and on wasm those cost more than the convolutions.
@@ -24,6 +24,8 @@ const SGD_UPDATE = 'LetheSgdUpdate';
 const DENSE = 'LetheDense';
 const DENSE_BACKPROP_INPUT = 'LetheDenseBackpropInput';
 const DENSE_BACKPROP_WEIGHTS_BIAS = 'LetheDenseBackpropWeightsBias';
+const SOFTMAX_CROSS_ENTROPY = 'LetheSoftmaxCrossEntropy';
+const SOFTMAX_CROSS_ENTROPY_BACKWARD = 'LetheSoftmaxCrossEntropyBackward';
 
 export type ConvPadding = 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -49,6 +51,14 @@ export function nativeConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tenso
 export function nativeDense(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): tf.Tensor2D {
   const inputs: NamedTensorMap = bias ? { x, w, bias } : { x, w };
   return run(DENSE, inputs, { activation, hasBias: bias !== undefined })[0] as tf.Tensor2D;
+}
+
+/**
+ * The mean over rows of -log softmax(logits)[label]; a label outside the classes adds 0 (as
+ * tfjs' oneHot picks nothing). One kernel each way where tfjs composes about twenty.
+ */
+export function nativeSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return run(SOFTMAX_CROSS_ENTROPY, { logits, labels }, {})[0] as tf.Scalar;
 }
 
 /**
@@ -157,6 +167,20 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       addon.denseBackward(heapBuffer(backend), rows, fanIn, units, heapOffset(backend, dy), heapOffset(backend, x), -1, heapOffset(backend, y), -1, heapOffset(backend, dw), heapOffset(backend, db));
       return db ? [dw, db] : [dw];
     },
+    [SOFTMAX_CROSS_ENTROPY]: ({ inputs, backend: b }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { logits, labels } = inputs as Record<string, TensorInfo | undefined>;
+      const loss = backend.makeOutput([], 'float32');
+      addon.softmaxCrossEntropy(heapBuffer(backend), logits!.shape[0]!, logits!.shape[1]!, heapOffset(backend, logits), heapOffset(backend, labels), heapOffset(backend, loss), -1, -1);
+      return loss;
+    },
+    [SOFTMAX_CROSS_ENTROPY_BACKWARD]: ({ inputs, backend: b }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, logits, labels } = inputs as Record<string, TensorInfo | undefined>;
+      const dlogits = backend.makeOutput([...logits!.shape], 'float32');
+      addon.softmaxCrossEntropy(heapBuffer(backend), logits!.shape[0]!, logits!.shape[1]!, heapOffset(backend, logits), heapOffset(backend, labels), -1, heapOffset(backend, dy), heapOffset(backend, dlogits));
+      return dlogits;
+    },
     [BATCH_NORM]: ({ inputs, backend: b, attrs }) => {
       const backend = b as unknown as WasmHeapBackend;
       const { x, gamma, beta, residual } = inputs as Record<string, TensorInfo | undefined>;
@@ -241,6 +265,15 @@ function registerGradients(): void {
         w: () => dw!,
         ...(db ? { bias: () => db } : {}),
       };
+    },
+  });
+  registerGradient({
+    kernelName: SOFTMAX_CROSS_ENTROPY,
+    inputsToSave: ['logits', 'labels'],
+    // The labels are data, never differentiated.
+    gradFunc: (dy, saved) => {
+      const [logits, labels] = saved as [tf.Tensor2D, tf.Tensor1D];
+      return { logits: () => run(SOFTMAX_CROSS_ENTROPY_BACKWARD, { dy: dy as tf.Tensor, logits, labels }, {})[0]! };
     },
   });
   registerGradient({

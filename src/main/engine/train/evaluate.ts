@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeInputBatch, makeLabelBatch } from '../data/batches.js';
 import type { ImageDataset } from '../data/dataset.js';
+import { hasNativeTrainingOps, nativeSoftmaxCrossEntropy } from '../kernels/native-training-ops.js';
 import type { Classifier } from '../models/classifier.js';
 
 /** Mean softmax cross-entropy of logits against integer labels. */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  if (hasNativeTrainingOps() && labels.dtype === 'int32') return nativeSoftmaxCrossEntropy(logits, labels);
   return tf.tidy(() => {
     const logProbs = tf.logSoftmax(logits);
     const picked = tf.sum(tf.mul(logProbs, tf.oneHot(labels, logits.shape[1])), 1);
