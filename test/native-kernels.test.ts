@@ -345,6 +345,18 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     y.forEach((v, i) => expect(Math.abs(v - expected[i]!), `element ${i}`).toBeLessThanOrEqual(ulp(expected[i]!)));
   });
 
+  it('a first layer\'s filter gradient, run on one thread, leaves the kernels\' thread count as it was', () => {
+    const threads = native.addon!.threads();
+    // x 2 x 6 x 6 x 1, 3x3 filter to 4 channels, same padding; dy at 0, x after it, dw after that.
+    const geometry = Int32Array.from([2, 6, 6, 1, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const heap = new ArrayBuffer(4096);
+    new Float32Array(heap).fill(1);
+    native.addon!.conv2dBackward(heap, geometry, 0, 2 * 6 * 6 * 4 * 4, -1, -1, -1, 2048, -1);
+    // Every one of the 2 x 6 x 6 positions meets the filter's centre tap: dw there is the sum of 72 ones.
+    expect(new Float32Array(heap, 2048 + 4 * 4 * 4, 4)).toEqual(Float32Array.of(72, 72, 72, 72));
+    expect(native.addon!.threads()).toBe(threads);
+  });
+
   it('refuses a tensor that lies outside the heap, naming it', () => {
     const heap = new ArrayBuffer(1024);
     const geometry = Int32Array.from([1, 4, 4, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);

@@ -682,6 +682,35 @@ float* gradientThroughRelu(float* dy, const float* y, int64_t rows, int64_t colu
   return dz;
 }
 
+/**
+ * Runs body with OpenMP limited to the calling thread when alone; oneDNN sizes a primitive's
+ * thread partition when it is made, so a primitive made and run inside stays on one thread.
+ */
+template <typename Body>
+void onOneThreadIf(bool alone, Body body) {
+  const int threads = omp_get_max_threads();
+  if (!alone) return body();
+  omp_set_num_threads(1);
+  try {
+    body();
+  } catch (...) {
+    omp_set_num_threads(threads);
+    throw;
+  }
+  omp_set_num_threads(threads);
+}
+
+/**
+ * A small filter gradient of a layer with few input channels (a first layer) runs on one
+ * thread: oneDNN's direct kernel for it synchronises its threads so often that under passive
+ * waits two threads took 4-6 ms where one takes 0.25 (the small CNN's first layer at batch 64,
+ * 7.2M multiply-adds, load 4.5).
+ */
+bool filterGradientAlone(const Geometry& g) {
+  constexpr int64_t kAloneMultiplyAdds = int64_t{1} << 24;
+  return g.ic < 16 && static_cast<int64_t>(g.outputSize() * g.kh * g.kw * g.ic) < kAloneMultiplyAdds;
+}
+
 // conv2dBackward(heap, geometry, dy, x, filter, y or -1, dx or -1, dw or -1, db or -1): the
 // gradients of y = act(conv(x, filter) + bias) that are asked for (offset >= 0), act = relu
 // when y is given, else identity. x is read only for dw, filter only for dx.
@@ -707,13 +736,15 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     }
     if (dw) {
       float* x = call.tensor(3, g.inputSize());
-      BackwardFilter& conv = primitiveFor<BackwardFilter>(g.key("conv2d-backprop-filter", 0), g);
-      conv.primitive.execute(cpuStream(), {
-                                              {DNNL_ARG_SRC, conv.input.in(x)},
-                                              {DNNL_ARG_DIFF_DST, conv.gradient.in(dz)},
-                                              {DNNL_ARG_DIFF_WEIGHTS, conv.filterGradient.out(dw)},
-                                          });
-      conv.filterGradient.finish(dw);
+      onOneThreadIf(filterGradientAlone(g), [&] {
+        BackwardFilter& conv = primitiveFor<BackwardFilter>(g.key("conv2d-backprop-filter", 0), g);
+        conv.primitive.execute(cpuStream(), {
+                                                {DNNL_ARG_SRC, conv.input.in(x)},
+                                                {DNNL_ARG_DIFF_DST, conv.gradient.in(dz)},
+                                                {DNNL_ARG_DIFF_WEIGHTS, conv.filterGradient.out(dw)},
+                                            });
+        conv.filterGradient.finish(dw);
+      });
     }
     cpuStream().wait();
   });
@@ -932,11 +963,10 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
  * other threads (see kParallelElements) runs on the calling one.
  */
 void product(bool transposeA, bool transposeB, int64_t M, int64_t N, int64_t K, const float* a, const float* b, float* c) {
-  const int threads = omp_get_max_threads();
-  const bool alone = M * N * K < kParallelElements * 64;
-  if (alone) omp_set_num_threads(1);
-  const dnnl_status_t status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, a, transposeA ? M : K, b, transposeB ? K : N, 0.f, c, N);
-  if (alone) omp_set_num_threads(threads);
+  dnnl_status_t status = dnnl_success;
+  onOneThreadIf(M * N * K < kParallelElements * 64, [&] {
+    status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, a, transposeA ? M : K, b, transposeB ? K : N, 0.f, c, N);
+  });
   if (status != dnnl_success) throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
 }
 
