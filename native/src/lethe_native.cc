@@ -550,7 +550,8 @@ LETHE_VECTORIZED void sgdRange(const float* __restrict__ theta, const float* __r
  * first each channel's maximum, then the gradient goes to the first position holding it
  * (the tfjs cpu backend's rule), which keeps both passes free of per-channel branches.
  */
-LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* x, const float* dy, float* dx, float* best, float* open) {
+LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dx, float* __restrict__ best,
+                                       float* __restrict__ open) {
   const int64_t C = g.ic;
   std::fill(dx, dx + g.ih * g.iw * C, 0.f);
   for (int64_t oy = 0; oy < g.oh; ++oy) {
