@@ -270,6 +270,48 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     actual.values.forEach((v, i) => expectClose(v, expected.values[i]!, 1e-6, `parameter ${i}`));
   });
 
+  it.each([
+    [[6, 7], [7, 5], true, 'relu'],
+    [[33, 70], [70, 37], true, 'linear'],
+    [[6, 7], [7, 5], false, 'relu'],
+    [[2, 6, 7], [2, 7, 5], true, 'relu'],
+  ] as [number[], number[], boolean, 'linear' | 'relu'][])('fused matMul %j x %j bias %s %s equals the cpu backend', (aShape, bShape, withBias, activation) => {
+    const a = randomArray(aShape.reduce((p, d) => p * d), 12);
+    const b = randomArray(bShape.reduce((p, d) => p * d), 13);
+    // Large enough that the bias moves the relu's cut: a dropped bias or relu shows.
+    const bias = randomArray(bShape.at(-1)!, 14).map((v) => 3 * v);
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const product = tf.fused.matMul({ a: tf.tensor(a, aShape), b: tf.tensor(b, bShape), bias: withBias ? tf.tensor1d(bias) : undefined, activation });
+        return { shape: product.shape, values: product.dataSync() as Float32Array };
+      });
+    };
+    const expected = run('cpu');
+    const actual = run('wasm');
+    expect(actual.shape).toEqual(expected.shape);
+    expectClose(actual.values, expected.values, 1e-5, 'fused product');
+    if (activation === 'relu') expect(actual.values.some((v) => v === 0)).toBe(true);
+  });
+
+  it('fused matMul sums in the stock wasm kernel\'s order: bias first, then each product in turn, each rounded to float32', () => {
+    // What XNNPACK's kernel computes, written out; a sum in another order or with fused
+    // multiply-adds (oneDNN's sgemm) differs in the last bit of some of these 4,096 outputs.
+    const [m, k, n] = [64, 300, 64];
+    const a = randomArray(m * k, 15), b = randomArray(k * n, 16), bias = randomArray(n, 17);
+    const expected = new Float32Array(m * n);
+    for (let r = 0; r < m; r++) {
+      for (let j = 0; j < n; j++) {
+        let sum = bias[j]!;
+        for (let i = 0; i < k; i++) sum = Math.fround(sum + Math.fround(a[r * k + i]! * b[i * n + j]!));
+        expected[r * n + j] = 0 < sum ? sum : 0;
+      }
+    }
+    tf.setBackend('wasm');
+    const actual = tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, [m, k]), b: tf.tensor2d(b, [k, n]), bias: tf.tensor1d(bias), activation: 'relu' }).dataSync() as Float32Array);
+    expect(actual).toEqual(expected);
+  });
+
   // Small images keep the cpu backend's side of ResNet-18 to seconds. Its last stages
   // normalise over 4 samples, which amplifies rounding step after step (after two, the
   // wasm backend without native kernels is itself 2e-3 off the cpu backend), so one step;

@@ -14,6 +14,7 @@
 
 #include <dnnl.hpp>
 
+#include "in-order-matmul.h"
 #include "svm.h"
 
 #include <algorithm>
@@ -1067,6 +1068,28 @@ napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info) {
   });
 }
 
+// inOrderMatMul(heap, batchA, batchB, m, n, k, a, b, bias or -1, relu, c): c[i] = act(a[i] b[i]
+// + bias), row-major, summed in the wasm backend's own order and so to its bits
+// (in-order-matmul.cc); a batch of 1 is shared.
+napi_value InOrderMatMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 11);
+    const int64_t batchA = call.count(1), batchB = call.count(2), M = call.count(3), N = call.count(4), K = call.count(5);
+    if (batchA != batchB && batchA != 1 && batchB != 1) throw ArgumentError{"batch sizes must match or be 1"};
+    const int64_t batch = std::max(batchA, batchB);
+    const float* a = call.tensor(6, static_cast<size_t>(batchA * M * K));
+    const float* b = call.tensor(7, static_cast<size_t>(batchB * K * N));
+    const float* bias = call.optionalTensor(8, static_cast<size_t>(N));
+    const bool relu = call.integer(9) != 0;
+    float* c = call.tensor(10, static_cast<size_t>(batch * M * N));
+    for (int64_t i = 0; i < batch; ++i) {
+      const float* ai = a + (batchA == 1 ? 0 : i * M * K);
+      const float* bi = b + (batchB == 1 ? 0 : i * K * N);
+      inParallel(M, N * K, [&](int64_t begin, int64_t end) { inOrderMatMulRows(ai, bi, bias, relu, c + i * M * N, K, N, begin, end); });
+    }
+  });
+}
+
 // implementations(): "kind,geometry implementation" for every primitive made so far.
 napi_value Implementations(napi_env env, napi_callback_info) {
   napi_value list;
@@ -1109,6 +1132,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"dense", nullptr, Dense, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"denseBackward", nullptr, DenseBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inOrderMatMul", nullptr, InOrderMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implementations", nullptr, Implementations, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},

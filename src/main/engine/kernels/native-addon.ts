@@ -40,6 +40,11 @@ export interface NativeAddon {
   /** c[i] = op(a[i]) op(b[i]), row-major, a batch of 1 shared (oneDNN's sgemm). */
   batchMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, transposeA: number, transposeB: number, a: number, b: number, c: number): void;
   /**
+   * c[i] = act(a[i] b[i] + bias) (bias -1: none; act relu when relu is 1), summed in the
+   * order of the wasm backend's own fused product, to its bits.
+   */
+  inOrderMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, a: number, b: number, bias: number, relu: number, c: number): void;
+  /**
    * The MIA attack's SVM (native/src/svm.cc, bit for bit evaluation/svm.ts's solver): fills
    * alphaOut and returns rho; throws once cancel[0] is non-zero.
    */
