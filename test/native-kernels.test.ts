@@ -16,7 +16,7 @@ import { Classifier } from '../src/main/engine/models/classifier.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
 import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';
-import { crossEntropy } from '../src/main/engine/train/evaluate.js';
+import { crossEntropy, trainingCrossEntropy } from '../src/main/engine/train/evaluate.js';
 import { trainingStep } from '../src/main/engine/train/trainer.js';
 import { requirement } from './requirements.js';
 
@@ -217,16 +217,16 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     // Labels outside the classes pick nothing (tfjs' oneHot gives a row of zeros).
     [[5, 4], [2, -1, 4, 0, 3]],
     [[300, 10], Array.from({ length: 300 }, (_, i) => (i * 7) % 10)],
-  ] as [[number, number], number[]][])('cross-entropy of logits %j: the loss and its gradient equal the composed ops on the cpu backend', (shape, labels) => {
+  ] as [[number, number], number[]][])('training cross-entropy of logits %j: the loss and its gradient equal the composed ops on the cpu backend', (shape, labels) => {
     // Large logits too: the softmax must be taken stably.
     const logits = randomArray(shape[0] * shape[1], 17).map((v, i) => (i % 13 === 0 ? 60 * v : 3 * v));
     const run = (backend: string) => {
       tf.setBackend(backend);
       return tf.tidy(() => {
         const [l, y] = [tf.tensor2d(logits, shape), tf.tensor1d(labels, 'int32')];
-        const loss = crossEntropy(l, y);
+        const loss = trainingCrossEntropy(l, y);
         // dy = 3, so that the gradient's scale by dy is checked too.
-        const dlogits = tf.grad((li: tf.Tensor) => tf.mul(crossEntropy(li as tf.Tensor2D, y), 3))(l);
+        const dlogits = tf.grad((li: tf.Tensor) => tf.mul(trainingCrossEntropy(li as tf.Tensor2D, y), 3))(l);
         return [loss.dataSync() as Float32Array, dlogits.dataSync() as Float32Array];
       });
     };
@@ -237,6 +237,18 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     expect(tf.memory().numTensors).toBe(before);
     expectClose(actual[0]!, expected[0]!, 1e-6, 'loss');
     expectClose(actual[1]!, expected[1]!, 1e-6, 'dlogits');
+  });
+
+  it('measurements keep the stock kernels\' bits: a forward outside training and crossEntropy run none of the training ops', async () => {
+    tf.setBackend('wasm');
+    const model = Classifier.create({ architecture: 'mlp', inputShape: [8, 8, 1], numClasses: 10, normalization: { mean: [0.5], std: [0.25] }, seed: 1 });
+    const [x, y] = [tf.tensor4d(randomArray(4 * 64, 30), [4, 8, 8, 1]), tf.tensor1d([1, 2, 3, 4], 'int32')];
+    const measuring = await tf.profile(() => tf.tidy(() => void crossEntropy(model.predict(x), y)));
+    expect(measuring.kernelNames.filter((name) => name.startsWith('Lethe'))).toEqual([]);
+    const training = await tf.profile(() => tf.tidy(() => void trainingCrossEntropy(model.forward(x, true).logits, y)));
+    expect(training.kernelNames).toEqual(expect.arrayContaining(['LetheDense', 'LetheSoftmaxCrossEntropy']));
+    tf.dispose([x, y]);
+    model.dispose();
   });
 
   // One native call updates every parameter: sizes below and above the threshold for
