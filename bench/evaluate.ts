@@ -11,7 +11,7 @@
  * (LETHE_SVM=typescript), side by side, and says whether their numbers are identical. The
  * unlearned model's evaluation reuses the boundary items of the original's (as a study's do).
  * Run: npm run bench, or
- *   node --import tsx bench/evaluate.ts [--data DIR] [--repeat N]
+ *   node --import tsx bench/evaluate.ts [--data DIR] [--repeat N] [--svm both|native|typescript]
  * --data keeps the trained models in DIR for later runs (the same models before and after a change).
  */
 import fs from 'node:fs';
@@ -35,7 +35,7 @@ import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
 import { evaluate } from '../src/main/engine/train/evaluate.js';
 import { boundaryItems } from '../src/main/engine/unlearn/boundary.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, repeat: { type: 'string' } } });
+const { values } = parseArgs({ options: { data: { type: 'string' }, repeat: { type: 'string' }, svm: { type: 'string' } } });
 const dataDir = values.data ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lethe-bench-evaluate-'));
 const repeat = Number(values.repeat ?? 1);
 const BATCH = 1000;
@@ -78,7 +78,10 @@ console.log(JSON.stringify({ bench: 'evaluate', dataDir, cores: os.availablePara
 const { addon } = loadNativeAddon();
 // Native first: the boundary items an evaluation keeps for the next one against the same
 // original (as in a study) then favour the TypeScript runs, not the native ones.
-const solvers = typeof addon?.svmSolve === 'function' ? (['auto', 'typescript'] as const) : (['typescript'] as const);
+const built = typeof addon?.svmSolve === 'function';
+if (values.svm !== undefined && !['both', 'native', 'typescript'].includes(values.svm)) throw new Error(`--svm must be both, native or typescript; got '${values.svm}'`);
+if (values.svm === 'native' && !built) throw new Error('--svm native: the native addon is not built with the SVM');
+const solvers = (!built || values.svm === 'typescript' ? ['typescript'] : values.svm === 'native' ? ['auto'] : ['auto', 'typescript']) as ('auto' | 'typescript')[];
 /** Runs with the SVM solver chosen (the attack workers read LETHE_SVM when they start). */
 async function withSolver<T>(solver: (typeof solvers)[number], run: () => T | Promise<T>): Promise<T> {
   process.env.LETHE_SVM = solver;

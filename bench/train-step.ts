@@ -214,7 +214,7 @@ async function flopsPerSample(model: Classifier, input: [number, number, number]
     if (/^(LetheConv2D|FusedConv2D|Conv2D)$/.test(k.name) && a && b) {
       const [kh, kw, inChannels] = b as [number, number, number, number];
       forward.push(2 * util.sizeFromShape(k.outputShapes[0]!) * kh * kw * inChannels);
-    } else if (/^(_FusedMatMul|BatchMatMul|MatMul)$/.test(k.name) && k.outputShapes[0] && a) {
+    } else if (/^(_FusedMatMul|BatchMatMul|MatMul|LetheDense)$/.test(k.name) && k.outputShapes[0] && a) {
       // output m x n, times the inner dimension k (the last of a, not transposed in these models)
       forward.push(2 * util.sizeFromShape(k.outputShapes[0]) * a[a.length - 1]!);
     }

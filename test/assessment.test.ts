@@ -10,6 +10,7 @@ import { channelStatistics } from '../src/main/engine/data/dataset.js';
 import { computeSplit } from '../src/main/engine/data/split.js';
 import { assess, pgdAccuracy, relearnAttack, wholeClassesForgotten, type AssessmentInput } from '../src/main/engine/evaluation/assess.js';
 import { miaEfficacy, miaFeature } from '../src/main/engine/evaluation/mia.js';
+import { idleMiaWorkers } from '../src/main/engine/evaluation/mia-parallel.js';
 import { readScoreFile, writeScoreFile } from '../src/main/engine/evaluation/score-file.js';
 import { retainOf, selectByRule } from '../src/main/engine/forget/forget-rules.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
@@ -163,7 +164,12 @@ describe('assessment of a model against a forget set', () => {
     }
   });
 
-  it('a cancellation stops the evaluation, also while the MIA attacks run', async () => {
+  it('a cancellation stops the evaluation, also while the MIA attacks run; the attack workers are kept only after attacks that finished', async () => {
+    await assess(input(trained));
+    const kept = idleMiaWorkers();
+    expect(kept).toBeGreaterThanOrEqual(1);
+    await assess(input(trained));
+    expect(idleMiaWorkers()).toBe(kept);
     for (const at of ['predictions', 'MIA attacks (SVM)']) {
       const controller = new AbortController();
       const phases: string[] = [];
@@ -174,6 +180,7 @@ describe('assessment of a model against a forget set', () => {
       await expect(assess(input(trained, { signal: controller.signal, onPhase }))).rejects.toBeInstanceOf(CancelledError);
       expect(phases[phases.length - 1]).toBe(at);
     }
+    expect(idleMiaWorkers()).toBe(0);
   });
 
   it('PGD toward the forgotten label never lowers forget accuracy, and a vanishing budget changes nothing', () => {

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/main/engine/backend.js';
 import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
-import { nativeConv2d } from '../src/main/engine/kernels/native-training-ops.js';
+import { nativeConv2d, nativeDense } from '../src/main/engine/kernels/native-training-ops.js';
 import { Random } from '../src/main/engine/random.js';
 import { requirement } from './requirements.js';
 
@@ -93,6 +93,22 @@ describe.skipIf(nativeKernels.skip)('native kernels in bf16', () => {
     const shapeB = transposeB ? [n, k] : [k, n]; // one matrix shared by every product of the batch
     const product = ([a, b]: Float32Array[]) => tf.tidy(() => tf.matMul(tf.tensor(a!, shapeA), tf.tensor(b!, shapeB), transposeA, transposeB).dataSync() as Float32Array);
     expectBf16([randomArray(batch * m * k, 1), randomArray(k * n, 2)], product, 1e-5);
+  });
+
+  it.skipIf(!native.addon || !bf16Runs())('the dense op (a layer\'s product + bias + relu) and its gradients read bf16 and accumulate fp32', () => {
+    const [m, k, n] = [64, 300, 48];
+    const bias = randomArray(n, 7), dy = randomArray(m * n, 8);
+    const forward = ([x, w]: Float32Array[]) => tf.tidy(() => nativeDense(tf.tensor2d(x!, [m, k]), tf.tensor2d(w!, [k, n]), tf.tensor1d(bias), 'relu').dataSync() as Float32Array);
+    expectBf16([randomArray(m * k, 1), randomArray(k * n, 2)], forward, 1e-5);
+    // Without relu, the weight gradient is x^T dy (x and dy the operands) and the input gradient dy w^T.
+    const gradients = (x: Float32Array, w: Float32Array, dys: Float32Array) =>
+      tf.tidy(() => {
+        const grads = tf.grads((xt: tf.Tensor, wt: tf.Tensor) => nativeDense(xt as tf.Tensor2D, wt as tf.Tensor2D, tf.tensor1d(bias), 'linear').mul(tf.tensor2d(dys, [m, n])).sum());
+        return grads([tf.tensor2d(x, [m, k]), tf.tensor2d(w, [k, n])]).map((g) => g.dataSync() as Float32Array);
+      });
+    const w = randomArray(k * n, 2), x = randomArray(m * k, 1);
+    expectBf16([x, dy], ([xs, dys]) => gradients(xs!, w, dys!)[1]!, 1e-5);
+    expectBf16([dy, w], ([dys, ws]) => gradients(x, ws!, dys!)[0]!, 1e-5);
   });
 
   it.skipIf(!native.addon || !bf16Runs()).each([

@@ -11,11 +11,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/main/engine/backend.js';
 import type { Activation } from '../src/main/engine/kernels/activation.js';
 import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
-import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d, type ConvPadding } from '../src/main/engine/kernels/native-training-ops.js';
+import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d, nativeDense, type ConvPadding } from '../src/main/engine/kernels/native-training-ops.js';
 import { Classifier } from '../src/main/engine/models/classifier.js';
 import type { ModelArchitecture } from '../src/main/engine/models/model-spec.js';
 import { Random } from '../src/main/engine/random.js';
 import { SgdOptimizer } from '../src/main/engine/train/optimizers.js';
+import { crossEntropy, trainingCrossEntropy } from '../src/main/engine/train/evaluate.js';
 import { trainingStep } from '../src/main/engine/train/trainer.js';
 import { requirement } from './requirements.js';
 
@@ -88,6 +89,47 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     },
   );
 
+  // Sizes on both sides of the threshold for waking the threads (products of 2M
+  // multiply-adds, loops of 32k elements), with and without bias and relu.
+  it.each([
+    [5, 7, 3, true, 'relu'],
+    [6, 4, 9, false, 'relu'],
+    [8, 5, 6, true, 'linear'],
+    [64, 784, 256, true, 'relu'],
+    [200, 300, 170, false, 'linear'],
+  ] as [number, number, number, boolean, Activation][])('dense %i x %i -> %i bias %s %s: output and gradients equal the composed ops on the cpu backend', (rows, fanIn, units, withBias, activation) => {
+    const x = randomArray(rows * fanIn, 12);
+    const w = randomArray(fanIn * units, 13).map((v) => v / Math.sqrt(fanIn));
+    const b = randomArray(units, 14);
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const [xt, wt, bt] = [tf.tensor2d(x, [rows, fanIn]), tf.tensor2d(w, [fanIn, units]), tf.tensor1d(b)];
+        const dense = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor): tf.Tensor => {
+          if (backend === 'wasm') return nativeDense(xi as tf.Tensor2D, wi as tf.Tensor2D, withBias ? (bi as tf.Tensor1D) : undefined, activation);
+          const z = withBias ? tf.add(tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D), bi) : tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D);
+          return activation === 'relu' ? tf.relu(z) : z;
+        };
+        const y = dense(xt, wt, bt);
+        const dy = tf.tensor(randomArray(y.size, 15), y.shape);
+        const grads = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi?: tf.Tensor) => tf.sum(tf.mul(dense(xi, wi, bi ?? bt), dy)))(withBias ? [xt, wt, bt] : [xt, wt]);
+        // The weights' gradient alone: the input's is not computed when the tape does not ask.
+        const [dwAlone] = tf.grads((wi: tf.Tensor) => tf.sum(tf.mul(dense(xt, wi, bt), dy)))([wt]);
+        return [y, ...grads, dwAlone!].map((t) => t.dataSync() as Float32Array);
+      });
+    };
+    const expected = run('cpu');
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const actual = run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    // The relu must cut some of the outputs, and pass others, for its mask to be checked.
+    if (activation === 'relu') expect(actual[0]!.filter((v) => v === 0).length).toBeGreaterThan(0);
+    if (activation === 'relu') expect(actual[0]!.filter((v) => v === 0).length).toBeLessThan(rows * units);
+    const names = withBias ? ['y', 'dx', 'dw', 'dbias', 'dw alone'] : ['y', 'dx', 'dw', 'dw alone'];
+    names.forEach((what, i) => expectClose(actual[i]!, expected[i]!, 1e-5, what));
+  });
+
   it.each([
     [[4, 5, 5, 8], 'relu', true],
     [[3, 4, 6, 3], 'linear', false],
@@ -152,6 +194,134 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     const actual = run('wasm');
     expect(actual.shape).toEqual(expected.shape);
     expectClose(actual.values, expected.values, 1e-5, 'product');
+  });
+
+  it.each([
+    [[64, 28, 28, 16], 2, 2, 'valid'],
+    [[2, 7, 9, 5], 2, 2, 'valid'],
+    [[2, 7, 7, 3], 3, 2, 'same'],
+    [[1, 6, 5, 4], 3, 1, 'same'],
+  ] as [number[], number, number, 'same' | 'valid'][])('max-pool x %j, window %i, stride %i, %s: the cpu backend\'s output, to the bit', (shape, size, stride, pad) => {
+    // Negative values too, so that no window's maximum is a padding zero or an initial value.
+    const x = randomArray(shape.reduce((a, b) => a * b), 16).map((v) => v - 2);
+    const pool = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => tf.maxPool(tf.tensor4d(x, shape as [number, number, number, number]), size, stride, pad).dataSync() as Float32Array);
+    };
+    const expected = pool('cpu');
+    expect(Array.from(pool('wasm'))).toEqual(Array.from(expected));
+  });
+
+  it.each([
+    [[6, 10], [3, 0, 9, 9, 1, 4]],
+    // Labels outside the classes pick nothing (tfjs' oneHot gives a row of zeros).
+    [[5, 4], [2, -1, 4, 0, 3]],
+    [[300, 10], Array.from({ length: 300 }, (_, i) => (i * 7) % 10)],
+  ] as [[number, number], number[]][])('training cross-entropy of logits %j: the loss and its gradient equal the composed ops on the cpu backend', (shape, labels) => {
+    // Large logits too: the softmax must be taken stably.
+    const logits = randomArray(shape[0] * shape[1], 17).map((v, i) => (i % 13 === 0 ? 60 * v : 3 * v));
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const [l, y] = [tf.tensor2d(logits, shape), tf.tensor1d(labels, 'int32')];
+        const loss = trainingCrossEntropy(l, y);
+        // dy = 3, so that the gradient's scale by dy is checked too.
+        const dlogits = tf.grad((li: tf.Tensor) => tf.mul(trainingCrossEntropy(li as tf.Tensor2D, y), 3))(l);
+        return [loss.dataSync() as Float32Array, dlogits.dataSync() as Float32Array];
+      });
+    };
+    const expected = run('cpu');
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const actual = run('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    expectClose(actual[0]!, expected[0]!, 1e-6, 'loss');
+    expectClose(actual[1]!, expected[1]!, 1e-6, 'dlogits');
+  });
+
+  it('measurements keep the stock kernels\' bits: a forward outside training and crossEntropy run none of the training ops', async () => {
+    tf.setBackend('wasm');
+    const model = Classifier.create({ architecture: 'mlp', inputShape: [8, 8, 1], numClasses: 10, normalization: { mean: [0.5], std: [0.25] }, seed: 1 });
+    const [x, y] = [tf.tensor4d(randomArray(4 * 64, 30), [4, 8, 8, 1]), tf.tensor1d([1, 2, 3, 4], 'int32')];
+    const measuring = await tf.profile(() => tf.tidy(() => void crossEntropy(model.predict(x), y)));
+    expect(measuring.kernelNames.filter((name) => name.startsWith('Lethe'))).toEqual([]);
+    const training = await tf.profile(() => tf.tidy(() => void trainingCrossEntropy(model.forward(x, true).logits, y)));
+    expect(training.kernelNames).toEqual(expect.arrayContaining(['LetheDense', 'LetheSoftmaxCrossEntropy']));
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  // One native call updates every parameter: sizes below and above the threshold for
+  // waking the threads (32k elements), so a thread's share crosses parameters' boundaries.
+  it.each([
+    [0.9, 5e-4],
+    [0, 0.1],
+  ])('SGD (momentum %d, weight decay %d) updates every parameter in one call as the composed ops do on the cpu backend', (momentum, weightDecay) => {
+    const shapes = [[3], [200, 200], [7, 5], [1], [33, 1000]];
+    const train = (backend: string) => {
+      tf.setBackend(backend);
+      const params = shapes.map((shape, i) => tf.variable(tf.tensor(randomArray(shape.reduce((a, b) => a * b), 20 + i), shape)));
+      const optimizer = new SgdOptimizer(momentum, weightDecay);
+      const before = tf.memory().numTensors;
+      for (let step = 0; step < 3; step++) {
+        const grads = shapes.map((shape, i) => tf.tensor(randomArray(shape.reduce((a, b) => a * b), 40 + 10 * step + i), shape));
+        optimizer.step(params, grads, 0.05 * (step + 1));
+        tf.dispose(grads);
+      }
+      // The velocities (one per parameter, with momentum) are all the update keeps.
+      const kept = tf.memory().numTensors - before;
+      const values = params.map((p) => p.dataSync() as Float32Array);
+      optimizer.dispose();
+      tf.dispose(params);
+      return { values, kept };
+    };
+    const expected = train('cpu');
+    const actual = train('wasm');
+    expect(actual.kept).toBe(momentum !== 0 ? shapes.length : 0);
+    expect(actual.kept).toBe(expected.kept);
+    actual.values.forEach((v, i) => expectClose(v, expected.values[i]!, 1e-6, `parameter ${i}`));
+  });
+
+  it.each([
+    [[6, 7], [7, 5], true, 'relu'],
+    [[33, 70], [70, 37], true, 'linear'],
+    [[6, 7], [7, 5], false, 'relu'],
+    [[2, 6, 7], [2, 7, 5], true, 'relu'],
+  ] as [number[], number[], boolean, 'linear' | 'relu'][])('fused matMul %j x %j bias %s %s equals the cpu backend', (aShape, bShape, withBias, activation) => {
+    const a = randomArray(aShape.reduce((p, d) => p * d), 12);
+    const b = randomArray(bShape.reduce((p, d) => p * d), 13);
+    // Large enough that the bias moves the relu's cut: a dropped bias or relu shows.
+    const bias = randomArray(bShape.at(-1)!, 14).map((v) => 3 * v);
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const product = tf.fused.matMul({ a: tf.tensor(a, aShape), b: tf.tensor(b, bShape), bias: withBias ? tf.tensor1d(bias) : undefined, activation });
+        return { shape: product.shape, values: product.dataSync() as Float32Array };
+      });
+    };
+    const expected = run('cpu');
+    const actual = run('wasm');
+    expect(actual.shape).toEqual(expected.shape);
+    expectClose(actual.values, expected.values, 1e-5, 'fused product');
+    if (activation === 'relu') expect(actual.values.some((v) => v === 0)).toBe(true);
+  });
+
+  it('fused matMul sums in the stock wasm kernel\'s order: bias first, then each product in turn, each rounded to float32', () => {
+    // What XNNPACK's kernel computes, written out; a sum in another order or with fused
+    // multiply-adds (oneDNN's sgemm) differs in the last bit of some of these 4,096 outputs.
+    const [m, k, n] = [64, 300, 64];
+    const a = randomArray(m * k, 15), b = randomArray(k * n, 16), bias = randomArray(n, 17);
+    const expected = new Float32Array(m * n);
+    for (let r = 0; r < m; r++) {
+      for (let j = 0; j < n; j++) {
+        let sum = bias[j]!;
+        for (let i = 0; i < k; i++) sum = Math.fround(sum + Math.fround(a[r * k + i]! * b[i * n + j]!));
+        expected[r * n + j] = 0 < sum ? sum : 0;
+      }
+    }
+    tf.setBackend('wasm');
+    const actual = tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, [m, k]), b: tf.tensor2d(b, [k, n]), bias: tf.tensor1d(bias), activation: 'relu' }).dataSync() as Float32Array);
+    expect(actual).toEqual(expected);
   });
 
   // Small images keep the cpu backend's side of ResNet-18 to seconds. Its last stages
@@ -229,11 +399,24 @@ describe.skipIf(nativeKernels.skip)('native training kernels', () => {
     y.forEach((v, i) => expect(Math.abs(v - expected[i]!), `element ${i}`).toBeLessThanOrEqual(ulp(expected[i]!)));
   });
 
+  it('a first layer\'s filter gradient, run on one thread, leaves the kernels\' thread count as it was', () => {
+    const threads = native.addon!.threads();
+    // x 2 x 6 x 6 x 1, 3x3 filter to 4 channels, same padding; dy at 0, x after it, dw after that.
+    const geometry = Int32Array.from([2, 6, 6, 1, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const heap = new ArrayBuffer(4096);
+    new Float32Array(heap).fill(1);
+    native.addon!.conv2dBackward(heap, geometry, 0, 2 * 6 * 6 * 4 * 4, -1, -1, -1, 2048, -1);
+    // Every one of the 2 x 6 x 6 positions meets the filter's centre tap: dw there is the sum of 72 ones.
+    expect(new Float32Array(heap, 2048 + 4 * 4 * 4, 4)).toEqual(Float32Array.of(72, 72, 72, 72));
+    expect(native.addon!.threads()).toBe(threads);
+  });
+
   it('refuses a tensor that lies outside the heap, naming it', () => {
     const heap = new ArrayBuffer(1024);
     const geometry = Int32Array.from([1, 4, 4, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(() => native.addon!.conv2d(heap, geometry, 0, 64, -1, 4096, 0)).toThrow(/argument 6 lies outside the heap/);
     expect(() => native.addon!.conv2d(heap, geometry.subarray(0, 5), 0, 64, -1, 128, 0)).toThrow(/geometry must be an Int32Array of 17/);
+    expect(() => native.addon!.sgdUpdate(heap, Float64Array.of(4, 0, 16, -1, 1020, -1), 0.1, 0, 0)).toThrow(/parameter 0's tensor 4 lies outside the heap/);
   });
 
   it('load with passive OpenMP threads unless OMP_WAIT_POLICY says otherwise', () => {

@@ -9,6 +9,7 @@ import { readScoreFile } from '../src/main/engine/evaluation/score-file.js';
 import { initBackend } from '../src/main/engine/backend.js';
 import { loadNativeAddon } from '../src/main/engine/kernels/native-addon.js';
 import { runEvaluateJob } from '../src/main/engine/jobs/evaluate-job.js';
+import { useStockKernels } from '../src/main/engine/kernels/replace-wasm-kernel.js';
 import type { EvaluationChecks } from '../src/shared/evaluation.js';
 import { serviceForTests } from './helpers.js';
 import { requirement } from './requirements.js';
@@ -367,7 +368,7 @@ describe('studies', () => {
     expect(catalog.runs.list()).toHaveLength(before);
   });
 
-  it.skipIf(nativeSvm.skip)("the study's evaluations give the same numbers with the native SVM and the TypeScript one, to the bit", async () => {
+  it.skipIf(nativeSvm.skip)("the study's evaluations give the numbers of the code before issue 17's evaluation work (TypeScript SVM, the wasm backend's own dense and normalisation kernels), to the bit", async () => {
     const backend = await initBackend('wasm');
     const study = (await service.listStudies()).find((s) => s.name === 'mnist-small')!;
     const runs = await Promise.all(study.runIds.map((id) => service.getRun(id)));
@@ -375,8 +376,9 @@ describe('studies', () => {
     expect(evaluations).toHaveLength(3);
     // Run in this process both times, so the models' forward passes are the same ones. Last in
     // this file: it writes the same score files over the study's.
-    const evaluateWith = async (solver: 'auto' | 'typescript', run: RunDetail) => {
-      process.env.LETHE_SVM = solver;
+    const evaluateWith = async (code: 'now' | 'before', run: RunDetail) => {
+      process.env.LETHE_SVM = code === 'now' ? 'auto' : 'typescript';
+      useStockKernels(code === 'now' ? [] : ['_FusedMatMul', 'FusedBatchNorm']);
       try {
         const forgetSet = catalog.forgetSets.byId(Number(run.config.forgetSet))!;
         const checkpoint = catalog.checkpoints.get(String(run.config.checkpoint))!;
@@ -389,11 +391,12 @@ describe('studies', () => {
         return JSON.parse(JSON.stringify({ splits: result.splits, assessment: result.assessment }, (key, value: unknown) => (key === 'seconds' ? undefined : value))) as Pick<typeof result, 'splits' | 'assessment'>;
       } finally {
         delete process.env.LETHE_SVM;
+        useStockKernels([]);
       }
     };
     for (const run of evaluations) {
-      const native = await evaluateWith('auto', run);
-      expect(await evaluateWith('typescript', run)).toEqual(native);
+      const native = await evaluateWith('now', run);
+      expect(await evaluateWith('before', run)).toEqual(native);
       // And the study's table shows these numbers: the catalog holds the engine's, printed alike.
       for (const metric of ['UA', 'RA', 'TA', 'MIA'] as const) expect(native.assessment![metric].toFixed(2)).toBe(run.latestMetrics[metric]!.toFixed(2));
     }

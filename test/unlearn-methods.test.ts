@@ -143,9 +143,12 @@ describe('unlearning methods show their defining behaviour', () => {
     const [live, frozen] = runs as [(typeof runs)[number], (typeof runs)[number]];
     // First step: the model is still the original and both draw the same batches, so the
     // losses agree; the forget gradients do not (only the live reference is differentiated),
-    // which the cosine between the two objectives' gradients shows.
+    // which the cosine between the two objectives' gradients shows. The live reference runs the
+    // training-mode kernels and the frozen one the eval-mode kernels, which round otherwise: the
+    // held-out loss (here about 2.5e-5, a distance between nearly equal distributions) agrees to
+    // float32 rounding of the probabilities, not relative to its own small size.
     expect(live.steps[0]!.losses[1]).toBeGreaterThan(0);
-    live.steps[0]!.losses.forEach((loss, k) => expect(Math.abs(frozen.steps[0]!.losses[k]! - loss)).toBeLessThanOrEqual(1e-5 * loss));
+    live.steps[0]!.losses.forEach((loss, k) => expect(Math.abs(frozen.steps[0]!.losses[k]! - loss)).toBeLessThanOrEqual(Math.max(1e-5 * loss, 1e-7)));
     expect(Math.abs(live.steps[0]!.cosines[0]! - frozen.steps[0]!.cosines[0]!)).toBeGreaterThan(1e-3);
     expect(live.weights.some((w, k) => w !== frozen.weights[k])).toBe(true);
   });

@@ -14,6 +14,7 @@
 
 #include <dnnl.hpp>
 
+#include "in-order-matmul.h"
 #include "svm.h"
 
 #include <algorithm>
@@ -307,31 +308,12 @@ struct BackwardInput {
         inputGradient(g.input(), pd.diff_src_desc(), kInputSlot) {}
 };
 
-/** make() with oneDNN limited to `threads`: its kernels fix their thread count when made. */
-template <typename Make>
-auto madeWithThreads(int threads, Make make) {
-  const int all = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  try {
-    auto made = make();
-    omp_set_num_threads(all);
-    return made;
-  } catch (...) {
-    omp_set_num_threads(all);
-    throw;
-  }
-}
-
 struct BackwardFilter {
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights primitive;
   Layout input, gradient, filterGradient;
   explicit BackwardFilter(const Geometry& g)
-      // In bf16 on one thread: oneDNN 2.6.3's AMX filter-gradient kernel, on two threads of
-      // a busy machine, stalled calls for up to a second (ResNet-18 b64: 140 calls took 42.7 s
-      // on two threads, 1.7 s on one); the other bf16 kernels did not.
-      : pd(madeWithThreads(operandType == dt::bf16 ? 1 : omp_get_max_threads(),
-                           [&] { return withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_weights>(g, a, DNNL_ARG_WEIGHTS); }); })),
+      : pd(withBestAlgorithm(g, [&](const Algorithm& a) { return backwardPd<dnnl::convolution_backward_weights>(g, a, DNNL_ARG_WEIGHTS); })),
         primitive(pd),
         input(g.input(), pd.src_desc(), kInputSlot),
         gradient(g.output(), pd.diff_dst_desc(), kOutputSlot),
@@ -589,7 +571,8 @@ LETHE_VECTORIZED void sgdRange(const float* __restrict__ theta, const float* __r
  * first each channel's maximum, then the gradient goes to the first position holding it
  * (the tfjs cpu backend's rule), which keeps both passes free of per-channel branches.
  */
-LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* x, const float* dy, float* dx, float* best, float* open) {
+LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* __restrict__ x, const float* __restrict__ dy, float* __restrict__ dx, float* __restrict__ best,
+                                       float* __restrict__ open) {
   const int64_t C = g.ic;
   std::fill(dx, dx + g.ih * g.iw * C, 0.f);
   for (int64_t oy = 0; oy < g.oh; ++oy) {
@@ -629,6 +612,48 @@ LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* x, const 
   }
 }
 
+/**
+ * One image of maxPool, each window over all channels at once (contiguous in NHWC): the
+ * cpu backend's rule, from -infinity the values greater than the maximum so far (a NaN never
+ * is), which maxPoolGradImage's first maximum matches.
+ */
+LETHE_VECTORIZED void maxPoolImage(const Geometry& g, const float* __restrict__ x, float* __restrict__ y) {
+  const int64_t C = g.ic;
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      float* best = y + (oy * g.ow + ox) * C;
+      std::fill(best, best + C, -INFINITY);
+      const int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
+      for (int64_t fy = 0; fy < g.kh; ++fy) {
+        const int64_t row = y0 + fy * g.dh;
+        if (row < 0 || row >= g.ih) continue;
+        for (int64_t fx = 0; fx < g.kw; ++fx) {
+          const int64_t column = x0 + fx * g.dw;
+          if (column < 0 || column >= g.iw) continue;
+          const float* values = x + (row * g.iw + column) * C;
+          for (int64_t c = 0; c < C; ++c) best[c] = values[c] > best[c] ? values[c] : best[c];
+        }
+      }
+    }
+  }
+}
+
+// maxPool(heap, geometry, x, y): max-pooling, kh/kw the window, oc = ic; images in parallel
+// (the stock wasm kernel runs on one thread).
+napi_value MaxPool(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 4);
+    const Geometry g = call.geometry(1);
+    if (g.oc != g.ic) throw ArgumentError{"max-pool keeps the channel count"};
+    const float* x = call.tensor(2, g.inputSize());
+    float* y = call.tensor(3, g.outputSize());
+    const int64_t image = g.ih * g.iw * g.ic, pooled = g.oh * g.ow * g.ic;
+    inParallel(g.n, image, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) maxPoolImage(g, x + b * image, y + b * pooled);
+    });
+  });
+}
+
 // maxPoolGrad(heap, geometry, x, dy, dx): each output cell's gradient goes to the first
 // maximum of its window; kh/kw are the window, oc = ic.
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
@@ -647,12 +672,65 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   });
 }
 
-/** The gradient that reaches the pre-activation: dy where the relu passed (y > 0), else 0; dy itself without relu. */
-float* maskedGradient(float* dy, const float* y, size_t elements) {
-  if (!y) return dy;
-  float* dz = scratch(kMaskSlot, elements * sizeof(float));
-  inParallel(static_cast<int64_t>(elements), 1, [&](int64_t begin, int64_t end) { reluMask(dy, y, dz, begin, end); });
+/** dz = dy where the relu passed (y > 0), else 0, over rows, adding each column of dz into sums. */
+LETHE_VECTORIZED void reluMaskRows(const float* __restrict__ dy, const float* __restrict__ y, float* __restrict__ dz, int64_t columns, int64_t begin, int64_t end,
+                                   double* __restrict__ sums) {
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t at = r * columns;
+    for (int64_t c = 0; c < columns; ++c) {
+      const float v = throughRelu<true>(dy, y, at + c);
+      dz[at + c] = v;
+      sums[c] += v;
+    }
+  }
+}
+
+/**
+ * The gradient that reaches the pre-activation of a rows x columns output: dy where the relu
+ * passed (y > 0), else 0; dy itself without relu. With db, the bias gradient (dz's column
+ * sums) is taken in the same pass.
+ */
+float* gradientThroughRelu(float* dy, const float* y, int64_t rows, int64_t columns, float* db) {
+  float* dz = y ? scratch(kMaskSlot, rows * columns * sizeof(float)) : dy;
+  if (db) {
+    const std::vector<double> sums = channelSums(rows, columns, 1, [&](int64_t begin, int64_t end, double* partial) {
+      if (y) reluMaskRows(dy, y, dz, columns, begin, end, partial);
+      else addRows(dy, columns, begin, end, partial);
+    });
+    for (int64_t c = 0; c < columns; ++c) db[c] = static_cast<float>(sums[c]);
+  } else if (y) {
+    inParallel(rows * columns, 1, [&](int64_t begin, int64_t end) { reluMask(dy, y, dz, begin, end); });
+  }
   return dz;
+}
+
+/**
+ * Runs body with OpenMP limited to the calling thread when alone; oneDNN sizes a primitive's
+ * thread partition when it is made, so a primitive made and run inside stays on one thread.
+ */
+template <typename Body>
+void onOneThreadIf(bool alone, Body body) {
+  const int threads = omp_get_max_threads();
+  if (!alone) return body();
+  omp_set_num_threads(1);
+  try {
+    body();
+  } catch (...) {
+    omp_set_num_threads(threads);
+    throw;
+  }
+  omp_set_num_threads(threads);
+}
+
+/**
+ * A small filter gradient of a layer with few input channels (a first layer) runs on one
+ * thread: oneDNN's direct kernel for it synchronises its threads so often that under passive
+ * waits two threads took 4-6 ms where one takes 0.25 (the small CNN's first layer at batch 64,
+ * 7.2M multiply-adds, load 4.5).
+ */
+bool filterGradientAlone(const Geometry& g) {
+  constexpr int64_t kAloneMultiplyAdds = int64_t{1} << 24;
+  return g.ic < 16 && static_cast<int64_t>(g.outputSize() * g.kh * g.kw * g.ic) < kAloneMultiplyAdds;
 }
 
 // conv2dBackward(heap, geometry, dy, x, filter, y or -1, dx or -1, dw or -1, db or -1): the
@@ -667,11 +745,7 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     float* dx = call.optionalTensor(6, g.inputSize());
     float* dw = call.optionalTensor(7, g.filterSize());
     float* db = call.optionalTensor(8, g.oc);
-    float* dz = maskedGradient(dy, y, g.outputSize());
-    if (db) {
-      const std::vector<double> sums = channelSums(g.n * g.oh * g.ow, g.oc, 1, [&](int64_t begin, int64_t end, double* partial) { addRows(dz, g.oc, begin, end, partial); });
-      for (int64_t c = 0; c < g.oc; ++c) db[c] = static_cast<float>(sums[c]);
-    }
+    float* dz = gradientThroughRelu(dy, y, g.n * g.oh * g.ow, g.oc, db);
     if (dx) {
       float* w = call.tensor(4, g.filterSize());
       BackwardInput& conv = primitiveFor<BackwardInput>(withPrecision(g.key("conv2d-backprop-input", 0)), g);
@@ -684,13 +758,18 @@ napi_value Conv2DBackward(napi_env env, napi_callback_info info) {
     }
     if (dw) {
       float* x = call.tensor(3, g.inputSize());
-      BackwardFilter& conv = primitiveFor<BackwardFilter>(withPrecision(g.key("conv2d-backprop-filter", 0)), g);
-      conv.primitive.execute(cpuStream(), {
-                                              {DNNL_ARG_SRC, conv.input.in(x)},
-                                              {DNNL_ARG_DIFF_DST, conv.gradient.in(dz)},
-                                              {DNNL_ARG_DIFF_WEIGHTS, conv.filterGradient.out(dw)},
-                                          });
-      conv.filterGradient.finish(dw);
+      // In bf16 on one thread too: oneDNN 2.6.3's AMX filter-gradient kernel, on two threads of
+      // a busy machine, stalled calls for up to a second (ResNet-18 b64: 140 calls took 42.7 s
+      // on two threads, 1.7 s on one); the other bf16 kernels did not.
+      onOneThreadIf(operandType == dt::bf16 || filterGradientAlone(g), [&] {
+        BackwardFilter& conv = primitiveFor<BackwardFilter>(withPrecision(g.key("conv2d-backprop-filter", 0)), g);
+        conv.primitive.execute(cpuStream(), {
+                                                {DNNL_ARG_SRC, conv.input.in(x)},
+                                                {DNNL_ARG_DIFF_DST, conv.gradient.in(dz)},
+                                                {DNNL_ARG_DIFF_WEIGHTS, conv.filterGradient.out(dw)},
+                                            });
+        conv.filterGradient.finish(dw);
+      });
     }
     cpuStream().wait();
   });
@@ -809,23 +888,67 @@ napi_value BatchNormInference(napi_env env, napi_callback_info info) {
   });
 }
 
-// sgdUpdate(heap, count, theta, grad, velocity or -1, lr, momentum, weightDecay, thetaOut, velocityOut or -1):
-// PyTorch's SGD: d = grad + weightDecay * theta; with momentum v = momentum * v + d (v = d at
-// the first step, when there is no velocity yet) and d = v; theta -= lr * d.
+/** One parameter of sgdUpdate: its size and its tensors' pointers (velocity, velocityOut null when absent). */
+struct SgdParameter {
+  int64_t count;
+  const float* theta;
+  const float* grad;
+  const float* velocity;
+  float* thetaOut;
+  float* velocityOut;
+};
+
+// sgdUpdate(heap, table, lr, momentum, weightDecay): PyTorch's SGD for every parameter at once,
+// table a Float64Array of (count, theta, grad, velocity or -1, thetaOut, velocityOut or -1) per
+// parameter: d = grad + weightDecay * theta; with momentum v = momentum * v + d (v = d at the
+// first step, when there is no velocity yet) and d = v; theta -= lr * d. One parallel region for
+// the whole model (each thread a contiguous share of all the elements): waking the threads once
+// per parameter cost more than most parameters' updates.
 napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Call call(env, info, 10);
-    const int64_t n = call.count(1);
-    const float* theta = call.tensor(2, n);
-    const float* grad = call.tensor(3, n);
-    const float* velocity = call.optionalTensor(4, n);
-    const float lr = static_cast<float>(call.number(5));
-    const float momentum = static_cast<float>(call.number(6));
-    const float weightDecay = static_cast<float>(call.number(7));
-    float* thetaOut = call.tensor(8, n);
-    float* velocityOut = call.optionalTensor(9, n);
-    inParallel(n, 1, [&](int64_t begin, int64_t end) {
-      sgdRange(theta, grad, velocity, lr, momentum, weightDecay, thetaOut, velocityOut, begin, end);
+    Call call(env, info, 5);
+    bool isTyped = false;
+    napi_is_typedarray(env, call.argv[1], &isTyped);
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0;
+    void* values = nullptr;
+    if (isTyped) napi_get_typedarray_info(env, call.argv[1], &type, &length, &values, nullptr, nullptr);
+    constexpr size_t kFields = 6;
+    if (!isTyped || type != napi_float64_array || length % kFields != 0) {
+      throw ArgumentError{"argument 2 must be a Float64Array of 6 numbers per parameter"};
+    }
+    const double* table = static_cast<const double*>(values);
+    const float lr = static_cast<float>(call.number(2));
+    const float momentum = static_cast<float>(call.number(3));
+    const float weightDecay = static_cast<float>(call.number(4));
+    std::vector<SgdParameter> parameters;
+    std::vector<int64_t> starts{0};  // each parameter's first element in the concatenation
+    for (size_t p = 0; p < length / kFields; ++p) {
+      const double* row = table + p * kFields;
+      const auto at = [&](size_t field, int64_t count, bool optional) -> float* {
+        const double offset = row[field];
+        if (optional && offset == -1) return nullptr;
+        const std::string what = "parameter " + std::to_string(p) + "'s tensor " + std::to_string(field);
+        if (!(offset >= 0) || offset != std::floor(offset) || static_cast<uint64_t>(offset) % 4 != 0 ||
+            static_cast<uint64_t>(offset) + static_cast<uint64_t>(count) * 4 > call.heapBytes) {
+          throw ArgumentError{what + " lies outside the heap"};
+        }
+        return reinterpret_cast<float*>(call.heap + static_cast<uint64_t>(offset));
+      };
+      if (!(row[0] >= 1) || row[0] != std::floor(row[0]) || row[0] > 9.0e15) throw ArgumentError{"parameter " + std::to_string(p) + "'s count must be >= 1"};
+      const int64_t n = static_cast<int64_t>(row[0]);
+      SgdParameter parameter{n, at(1, n, false), at(2, n, false), at(3, n, true), at(4, n, false), at(5, n, true)};
+      if (parameter.velocity && !parameter.velocityOut) throw ArgumentError{"parameter " + std::to_string(p) + " has a velocity but nowhere to write the next"};
+      parameters.push_back(parameter);
+      starts.push_back(starts.back() + n);
+    }
+    inParallel(starts.back(), 1, [&](int64_t begin, int64_t end) {
+      for (size_t p = 0; p < parameters.size(); ++p) {
+        const int64_t from = std::max(begin, starts[p]), to = std::min(end, starts[p + 1]);
+        if (from >= to) continue;
+        const SgdParameter& q = parameters[p];
+        sgdRange(q.theta, q.grad, q.velocity, lr, momentum, weightDecay, q.thetaOut, q.velocityOut, from - starts[p], to - starts[p]);
+      }
     });
   });
 }
@@ -851,6 +974,19 @@ struct MatMul {
         b(matrices(batchB, K, N, transposeB), pd.weights_desc(), kFilterSlot) {}
 };
 
+/** c[i] = op(a[i]) op(b[i]) over max(batchA, batchB) products in bf16 (a batch of 1 is shared). */
+void bf16Products(int64_t batchA, int64_t batchB, int64_t M, int64_t N, int64_t K, bool transposeA, bool transposeB, const float* a, const float* b, float* c) {
+  const std::string key = withPrecision("matmul," + std::to_string(batchA) + "," + std::to_string(batchB) + "," + std::to_string(M) + "," + std::to_string(N) + "," +
+                                        std::to_string(K) + "," + std::to_string(transposeA) + "," + std::to_string(transposeB));
+  MatMul& product = primitiveFor<MatMul>(key, batchA, batchB, M, N, K, transposeA, transposeB);
+  product.primitive.execute(cpuStream(), {
+                                             {DNNL_ARG_SRC, product.a.in(const_cast<float*>(a))},
+                                             {DNNL_ARG_WEIGHTS, product.b.in(const_cast<float*>(b))},
+                                             {DNNL_ARG_DST, memory(product.pd.dst_desc(), cpu(), c)},
+                                         });
+  cpuStream().wait();
+}
+
 // batchMatMul(heap, batchA, batchB, m, n, k, transposeA, transposeB, a, b, c): c[i] = op(a[i]) op(b[i])
 // over max(batchA, batchB) products (a batch of 1 is shared), row-major, through oneDNN's sgemm
 // (in bf16, its matmul primitive).
@@ -864,18 +1000,7 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
     const float* a = call.tensor(8, static_cast<size_t>(batchA * M * K));
     const float* b = call.tensor(9, static_cast<size_t>(batchB * K * N));
     float* c = call.tensor(10, static_cast<size_t>(batch * M * N));
-    if (operandType == dt::bf16) {
-      const std::string key = withPrecision("matmul," + std::to_string(batchA) + "," + std::to_string(batchB) + "," + std::to_string(M) + "," + std::to_string(N) + "," +
-                                            std::to_string(K) + "," + std::to_string(transposeA) + "," + std::to_string(transposeB));
-      MatMul& product = primitiveFor<MatMul>(key, batchA, batchB, M, N, K, transposeA, transposeB);
-      product.primitive.execute(cpuStream(), {
-                                                 {DNNL_ARG_SRC, product.a.in(const_cast<float*>(a))},
-                                                 {DNNL_ARG_WEIGHTS, product.b.in(const_cast<float*>(b))},
-                                                 {DNNL_ARG_DST, memory(product.pd.dst_desc(), cpu(), c)},
-                                             });
-      cpuStream().wait();
-      return;
-    }
+    if (operandType == dt::bf16) return bf16Products(batchA, batchB, M, N, K, transposeA, transposeB, a, b, c);
     // A small product is done before the other threads would be awake (see kParallelElements).
     const int threads = omp_get_max_threads();
     const bool alone = M * N * K < kParallelElements * 64;
@@ -940,6 +1065,137 @@ napi_value SetPrecision(napi_env env, napi_callback_info info) {
   });
 }
 
+/**
+ * c = op(a) op(b), row-major, through oneDNN's sgemm (in bf16, its matmul primitive); a product
+ * too small to repay waking the other threads (see kParallelElements) runs on the calling one.
+ */
+void product(bool transposeA, bool transposeB, int64_t M, int64_t N, int64_t K, const float* a, const float* b, float* c) {
+  if (operandType == dt::bf16) return bf16Products(1, 1, M, N, K, transposeA, transposeB, a, b, c);
+  dnnl_status_t status = dnnl_success;
+  onOneThreadIf(M * N * K < kParallelElements * 64, [&] {
+    status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, a, transposeA ? M : K, b, transposeB ? K : N, 0.f, c, N);
+  });
+  if (status != dnnl_success) throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
+}
+
+template <bool Bias, bool Relu>
+__attribute__((always_inline)) inline void biasRowsOf(const float* __restrict__ bias, float* __restrict__ y, int64_t columns, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    float* row = y + r * columns;
+    for (int64_t c = 0; c < columns; ++c) {
+      float v = row[c];
+      if constexpr (Bias) v += bias[c];
+      if constexpr (Relu) v = v > 0.f ? v : 0.f;
+      row[c] = v;
+    }
+  }
+}
+
+/** y = act(y + bias) in place, per row (bias may be null). */
+LETHE_VECTORIZED void biasRows(const float* bias, bool relu, float* y, int64_t columns, int64_t begin, int64_t end) {
+  if (bias && relu) biasRowsOf<true, true>(bias, y, columns, begin, end);
+  else if (bias) biasRowsOf<true, false>(bias, y, columns, begin, end);
+  else if (relu) biasRowsOf<false, true>(bias, y, columns, begin, end);
+}
+
+// dense(heap, m, k, n, x, w, bias or -1, y, relu 0|1): a fully connected layer,
+// y[m x n] = act(x[m x k] w[k x n] + bias), act = relu or identity: the product, then the
+// bias and the relu in one pass over y (tfjs composes them from three kernels).
+napi_value Dense(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 9);
+    const int64_t M = call.count(1), K = call.count(2), N = call.count(3);
+    const float* x = call.tensor(4, M * K);
+    const float* w = call.tensor(5, K * N);
+    const float* bias = call.optionalTensor(6, N);
+    float* y = call.tensor(7, M * N);
+    const bool relu = call.integer(8) != 0;
+    product(false, false, M, N, K, x, w, y);
+    if (bias || relu) inParallel(M, N, [&](int64_t begin, int64_t end) { biasRows(bias, relu, y, N, begin, end); });
+  });
+}
+
+// denseBackward(heap, m, k, n, dy, x, w, y or -1, dx or -1, dw or -1, db or -1): the gradients
+// of dense that are asked for (offset >= 0), act = relu when y is given (its mask read from y),
+// else identity: dz = dy through the relu, db = the column sums of dz, dw = x^T dz, dx = dz w^T.
+// x is read only for dw, w only for dx.
+napi_value DenseBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 11);
+    const int64_t M = call.count(1), K = call.count(2), N = call.count(3);
+    float* dy = call.tensor(4, M * N);
+    const float* y = call.optionalTensor(7, M * N);
+    float* dx = call.optionalTensor(8, M * K);
+    float* dw = call.optionalTensor(9, K * N);
+    float* db = call.optionalTensor(10, N);
+    const float* dz = gradientThroughRelu(dy, y, M, N, db);
+    if (dw) product(true, false, K, N, M, call.tensor(5, M * K), dz, dw);
+    if (dx) product(false, true, M, K, N, dz, call.tensor(6, K * N), dx);
+  });
+}
+
+// softmaxCrossEntropy(heap, rows, classes, logits, labels, loss or -1, dloss or -1, dlogits or -1):
+// the mean over rows of -log softmax(logits)[label] into loss (one float), and with dlogits its
+// gradient, dloss * (softmax(logits) - onehot(label)) / rows, dloss the one float at its offset.
+// labels are int32; one outside [0, classes) picks nothing, as tfjs' oneHot (a row of zeros):
+// it adds 0 to the loss and gets no gradient. Each row's exponentials are summed in double.
+// Small (a batch of logits): on the calling thread.
+napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 8);
+    const int64_t R = call.count(1), C = call.count(2);
+    const float* logits = call.tensor(3, R * C);
+    const int32_t* labels = reinterpret_cast<const int32_t*>(call.tensor(4, R));
+    float* loss = call.optionalTensor(5, 1);
+    float* dlogits = call.optionalTensor(7, R * C);
+    const float scale = dlogits ? *call.tensor(6, 1) / static_cast<float>(R) : 0.f;
+    std::vector<float> shifted(C);
+    double total = 0;
+    for (int64_t r = 0; r < R; ++r) {
+      const float* row = logits + r * C;
+      float top = row[0];
+      for (int64_t c = 1; c < C; ++c) top = row[c] > top ? row[c] : top;
+      double sum = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        shifted[c] = row[c] - top;
+        sum += std::exp(static_cast<double>(shifted[c]));
+      }
+      const int32_t label = labels[r];
+      const bool picked = label >= 0 && label < C;
+      if (picked) total += shifted[label] - std::log(sum);
+      if (!dlogits) continue;
+      float* gradient = dlogits + r * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const double probability = picked ? std::exp(static_cast<double>(shifted[c])) / sum : 0.0;
+        gradient[c] = static_cast<float>(probability - (c == label ? 1.0 : 0.0)) * scale;
+      }
+    }
+    if (loss) *loss = static_cast<float>(-total / static_cast<double>(R));
+  });
+}
+
+// inOrderMatMul(heap, batchA, batchB, m, n, k, a, b, bias or -1, relu, c): c[i] = act(a[i] b[i]
+// + bias), row-major, summed in the wasm backend's own order and so to its bits
+// (in-order-matmul.cc); a batch of 1 is shared.
+napi_value InOrderMatMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call call(env, info, 11);
+    const int64_t batchA = call.count(1), batchB = call.count(2), M = call.count(3), N = call.count(4), K = call.count(5);
+    if (batchA != batchB && batchA != 1 && batchB != 1) throw ArgumentError{"batch sizes must match or be 1"};
+    const int64_t batch = std::max(batchA, batchB);
+    const float* a = call.tensor(6, static_cast<size_t>(batchA * M * K));
+    const float* b = call.tensor(7, static_cast<size_t>(batchB * K * N));
+    const float* bias = call.optionalTensor(8, static_cast<size_t>(N));
+    const bool relu = call.integer(9) != 0;
+    float* c = call.tensor(10, static_cast<size_t>(batch * M * N));
+    for (int64_t i = 0; i < batch; ++i) {
+      const float* ai = a + (batchA == 1 ? 0 : i * M * K);
+      const float* bi = b + (batchB == 1 ? 0 : i * K * N);
+      inParallel(M, N * K, [&](int64_t begin, int64_t end) { inOrderMatMulRows(ai, bi, bias, relu, c + i * M * N, K, N, begin, end); });
+    }
+  });
+}
+
 // isa(): the instruction set oneDNN generates its kernels for here.
 napi_value Isa(napi_env env, napi_callback_info) {
   const std::string text = isaName(dnnl::get_effective_cpu_isa());
@@ -979,6 +1235,7 @@ napi_value Version(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor properties[] = {
       {"conv2d", nullptr, Conv2D, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackward", nullptr, Conv2DBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -988,6 +1245,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchMatMul", nullptr, BatchMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPrecision", nullptr, SetPrecision, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dense", nullptr, Dense, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"denseBackward", nullptr, DenseBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inOrderMatMul", nullptr, InOrderMatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"implementations", nullptr, Implementations, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},

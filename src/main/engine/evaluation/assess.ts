@@ -19,7 +19,6 @@ import { AdamWOptimizer } from '../train/optimizers.js';
 import { CancelledError } from '../train/trainer.js';
 import { boundaryItems, confusedClassItems } from '../unlearn/boundary.js';
 import { crossEntropyObjective, cycled } from '../unlearn/method.js';
-import type { ScoredSamples } from './mia.js';
 import { miaEfficacies } from './mia-parallel.js';
 import { probabilities } from './predictions.js';
 import { scoreGroup, type ScoreGroup } from './score-file.js';
@@ -180,14 +179,20 @@ export async function assess(input: AssessmentInput): Promise<AssessmentOutcome>
 
   phase('predictions');
   const groups = { forget, retain, test, heldOut: split.heldOut };
-  const scored = Object.fromEntries(
-    Object.entries(groups).map(([name, indices]) => [name, { probabilities: probabilities(model, dataset, indices, batchSize), labels: labelsOf(dataset, indices), classes }]),
-  ) as Record<keyof typeof groups, ScoredSamples & { probabilities: Float32Array; labels: Int32Array }>;
-  const percentCorrect = (name: keyof typeof groups) => 100 * accuracyOf(scored[name].probabilities, scored[name].labels, classes);
-
-  // The attacks run in worker threads while this thread does the tensor checks below.
-  const attacks = miaEfficacies(MIA_FEATURE_NAMES, scored.retain, scored.test, scored.forget, input.signal);
+  const scoredOf = (indices: Int32Array, probs = probabilities(model, dataset, indices, batchSize)) => ({ probabilities: probs, labels: labelsOf(dataset, indices), classes });
+  // The attacks need the forget and test samples and the first |test| retain ones: those
+  // first, then the attacks start in worker threads and this thread computes the rest of
+  // the retain set (whole batches before, so every batch is the one a single pass makes)
+  // and the tensor checks below meanwhile.
+  const retainHead = retain.subarray(0, Math.min(retain.length, Math.ceil(test.length / batchSize) * batchSize));
+  const [forgetScored, testScored, retainHeadScored] = [forget, test, retainHead].map((indices) => scoredOf(indices));
+  const attacks = miaEfficacies(MIA_FEATURE_NAMES, retainHeadScored!, testScored!, forgetScored!, input.signal);
   attacks.catch(() => {}); // awaited below; an early failure here must not go unhandled
+  const retainProbabilities = new Float32Array(retain.length * classes);
+  retainProbabilities.set(retainHeadScored!.probabilities);
+  retainProbabilities.set(probabilities(model, dataset, retain.subarray(retainHead.length), batchSize), retainHead.length * classes);
+  const scored = { forget: forgetScored!, retain: scoredOf(retain, retainProbabilities), test: testScored!, heldOut: scoredOf(split.heldOut) };
+  const percentCorrect = (name: keyof typeof groups) => 100 * accuracyOf(scored[name].probabilities, scored[name].labels, classes);
   const assessment: Assessment = {
     UA: 100 - percentCorrect('forget'),
     RA: percentCorrect('retain'),

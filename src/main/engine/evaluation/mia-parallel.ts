@@ -1,12 +1,13 @@
 /**
- * The MIA attacks of one evaluation, one feature per worker thread: each SVM fit is
- * seconds of plain single-threaded TypeScript, and the engine's own thread is busy with
- * TensorFlow.js meanwhile (boundary, PGD, relearning). As many workers as cores.
+ * The MIA attacks of one evaluation, one feature per worker thread: each SVM fit takes
+ * seconds on one thread, and the engine's own thread is busy with TensorFlow.js
+ * meanwhile (boundary, PGD, relearning). As many workers as cores, kept between
+ * evaluations (a study runs dozens; starting two workers costs about 0.4 s of CPU).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { MiaFeatureName } from '../../../shared/evaluation.js';
 import { CancelledError } from '../train/trainer.js';
 import type { ScoredSamples } from './mia.js';
@@ -17,14 +18,35 @@ import type { MiaTask } from './mia-worker.js';
  * out/main/mia-worker.js, beside the CLI's engine.js or one level above the app's engine chunk.
  */
 function startWorker(): Worker {
+  // The environment is shared, not copied at start: a kept worker sees LETHE_SVM as it is now.
   if (!import.meta.url.endsWith('.ts')) {
     const built = ['./mia-worker.js', '../mia-worker.js'].map((p) => new URL(p, import.meta.url)).find((url) => fs.existsSync(url));
     if (!built) throw new Error(`the MIA worker script is missing beside ${fileURLToPath(import.meta.url)}; rebuild Lethe`);
-    return new Worker(built);
+    return new Worker(built, { env: SHARE_ENV });
   }
   const file = new URL('./mia-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(file)}); })`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(file)}); })`, { eval: true, env: SHARE_ENV });
+}
+
+/** Idle workers from earlier evaluations; unreferenced, so they never keep the process alive. */
+const idle: Worker[] = [];
+
+/** How many workers wait for the next evaluation's attacks. */
+export function idleMiaWorkers(): number {
+  return idle.length;
+}
+
+function takeWorkers(count: number): Worker[] {
+  const workers = idle.splice(0, count);
+  while (workers.length < count) workers.push(startWorker());
+  for (const worker of workers) worker.ref();
+  return workers;
+}
+
+function keepWorkers(workers: Worker[]): void {
+  for (const worker of workers) worker.unref();
+  idle.push(...workers);
 }
 
 function runTask(worker: Worker, task: MiaTask): Promise<number> {
@@ -77,7 +99,8 @@ export async function miaEfficacies(
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
-  const workers = Array.from({ length: Math.max(1, Math.min(queue.length, os.availableParallelism())) }, startWorker);
+  const workers = takeWorkers(Math.max(1, Math.min(queue.length, os.availableParallelism())));
+  let finished = false;
   try {
     await Promise.race([
       cancelled,
@@ -89,10 +112,13 @@ export async function miaEfficacies(
         }),
       ),
     ]);
+    finished = true;
   } finally {
     Atomics.store(cancel, 0, 1);
     signal?.removeEventListener('abort', onAbort);
-    await Promise.all(workers.map((w) => w.terminate()));
+    // Workers of attacks that ended early may still be answering an abandoned task: not kept.
+    if (finished) keepWorkers(workers);
+    else await Promise.all(workers.map((w) => w.terminate()));
   }
   return results;
 }

@@ -15,16 +15,35 @@ export interface NativeAddon {
   conv2d(heap: ArrayBuffer, geometry: Int32Array, x: number, filter: number, bias: number, y: number, relu: number): void;
   /** The gradients asked for (offset >= 0) of act(conv(x, filter) + bias); act is relu when y is given. */
   conv2dBackward(heap: ArrayBuffer, geometry: Int32Array, dy: number, x: number, filter: number, y: number, dx: number, dw: number, db: number): void;
+  /** Max-pooling (the window in the geometry's kh, kw), on every core. */
+  maxPool(heap: ArrayBuffer, geometry: Int32Array, x: number, y: number): void;
   maxPoolGrad(heap: ArrayBuffer, geometry: Int32Array, x: number, dy: number, dx: number): void;
   /** Training-mode batch norm over a rows x channels matrix, + residual, relu. */
   batchNormForward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, x: number, gamma: number, beta: number, residual: number, relu: number, y: number, mean: number, variance: number): void;
   batchNormBackward(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, dy: number, x: number, gamma: number, y: number, mean: number, variance: number, dx: number, dgamma: number, dbeta: number, dresidual: number): void;
   /** tfjs' FusedBatchNorm with per-channel statistics (offset, scale -1 when absent), each float step correctly rounded. */
   batchNormInference(heap: ArrayBuffer, rows: number, channels: number, epsilon: number, x: number, mean: number, variance: number, offset: number, scale: number, y: number): void;
-  /** PyTorch's SGD step with momentum (velocity -1 at the first step) and weight decay. */
-  sgdUpdate(heap: ArrayBuffer, count: number, theta: number, grad: number, velocity: number, lr: number, momentum: number, weightDecay: number, thetaOut: number, velocityOut: number): void;
+  /**
+   * PyTorch's SGD step with momentum and weight decay for every parameter at once; table holds
+   * (count, theta, grad, velocity or -1 at the first step, thetaOut, velocityOut or -1) per parameter.
+   */
+  sgdUpdate(heap: ArrayBuffer, table: Float64Array, lr: number, momentum: number, weightDecay: number): void;
+  /** A dense layer: y[m x n] = act(x[m x k] w[k x n] + bias), bias -1 when absent, act relu when relu is 1. */
+  dense(heap: ArrayBuffer, m: number, k: number, n: number, x: number, w: number, bias: number, y: number, relu: number): void;
+  /** The gradients asked for (offset >= 0) of dense; act is relu when y is given. */
+  denseBackward(heap: ArrayBuffer, m: number, k: number, n: number, dy: number, x: number, w: number, y: number, dx: number, dw: number, db: number): void;
+  /**
+   * The mean softmax cross-entropy of rows x classes logits against int32 labels into loss, and
+   * its gradient times the float at dloss into dlogits (each -1 when not asked for).
+   */
+  softmaxCrossEntropy(heap: ArrayBuffer, rows: number, classes: number, logits: number, labels: number, loss: number, dloss: number, dlogits: number): void;
   /** c[i] = op(a[i]) op(b[i]), row-major, a batch of 1 shared (oneDNN's sgemm). */
   batchMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, transposeA: number, transposeB: number, a: number, b: number, c: number): void;
+  /**
+   * c[i] = act(a[i] b[i] + bias) (bias -1: none; act relu when relu is 1), summed in the
+   * order of the wasm backend's own fused product, to its bits.
+   */
+  inOrderMatMul(heap: ArrayBuffer, batchA: number, batchB: number, m: number, n: number, k: number, a: number, b: number, bias: number, relu: number, c: number): void;
   /**
    * The MIA attack's SVM (native/src/svm.cc, bit for bit evaluation/svm.ts's solver): fills
    * alphaOut and returns rho; throws once cancel[0] is non-zero.

@@ -1,7 +1,8 @@
 /**
  * Training ops that run as one native call each, forward and backward, where the wasm
- * backend has Lethe's native kernels: convolution + bias + relu, training-mode batch
- * norm (+ a residual, + relu), and the SGD update of one parameter. tfjs composes these
+ * backend has Lethe's native kernels: convolution + bias + relu, a dense layer's matrix
+ * product + bias + relu, the mean softmax cross-entropy, training-mode batch
+ * norm (+ a residual, + relu), and the SGD update of every parameter. tfjs composes these
  * from elementwise and reduction kernels (the batch-norm gradient alone tiles and sums
  * whole activations several times), and on wasm those cost more than the convolutions.
  * Layers and the SGD optimizer use these ops when `hasNativeTrainingOps()` and compose
@@ -20,6 +21,11 @@ const CONV_BACKPROP_FILTER_BIAS = 'LetheConv2DBackpropFilterBias';
 const BATCH_NORM = 'LetheBatchNorm';
 const BATCH_NORM_BACKWARD = 'LetheBatchNormBackward';
 const SGD_UPDATE = 'LetheSgdUpdate';
+const DENSE = 'LetheDense';
+const DENSE_BACKPROP_INPUT = 'LetheDenseBackpropInput';
+const DENSE_BACKPROP_WEIGHTS_BIAS = 'LetheDenseBackpropWeightsBias';
+const SOFTMAX_CROSS_ENTROPY = 'LetheSoftmaxCrossEntropy';
+const SOFTMAX_CROSS_ENTROPY_BACKWARD = 'LetheSoftmaxCrossEntropyBackward';
 
 export type ConvPadding = 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -41,6 +47,20 @@ export function nativeConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tenso
   return run(CONV, inputs, attrs)[0] as tf.Tensor4D;
 }
 
+/** act(x w + bias), x [rows, in], w [in, out]. */
+export function nativeDense(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): tf.Tensor2D {
+  const inputs: NamedTensorMap = bias ? { x, w, bias } : { x, w };
+  return run(DENSE, inputs, { activation, hasBias: bias !== undefined })[0] as tf.Tensor2D;
+}
+
+/**
+ * The mean over rows of -log softmax(logits)[label]; a label outside the classes adds 0 (as
+ * tfjs' oneHot picks nothing). One kernel each way where tfjs composes about twenty.
+ */
+export function nativeSoftmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return run(SOFTMAX_CROSS_ENTROPY, { logits, labels }, {})[0] as tf.Scalar;
+}
+
 /**
  * act(gamma * (x - mean) / sqrt(variance + epsilon) + beta + residual) with the batch's
  * per-channel mean and biased variance, which come back too (for the running statistics).
@@ -51,15 +71,33 @@ export function nativeBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
+/** One parameter's SGD state: the parameter, its gradient and its velocity (none before the first step or without momentum). */
+export interface SgdState {
+  theta: tf.Tensor;
+  grad: tf.Tensor;
+  velocity?: tf.Tensor;
+}
+
 /**
- * PyTorch's SGD step for one parameter: d = grad + weightDecay * theta; with momentum,
- * velocity = momentum * velocity + d (d itself at the first step) and d = velocity;
- * theta - lr * d. Returns the new parameter and (with momentum) the new velocity.
+ * PyTorch's SGD step for every parameter in one native call: d = grad + weightDecay * theta;
+ * with momentum, velocity = momentum * velocity + d (d itself at the first step) and
+ * d = velocity; theta - lr * d. Returns each new parameter and (with momentum) its new velocity.
  */
-export function nativeSgdUpdate(theta: tf.Tensor, grad: tf.Tensor, velocity: tf.Tensor | undefined, lr: number, momentum: number, weightDecay: number): { theta: tf.Tensor; velocity?: tf.Tensor } {
-  const inputs: NamedTensorMap = velocity ? { theta, grad, velocity } : { theta, grad };
-  const [next, nextVelocity] = run(SGD_UPDATE, inputs, { lr, momentum, weightDecay });
-  return { theta: next!, ...(nextVelocity ? { velocity: nextVelocity } : {}) };
+export function nativeSgdUpdate(states: SgdState[], lr: number, momentum: number, weightDecay: number): { theta: tf.Tensor; velocity?: tf.Tensor }[] {
+  const inputs: NamedTensorMap = {};
+  states.forEach(({ theta, grad, velocity }, i) => {
+    inputs[`theta${i}`] = theta;
+    inputs[`grad${i}`] = grad;
+    if (velocity) inputs[`velocity${i}`] = velocity;
+  });
+  const outputs = run(SGD_UPDATE, inputs, { lr, momentum, weightDecay, count: states.length });
+  // Outputs: every new parameter, then (with momentum) every new velocity.
+  return states.map((_, i) => ({ theta: outputs[i]!, ...(momentum !== 0 ? { velocity: outputs[states.length + i]! } : {}) }));
+}
+
+interface DenseAttrs {
+  activation: Activation;
+  hasBias: boolean;
 }
 
 function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): backend_util.Conv2DInfo {
@@ -102,6 +140,47 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
       addon.conv2dBackward(heapBuffer(backend), geometryOf(info), heapOffset(backend, dy), heapOffset(backend, x), -1, heapOffset(backend, y), -1, heapOffset(backend, dw), heapOffset(backend, db));
       return db ? [dw, db] : [dw];
     },
+    [DENSE]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { x, w, bias } = inputs as Record<string, TensorInfo | undefined>;
+      const { activation } = attrs as unknown as DenseAttrs;
+      const [rows, fanIn, units] = [x!.shape[0]!, x!.shape[1]!, w!.shape[1]!];
+      const y = backend.makeOutput([rows, units], 'float32');
+      addon.dense(heapBuffer(backend), rows, fanIn, units, heapOffset(backend, x), heapOffset(backend, w), heapOffset(backend, bias), heapOffset(backend, y), activation === 'relu' ? 1 : 0);
+      return y;
+    },
+    [DENSE_BACKPROP_INPUT]: ({ inputs, backend: b }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, w, y } = inputs as Record<string, TensorInfo | undefined>;
+      const [rows, fanIn, units] = [dy!.shape[0]!, w!.shape[0]!, w!.shape[1]!];
+      const dx = backend.makeOutput([rows, fanIn], 'float32');
+      addon.denseBackward(heapBuffer(backend), rows, fanIn, units, heapOffset(backend, dy), -1, heapOffset(backend, w), heapOffset(backend, y), heapOffset(backend, dx), -1, -1);
+      return dx;
+    },
+    [DENSE_BACKPROP_WEIGHTS_BIAS]: ({ inputs, backend: b, attrs }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, x, y } = inputs as Record<string, TensorInfo | undefined>;
+      const { hasBias } = attrs as unknown as DenseAttrs;
+      const [rows, fanIn, units] = [x!.shape[0]!, x!.shape[1]!, dy!.shape[1]!];
+      const dw = backend.makeOutput([fanIn, units], 'float32');
+      const db = hasBias ? backend.makeOutput([units], 'float32') : undefined;
+      addon.denseBackward(heapBuffer(backend), rows, fanIn, units, heapOffset(backend, dy), heapOffset(backend, x), -1, heapOffset(backend, y), -1, heapOffset(backend, dw), heapOffset(backend, db));
+      return db ? [dw, db] : [dw];
+    },
+    [SOFTMAX_CROSS_ENTROPY]: ({ inputs, backend: b }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { logits, labels } = inputs as Record<string, TensorInfo | undefined>;
+      const loss = backend.makeOutput([], 'float32');
+      addon.softmaxCrossEntropy(heapBuffer(backend), logits!.shape[0]!, logits!.shape[1]!, heapOffset(backend, logits), heapOffset(backend, labels), heapOffset(backend, loss), -1, -1);
+      return loss;
+    },
+    [SOFTMAX_CROSS_ENTROPY_BACKWARD]: ({ inputs, backend: b }) => {
+      const backend = b as unknown as WasmHeapBackend;
+      const { dy, logits, labels } = inputs as Record<string, TensorInfo | undefined>;
+      const dlogits = backend.makeOutput([...logits!.shape], 'float32');
+      addon.softmaxCrossEntropy(heapBuffer(backend), logits!.shape[0]!, logits!.shape[1]!, heapOffset(backend, logits), heapOffset(backend, labels), -1, heapOffset(backend, dy), heapOffset(backend, dlogits));
+      return dlogits;
+    },
     [BATCH_NORM]: ({ inputs, backend: b, attrs }) => {
       const backend = b as unknown as WasmHeapBackend;
       const { x, gamma, beta, residual } = inputs as Record<string, TensorInfo | undefined>;
@@ -127,12 +206,18 @@ function kernels(addon: NativeAddon): Record<string, KernelFunc> {
     },
     [SGD_UPDATE]: ({ inputs, backend: b, attrs }) => {
       const backend = b as unknown as WasmHeapBackend;
-      const { theta, grad, velocity } = inputs as Record<string, TensorInfo | undefined>;
-      const { lr, momentum, weightDecay } = attrs as unknown as { lr: number; momentum: number; weightDecay: number };
-      const next = backend.makeOutput([...theta!.shape], 'float32');
-      const nextVelocity = momentum !== 0 ? backend.makeOutput([...theta!.shape], 'float32') : undefined;
-      addon.sgdUpdate(heapBuffer(backend), util.sizeFromShape(theta!.shape), heapOffset(backend, theta), heapOffset(backend, grad), heapOffset(backend, velocity), lr, momentum, weightDecay, heapOffset(backend, next), heapOffset(backend, nextVelocity));
-      return nextVelocity ? [next, nextVelocity] : [next];
+      const { lr, momentum, weightDecay, count } = attrs as unknown as { lr: number; momentum: number; weightDecay: number; count: number };
+      const tensors = inputs as Record<string, TensorInfo | undefined>;
+      const thetas = Array.from({ length: count }, (_, i) => tensors[`theta${i}`]!);
+      const next = thetas.map((theta) => backend.makeOutput([...theta.shape], 'float32'));
+      const nextVelocities = momentum !== 0 ? thetas.map((theta) => backend.makeOutput([...theta.shape], 'float32')) : [];
+      // Per parameter: count, theta, grad, velocity, thetaOut, velocityOut (offsets taken after every output is made).
+      const table = new Float64Array(6 * count);
+      thetas.forEach((theta, i) => {
+        table.set([util.sizeFromShape(theta.shape), heapOffset(backend, theta), heapOffset(backend, tensors[`grad${i}`]), heapOffset(backend, tensors[`velocity${i}`]), heapOffset(backend, next[i]), heapOffset(backend, nextVelocities[i])], 6 * i);
+      });
+      addon.sgdUpdate(heapBuffer(backend), table, lr, momentum, weightDecay);
+      return [...next, ...nextVelocities];
     },
   };
 }
@@ -163,6 +248,32 @@ function registerGradients(): void {
         filter: () => dw!,
         ...(db ? { bias: () => db } : {}),
       };
+    },
+  });
+  registerGradient({
+    kernelName: DENSE,
+    inputsToSave: ['x', 'w'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const a = attrs as unknown as DenseAttrs;
+      const masked: NamedTensorMap = a.activation === 'relu' ? { y } : {};
+      // As for convolutions: the weights' and bias' gradients now, x's only if the tape asks.
+      const [dw, db] = run(DENSE_BACKPROP_WEIGHTS_BIAS, { dy: dy as tf.Tensor, x, ...masked }, a);
+      return {
+        x: () => run(DENSE_BACKPROP_INPUT, { dy: dy as tf.Tensor, w, ...masked }, a)[0]!,
+        w: () => dw!,
+        ...(db ? { bias: () => db } : {}),
+      };
+    },
+  });
+  registerGradient({
+    kernelName: SOFTMAX_CROSS_ENTROPY,
+    inputsToSave: ['logits', 'labels'],
+    // The labels are data, never differentiated.
+    gradFunc: (dy, saved) => {
+      const [logits, labels] = saved as [tf.Tensor2D, tf.Tensor1D];
+      return { logits: () => run(SOFTMAX_CROSS_ENTROPY_BACKWARD, { dy: dy as tf.Tensor, logits, labels }, {})[0]! };
     },
   });
   registerGradient({

@@ -9,6 +9,20 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 
 const replaced = new Set<string>();
+/** Each replaced kernel's function before Lethe's first replacement of it. */
+const original = new Map<string, KernelFunc>();
+/** Kernels that run their original function instead of Lethe's replacements. */
+const stock = new Set<string>((process.env.LETHE_STOCK_KERNELS ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+
+/**
+ * Runs the named kernels' original functions (the wasm backend's own) instead of Lethe's
+ * replacements from now on, and every other kernel with its replacements; [] restores them
+ * all. To compare results with and without a replacement (LETHE_STOCK_KERNELS=a,b at start).
+ */
+export function useStockKernels(names: readonly string[]): void {
+  stock.clear();
+  for (const name of names) stock.add(name);
+}
 
 export function replaceWasmKernel(layer: string, name: string, build: (previous: KernelFunc) => KernelFunc): void {
   const key = `${layer}:${name}`;
@@ -16,8 +30,11 @@ export function replaceWasmKernel(layer: string, name: string, build: (previous:
   const config = getKernel(name, 'wasm');
   if (!config) return;
   replaced.add(key);
+  if (!original.has(name)) original.set(name, config.kernelFunc);
+  const stockFunc = original.get(name)!;
+  const replacement = build(config.kernelFunc);
   unregisterKernel(name, 'wasm');
-  registerKernel({ ...config, kernelFunc: build(config.kernelFunc) } as KernelConfig);
+  registerKernel({ ...config, kernelFunc: (args) => (stock.has(name) ? stockFunc(args) : replacement(args)) } as KernelConfig);
 }
 
 /** The parts of the wasm backend that kernels written over its heap touch (not all are in its public typings). */

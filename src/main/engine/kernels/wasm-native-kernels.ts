@@ -1,6 +1,6 @@
 /**
  * tfjs' own training kernels on the wasm backend (Conv2D, FusedConv2D with bias and relu,
- * both convolution gradients, MaxPoolGrad, BatchMatMul, FusedBatchNorm) run by the native addon on the
+ * both convolution gradients, MaxPool, MaxPoolGrad, BatchMatMul and _FusedMatMul, FusedBatchNorm) run by the native addon on the
  * wasm heap itself: oneDNN, multi-threaded (what PyTorch's CPU path uses), instead of
  * single-threaded wasm. A case the addon cannot take (another data format,
  * activation or dtype, or a geometry oneDNN refuses) goes to the kernel underneath.
@@ -129,6 +129,20 @@ function conv2DBackpropFilterKernel(addon: NativeAddon) {
     });
 }
 
+/** MaxPool on every core (the stock wasm kernel runs on one). */
+function maxPoolKernel(addon: NativeAddon) {
+  return (previous: KernelFunc) =>
+    withFallback(previous, (args) => {
+      const backend = args.backend as unknown as WasmHeapBackend;
+      const { x } = args.inputs as Record<string, TensorInfo>;
+      const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as Omit<ConvAttrs, 'dataFormat'> & { filterSize: Pair };
+      if (x!.dtype !== 'float32') return undefined;
+      const info = backend_util.computePool2DInfo(x!.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+      const y = backend.makeOutput(info.outShape, 'float32');
+      return onHeap(backend, y, [x, y], (heap, [xAt, yAt]) => addon.maxPool(heap, geometryOf(info), xAt!, yAt!));
+    });
+}
+
 function maxPoolGradKernel(addon: NativeAddon) {
   return (previous: KernelFunc) =>
     withFallback(previous, (args) => {
@@ -143,13 +157,22 @@ function maxPoolGradKernel(addon: NativeAddon) {
     });
 }
 
-function batchMatMulKernel(addon: NativeAddon) {
+/**
+ * BatchMatMul through oneDNN's sgemm; and _FusedMatMul (tf.fused.matMul: the dense layers'
+ * forward outside training) with a per-column bias and a linear or relu activation, summed
+ * in the stock kernel's own order so its results keep their bits (the evaluation's
+ * membership attacks turn a last-bit change of a probability into a different verdict).
+ * Other fusions and transposed operands go underneath. (With leading batch dimensions
+ * and a bias, the stock kernel's results differ from the cpu backend's; these do not.)
+ */
+function batchMatMulKernel(addon: NativeAddon, fused: boolean) {
   return (previous: KernelFunc) =>
     withFallback(previous, (args) => {
       const backend = args.backend as unknown as WasmHeapBackend;
-      const { a, b } = args.inputs as Record<string, TensorInfo>;
-      const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      if (a!.dtype !== 'float32' || b!.dtype !== 'float32' || a!.shape.length < 2 || b!.shape.length < 2) return undefined;
+      const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+      const { transposeA, transposeB, activation = 'linear' } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string };
+      if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
+      if (fused && (transposeA || transposeB || preluActivationWeights || (activation !== 'linear' && activation !== 'relu'))) return undefined;
       // Leading dimensions are batches: equal on both sides, or one side's a single matrix.
       const leadA = a!.shape.slice(0, -2), leadB = b!.shape.slice(0, -2);
       const [batchA, batchB] = [util.sizeFromShape(leadA), util.sizeFromShape(leadB)];
@@ -159,9 +182,12 @@ function batchMatMulKernel(addon: NativeAddon) {
       const [m, k] = transposeA ? [columnsA, rowsA] : [rowsA, columnsA];
       const n = transposeB ? rowsB : columnsB;
       if (m * n * k === 0) return undefined;
+      if (fused && bias && (bias.dtype !== 'float32' || util.sizeFromShape(bias.shape) !== n || bias.shape.at(-1) !== n)) return undefined;
       const c = backend.makeOutput([...backend_util.assertAndGetBroadcastShape(leadA, leadB), m, n], 'float32');
-      return onHeap(backend, c, [a, b, c], (heap, [aAt, bAt, cAt]) =>
-        addon.batchMatMul(heap, batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, aAt!, bAt!, cAt!));
+      return onHeap(backend, c, [a, b, c, bias], (heap, [aAt, bAt, cAt, biasAt]) =>
+        fused
+          ? addon.inOrderMatMul(heap, batchA, batchB, m, n, k, aAt!, bAt!, biasAt!, activation === 'relu' ? 1 : 0, cAt!)
+          : addon.batchMatMul(heap, batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, aAt!, bAt!, cAt!));
     });
 }
 
@@ -193,7 +219,9 @@ export function registerWasmNativeKernels(addon: NativeAddon): void {
   replaceWasmKernel('native', 'FusedConv2D', conv2DKernel(addon, true));
   replaceWasmKernel('native', 'Conv2DBackpropInput', conv2DBackpropInputKernel(addon));
   replaceWasmKernel('native', 'Conv2DBackpropFilter', conv2DBackpropFilterKernel(addon));
+  replaceWasmKernel('native', 'MaxPool', maxPoolKernel(addon));
   replaceWasmKernel('native', 'MaxPoolGrad', maxPoolGradKernel(addon));
-  replaceWasmKernel('native', 'BatchMatMul', batchMatMulKernel(addon));
+  replaceWasmKernel('native', 'BatchMatMul', batchMatMulKernel(addon, false));
+  replaceWasmKernel('native', '_FusedMatMul', batchMatMulKernel(addon, true));
   replaceWasmKernel('native', 'FusedBatchNorm', batchNormInferenceKernel(addon));
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from '../kernels/activation.js';
-import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d } from '../kernels/native-training-ops.js';
+import { hasNativeTrainingOps, nativeBatchNormTraining, nativeConv2d, nativeDense } from '../kernels/native-training-ops.js';
 import type { ParameterStore } from './parameter-store.js';
 
 export interface BufferUpdate {
@@ -88,6 +88,8 @@ export class Layers {
     const bound = 1 / Math.sqrt(fanIn);
     const kernel = this.store.get(`${name}/kernel`, [fanIn, units], { kind: 'uniform', bound });
     const bias = this.store.get(`${name}/bias`, [units], { kind: 'uniform', bound });
+    // Outside training tfjs' _FusedMatMul runs, summed in the stock kernel's order (the evaluation's bits).
+    if (this.training && hasNativeTrainingOps()) return nativeDense(x, kernel as tf.Tensor2D, bias as tf.Tensor1D, activation);
     return tf.fused.matMul({ a: x, b: kernel as tf.Tensor2D, bias, activation }) as tf.Tensor2D;
   }
 

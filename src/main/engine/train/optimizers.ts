@@ -45,13 +45,14 @@ export class SgdOptimizer implements Optimizer {
     });
   }
 
-  /** The same update as one native pass per parameter instead of six elementwise ops. */
+  /** The same update as one native pass over every parameter instead of six elementwise ops each. */
   private stepNatively(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
     tf.tidy(() => {
-      params.forEach((theta, i) => {
-        const buf = this.buffers.get(theta);
-        const next = nativeSgdUpdate(theta, grads[i]!, buf, lr, this.momentum, this.weightDecay);
+      const states = params.map((theta, i) => ({ theta, grad: grads[i]!, velocity: this.buffers.get(theta) }));
+      nativeSgdUpdate(states, lr, this.momentum, this.weightDecay).forEach((next, i) => {
+        const theta = params[i]!;
         if (next.velocity) {
+          const buf = this.buffers.get(theta);
           if (buf) buf.assign(next.velocity);
           else this.buffers.set(theta, tf.variable(next.velocity, false));
         }

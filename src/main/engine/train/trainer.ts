@@ -11,7 +11,7 @@ import type { ImageDataset } from '../data/dataset.js';
 import { applyBufferUpdates } from '../models/layers.js';
 import type { Classifier } from '../models/classifier.js';
 import { Random } from '../random.js';
-import { countCorrect, crossEntropy, evaluate } from './evaluate.js';
+import { countCorrect, evaluate, trainingCrossEntropy } from './evaluate.js';
 import { AdamWOptimizer, SgdOptimizer, type Optimizer } from './optimizers.js';
 import { makeSchedule } from './schedules.js';
 
@@ -50,7 +50,7 @@ export function trainingStep(
     const { logits, bufferUpdates } = model.forward(x, true);
     updates.push(...bufferUpdates);
     correct = countCorrect(logits, labels).dataSync()[0]!;
-    return crossEntropy(logits, labels);
+    return trainingCrossEntropy(logits, labels);
   }, params);
   const loss = value.dataSync()[0]!;
   if (Number.isFinite(loss)) {

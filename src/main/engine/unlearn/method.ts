@@ -12,7 +12,7 @@ import type { MethodName } from './method-info.js';
 import type { Weighting } from '../moo/gramian.js';
 import { multiObjectiveStep, type Objective, type ObjectiveValue } from '../moo/multi-objective-step.js';
 import type { Random } from '../random.js';
-import { crossEntropy } from '../train/evaluate.js';
+import { trainingCrossEntropy } from '../train/evaluate.js';
 import type { Optimizer } from '../train/optimizers.js';
 import { CancelledError } from '../train/trainer.js';
 
@@ -67,7 +67,7 @@ export function crossEntropyObjective(model: Classifier, dataset: ImageDataset, 
     const x = makeInputBatch(dataset, batch);
     const y = labels ? tf.tensor1d(labels, 'int32') : makeLabelBatch(dataset, batch);
     const { logits, bufferUpdates } = model.forward(x, true);
-    const loss = crossEntropy(logits, y);
+    const loss = trainingCrossEntropy(logits, y);
     return { loss: sign === 1 ? loss : (tf.neg(loss) as tf.Scalar), bufferUpdates };
   };
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { makeInputBatch, makeLabelBatch } from '../../data/batches.js';
-import { crossEntropy } from '../../train/evaluate.js';
+import { trainingCrossEntropy } from '../../train/evaluate.js';
 import { MaskedOptimizer } from '../../train/optimizers.js';
 import { batchesOf, type UnlearnContext, type UnlearnMethod } from '../method.js';
 import { randomLabelEpoch } from './random-label.js';
@@ -18,7 +18,7 @@ export function saliencyMasks(ctx: UnlearnContext): Map<tf.Variable, tf.Tensor> 
   for (const batch of batchesOf(ctx.forget, ctx.config.batchSize, ctx.random)) {
     const { grads } = tf.variableGrads(() => {
       const logits = ctx.model.forward(makeInputBatch(ctx.dataset, batch), false).logits;
-      return tf.neg(crossEntropy(logits, makeLabelBatch(ctx.dataset, batch))) as tf.Scalar;
+      return tf.neg(trainingCrossEntropy(logits, makeLabelBatch(ctx.dataset, batch))) as tf.Scalar;
     }, params);
     tf.tidy(() => sums.forEach((s, i) => s.assign(tf.add(s, grads[params[i]!.name]!))));
     tf.dispose(grads);

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeInputBatch, makeLabelBatch } from '../../data/batches.js';
 import type { Classifier } from '../../models/classifier.js';
-import { crossEntropy } from '../../train/evaluate.js';
+import { trainingCrossEntropy } from '../../train/evaluate.js';
 import type { ImageDataset } from '../../data/dataset.js';
 import { batchesOf, type UnlearnMethod } from '../method.js';
 import type { ObjectiveValue } from '../../moo/multi-objective-step.js';
@@ -26,7 +26,7 @@ function objective(model: Classifier, teacher: Classifier, dataset: ImageDataset
     const { logits, bufferUpdates } = model.forward(x, true);
     const target = teacher.predict(x);
     let loss = tf.mul(weights.kl, distillation(logits, target, T));
-    if (weights.ce !== 0) loss = tf.add(loss, tf.mul(weights.ce, crossEntropy(logits, makeLabelBatch(dataset, batch))));
+    if (weights.ce !== 0) loss = tf.add(loss, tf.mul(weights.ce, trainingCrossEntropy(logits, makeLabelBatch(dataset, batch))));
     return { loss: loss as tf.Scalar, bufferUpdates };
   };
 }
