@@ -567,6 +567,24 @@ LETHE_VECTORIZED void sgdRange(const float* __restrict__ theta, const float* __r
 }
 
 /**
+ * Calls cell(offset) with the offset in its image of each position of the pooling window
+ * at output (oy, ox) that lies inside the image (padding is skipped), row by row.
+ */
+template <typename Cell>
+inline __attribute__((always_inline)) void forEachWindowCell(const Geometry& g, int64_t oy, int64_t ox, Cell cell) {
+  const int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
+  for (int64_t fy = 0; fy < g.kh; ++fy) {
+    const int64_t row = y0 + fy * g.dh;
+    if (row < 0 || row >= g.ih) continue;
+    for (int64_t fx = 0; fx < g.kw; ++fx) {
+      const int64_t column = x0 + fx * g.dw;
+      if (column < 0 || column >= g.iw) continue;
+      cell((row * g.iw + column) * g.ic);
+    }
+  }
+}
+
+/**
  * One image of maxPoolGrad, each window over all channels at once (contiguous in NHWC):
  * first each channel's maximum, then the gradient goes to the first position holding it
  * (the tfjs cpu backend's rule), which keeps both passes free of per-channel branches.
@@ -577,37 +595,23 @@ LETHE_VECTORIZED void maxPoolGradImage(const Geometry& g, const float* __restric
   std::fill(dx, dx + g.ih * g.iw * C, 0.f);
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     for (int64_t ox = 0; ox < g.ow; ++ox) {
-      const int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
       bool any = false;
-      for (int64_t fy = 0; fy < g.kh; ++fy) {
-        const int64_t y = y0 + fy * g.dh;
-        if (y < 0 || y >= g.ih) continue;
-        for (int64_t fx = 0; fx < g.kw; ++fx) {
-          const int64_t xx = x0 + fx * g.dw;
-          if (xx < 0 || xx >= g.iw) continue;
-          const float* values = x + (y * g.iw + xx) * C;
-          if (!any) std::copy(values, values + C, best);
-          for (int64_t c = 0; c < C; ++c) best[c] = values[c] > best[c] ? values[c] : best[c];
-          any = true;
-        }
-      }
+      forEachWindowCell(g, oy, ox, [&](int64_t cell) {
+        const float* values = x + cell;
+        if (!any) std::copy(values, values + C, best);
+        for (int64_t c = 0; c < C; ++c) best[c] = values[c] > best[c] ? values[c] : best[c];
+        any = true;
+      });
       if (!any) continue;  // a window entirely in the padding
       std::fill(open, open + C, 1.f);
       const float* gradient = dy + (oy * g.ow + ox) * C;
-      for (int64_t fy = 0; fy < g.kh; ++fy) {
-        const int64_t y = y0 + fy * g.dh;
-        if (y < 0 || y >= g.ih) continue;
-        for (int64_t fx = 0; fx < g.kw; ++fx) {
-          const int64_t xx = x0 + fx * g.dw;
-          if (xx < 0 || xx >= g.iw) continue;
-          const int64_t cell = (y * g.iw + xx) * C;
-          for (int64_t c = 0; c < C; ++c) {
-            const bool take = open[c] != 0.f && x[cell + c] == best[c];
-            dx[cell + c] += take ? gradient[c] : 0.f;
-            open[c] = take ? 0.f : open[c];
-          }
+      forEachWindowCell(g, oy, ox, [&](int64_t cell) {
+        for (int64_t c = 0; c < C; ++c) {
+          const bool take = open[c] != 0.f && x[cell + c] == best[c];
+          dx[cell + c] += take ? gradient[c] : 0.f;
+          open[c] = take ? 0.f : open[c];
         }
-      }
+      });
     }
   }
 }
@@ -623,17 +627,10 @@ LETHE_VECTORIZED void maxPoolImage(const Geometry& g, const float* __restrict__ 
     for (int64_t ox = 0; ox < g.ow; ++ox) {
       float* best = y + (oy * g.ow + ox) * C;
       std::fill(best, best + C, -INFINITY);
-      const int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
-      for (int64_t fy = 0; fy < g.kh; ++fy) {
-        const int64_t row = y0 + fy * g.dh;
-        if (row < 0 || row >= g.ih) continue;
-        for (int64_t fx = 0; fx < g.kw; ++fx) {
-          const int64_t column = x0 + fx * g.dw;
-          if (column < 0 || column >= g.iw) continue;
-          const float* values = x + (row * g.iw + column) * C;
-          for (int64_t c = 0; c < C; ++c) best[c] = values[c] > best[c] ? values[c] : best[c];
-        }
-      }
+      forEachWindowCell(g, oy, ox, [&](int64_t cell) {
+        const float* values = x + cell;
+        for (int64_t c = 0; c < C; ++c) best[c] = values[c] > best[c] ? values[c] : best[c];
+      });
     }
   }
 }
