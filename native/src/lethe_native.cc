@@ -984,6 +984,19 @@ void bf16Products(int64_t batchA, int64_t batchB, int64_t M, int64_t N, int64_t 
   cpuStream().wait();
 }
 
+/**
+ * c = op(a) op(b), row-major, through oneDNN's sgemm (in bf16, its matmul primitive); a product
+ * too small to repay waking the other threads (see kParallelElements) runs on the calling one.
+ */
+void product(bool transposeA, bool transposeB, int64_t M, int64_t N, int64_t K, const float* a, const float* b, float* c) {
+  if (operandType == dt::bf16) return bf16Products(1, 1, M, N, K, transposeA, transposeB, a, b, c);
+  dnnl_status_t status = dnnl_success;
+  onOneThreadIf(M * N * K < kParallelElements * 64, [&] {
+    status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, a, transposeA ? M : K, b, transposeB ? K : N, 0.f, c, N);
+  });
+  if (status != dnnl_success) throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
+}
+
 // batchMatMul(heap, batchA, batchB, m, n, k, transposeA, transposeB, a, b, c): c[i] = op(a[i]) op(b[i])
 // over max(batchA, batchB) products (a batch of 1 is shared), row-major, through oneDNN's sgemm
 // (in bf16, its matmul primitive).
@@ -997,22 +1010,11 @@ napi_value BatchMatMul(napi_env env, napi_callback_info info) {
     const float* a = call.tensor(8, static_cast<size_t>(batchA * M * K));
     const float* b = call.tensor(9, static_cast<size_t>(batchB * K * N));
     float* c = call.tensor(10, static_cast<size_t>(batch * M * N));
+    // In bf16 the whole batch is one matmul primitive.
     if (operandType == dt::bf16) return bf16Products(batchA, batchB, M, N, K, transposeA, transposeB, a, b, c);
-    // A small product is done before the other threads would be awake (see kParallelElements).
-    const int threads = omp_get_max_threads();
-    const bool alone = M * N * K < kParallelElements * 64;
-    if (alone) omp_set_num_threads(1);
     for (int64_t i = 0; i < batch; ++i) {
-      const float* ai = a + (batchA == 1 ? 0 : i * M * K);
-      const float* bi = b + (batchB == 1 ? 0 : i * K * N);
-      const dnnl_status_t status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, ai, transposeA ? M : K, bi,
-                                              transposeB ? K : N, 0.f, c + i * M * N, N);
-      if (status != dnnl_success) {
-        if (alone) omp_set_num_threads(threads);
-        throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
-      }
+      product(transposeA, transposeB, M, N, K, a + (batchA == 1 ? 0 : i * M * K), b + (batchB == 1 ? 0 : i * K * N), c + i * M * N);
     }
-    if (alone) omp_set_num_threads(threads);
   });
 }
 
@@ -1060,19 +1062,6 @@ napi_value SetPrecision(napi_env env, napi_callback_info info) {
       throw ArgumentError{"precision must be fp32 or bf16; got '" + precision + "'"};
     }
   });
-}
-
-/**
- * c = op(a) op(b), row-major, through oneDNN's sgemm (in bf16, its matmul primitive); a product
- * too small to repay waking the other threads (see kParallelElements) runs on the calling one.
- */
-void product(bool transposeA, bool transposeB, int64_t M, int64_t N, int64_t K, const float* a, const float* b, float* c) {
-  if (operandType == dt::bf16) return bf16Products(1, 1, M, N, K, transposeA, transposeB, a, b, c);
-  dnnl_status_t status = dnnl_success;
-  onOneThreadIf(M * N * K < kParallelElements * 64, [&] {
-    status = dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', M, N, K, 1.f, a, transposeA ? M : K, b, transposeB ? K : N, 0.f, c, N);
-  });
-  if (status != dnnl_success) throw std::runtime_error("oneDNN sgemm failed with status " + std::to_string(status));
 }
 
 template <bool Bias, bool Relu>
