@@ -151,10 +151,14 @@ struct Call {
 
   /** A float32 tensor of `elements` at the byte offset in argument `index`, inside the heap. */
   float* tensor(size_t index, size_t elements) const {
-    const int64_t offset = integer(index);
-    if (offset < 0 || offset % 4 != 0 || static_cast<size_t>(offset) + elements * 4 > heapBytes) {
-      throw ArgumentError{"tensor at argument " + std::to_string(index + 1) + " lies outside the heap"};
-    }
+    float* at = inHeap(integer(index), elements);
+    if (!at) throw ArgumentError{"tensor at argument " + std::to_string(index + 1) + " lies outside the heap"};
+    return at;
+  }
+
+  /** The float32 tensor of `elements` at byte `offset`, or null where it would not lie inside the heap. */
+  float* inHeap(int64_t offset, size_t elements) const {
+    if (offset < 0 || offset % 4 != 0 || static_cast<size_t>(offset) + elements * 4 > heapBytes) return nullptr;
     return reinterpret_cast<float*>(heap + offset);
   }
 };
@@ -925,12 +929,10 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
       const auto at = [&](size_t field, int64_t count, bool optional) -> float* {
         const double offset = row[field];
         if (optional && offset == -1) return nullptr;
-        const std::string what = "parameter " + std::to_string(p) + "'s tensor " + std::to_string(field);
-        if (!(offset >= 0) || offset != std::floor(offset) || static_cast<uint64_t>(offset) % 4 != 0 ||
-            static_cast<uint64_t>(offset) + static_cast<uint64_t>(count) * 4 > call.heapBytes) {
-          throw ArgumentError{what + " lies outside the heap"};
-        }
-        return reinterpret_cast<float*>(call.heap + static_cast<uint64_t>(offset));
+        // A Float64Array holds the offsets: whole numbers below 2^53 convert exactly.
+        float* tensor = offset >= 0 && offset == std::floor(offset) && offset <= 9.0e15 ? call.inHeap(static_cast<int64_t>(offset), static_cast<size_t>(count)) : nullptr;
+        if (!tensor) throw ArgumentError{"parameter " + std::to_string(p) + "'s tensor " + std::to_string(field) + " lies outside the heap"};
+        return tensor;
       };
       if (!(row[0] >= 1) || row[0] != std::floor(row[0]) || row[0] > 9.0e15) throw ArgumentError{"parameter " + std::to_string(p) + "'s count must be >= 1"};
       const int64_t n = static_cast<int64_t>(row[0]);
